@@ -1,0 +1,281 @@
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::{AddressArgs, Command, SecretsCommand, StoreArgs};
+use crate::provision::{DOCUMENT_SEPARATOR, ImportError, import_source, read_documents};
+use crate::recipe::Recipe;
+use crate::script::{ScriptEngine, ScriptLimits};
+use crate::startup::Application;
+use crate::store::{EventQuery, Store, StoredRecipe};
+
+pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => {
+            let app = Application::build(args.settings()).await?;
+            app.run_until_stopped().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            store,
+            address,
+            files,
+        } => import(&store, &address, &files).await,
+        Command::Export { store, ids } => export(&store, &ids).await,
+        Command::Check { limits, files } => Ok(check(limits.limits(), &files)),
+        Command::Test {
+            limits,
+            file,
+            payload,
+            headers,
+            json,
+        } => super::dry_run::run(limits.limits(), &file, &payload, headers.as_deref(), json),
+        Command::Recipes {
+            store,
+            address,
+            json,
+        } => recipes(&store, &address, json).await,
+        Command::Events {
+            store,
+            recipe,
+            limit,
+            json,
+        } => events(&store, recipe, limit, json).await,
+        Command::Secrets { store, action } => secrets(&store, action).await,
+    }
+}
+
+async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    crate::store::open(
+        args.database_url.as_deref(),
+        &args.data_dir,
+        args.sqlite_sync,
+    )
+    .await
+    .context("cannot open the store")
+}
+
+fn webhook_url(address: &AddressArgs, recipe: &StoredRecipe) -> String {
+    let base = address
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", address.bind));
+    format!(
+        "{}/hooks/{}",
+        base.trim_end_matches('/'),
+        recipe.webhook_token
+    )
+}
+
+async fn import(
+    args: &StoreArgs,
+    address: &AddressArgs,
+    files: &[std::path::PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(args).await?;
+    let scripts = ScriptEngine::new(ScriptLimits::default());
+    let mut failed = false;
+    for path in files {
+        let name = path.display().to_string();
+        let documents = match read_documents(path) {
+            Ok(documents) => documents,
+            Err(error) => {
+                eprintln!("{error}");
+                failed = true;
+                continue;
+            }
+        };
+        for source in documents {
+            match import_source(store.as_ref(), &scripts, &source, None).await {
+                Ok(result) => println!(
+                    "{}\t{}\t{}",
+                    result.recipe.id,
+                    serde_json::to_value(result.kind)?
+                        .as_str()
+                        .unwrap_or_default(),
+                    webhook_url(address, &result.recipe)
+                ),
+                Err(ImportError::Invalid(error)) => {
+                    eprintln!("{}", error.in_source(&name));
+                    failed = true;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn export(args: &StoreArgs, ids: &[String]) -> anyhow::Result<ExitCode> {
+    let store = open_store(args).await?;
+    let recipes = if ids.is_empty() {
+        store.list_recipes().await?
+    } else {
+        let mut found = Vec::new();
+        for id in ids {
+            found.push(
+                store
+                    .get_recipe(id)
+                    .await?
+                    .with_context(|| format!("no recipe with id `{id}`"))?,
+            );
+        }
+        found
+    };
+    for (i, recipe) in recipes.iter().enumerate() {
+        if i > 0 {
+            println!("{DOCUMENT_SEPARATOR}");
+        }
+        print!("{}", recipe.source);
+        if !recipe.source.ends_with('\n') {
+            println!();
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(limits: ScriptLimits, files: &[std::path::PathBuf]) -> ExitCode {
+    let scripts = ScriptEngine::new(limits);
+    let mut failed = false;
+    for path in files {
+        let name = path.display().to_string();
+        let documents = match read_documents(path) {
+            Ok(documents) => documents,
+            Err(error) => {
+                eprintln!("{error}");
+                failed = true;
+                continue;
+            }
+        };
+        for source in documents {
+            match Recipe::from_toml(&source, &scripts) {
+                Ok(recipe) => println!("{name}: ok ({})", recipe.id()),
+                Err(error) => {
+                    eprintln!("{}", error.in_source(&name));
+                    failed = true;
+                }
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn recipes(
+    args: &StoreArgs,
+    address: &AddressArgs,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(args).await?;
+    let recipes = store.list_recipes().await?;
+    if as_json {
+        let list: Vec<_> = recipes
+            .iter()
+            .map(|r| {
+                json!({ "id": r.id, "name": r.name, "enabled": r.enabled, "webhook_url": webhook_url(address, r) })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for r in &recipes {
+            let state = if r.enabled { "enabled" } else { "disabled" };
+            println!(
+                "{}\t{}\t{}\t{}",
+                r.id,
+                state,
+                r.name,
+                webhook_url(address, r)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn events(
+    args: &StoreArgs,
+    recipe: Option<String>,
+    limit: u32,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(args).await?;
+    let query = EventQuery {
+        recipe_id: recipe,
+        status: None,
+        limit,
+    };
+    let events = store.list_events(&query).await?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&events)?);
+    } else {
+        for e in &events {
+            let error = e.error.as_deref().unwrap_or("");
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                e.received_at.to_rfc3339(),
+                e.id,
+                e.recipe_id,
+                e.trigger,
+                e.status.as_str(),
+                error
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn secrets(args: &StoreArgs, action: SecretsCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(args).await?;
+    match action {
+        SecretsCommand::Set { name } => {
+            check_secret_name(&name)?;
+            let mut value = String::new();
+            std::io::stdin()
+                .read_to_string(&mut value)
+                .context("cannot read the secret value from standard input")?;
+            let value = value.strip_suffix('\n').unwrap_or(&value);
+            let value = value.strip_suffix('\r').unwrap_or(value);
+            anyhow::ensure!(
+                !value.is_empty(),
+                "the secret value on standard input is empty"
+            );
+            store.set_secret(&name, value).await?;
+            eprintln!("secret {name} set");
+        }
+        SecretsCommand::List => {
+            for name in store.list_secret_names().await? {
+                println!("{name}");
+            }
+        }
+        SecretsCommand::Delete { name } => {
+            anyhow::ensure!(
+                store.delete_secret(&name).await?,
+                "no secret named `{name}`"
+            );
+            eprintln!("secret {name} deleted");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_secret_name(name: &str) -> anyhow::Result<()> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    anyhow::ensure!(
+        valid,
+        "`{name}` is not a valid secret name: use letters, digits and '_', not starting with a digit"
+    );
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! `switchyard test`: what a recipe would do with a sample payload. Sends nothing.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::deliver::request::{PlannedRequest, add_webhook_headers, render_redacted};
+use crate::engine::{EventContext, Verdict, dedupe_key, filter_and_transform};
+use crate::recipe::Recipe;
+use crate::script::{ScriptEngine, ScriptLimits};
+
+pub fn run(
+    limits: ScriptLimits,
+    file: &Path,
+    payload: &Path,
+    headers: Option<&Path>,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let scripts = ScriptEngine::new(limits);
+    let source =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let recipe = match Recipe::from_toml(&source, &scripts) {
+        Ok(recipe) => recipe,
+        Err(error) => {
+            eprintln!("{}", error.in_source(file.display().to_string()));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let payload = read_json(payload)?;
+    let headers = match headers {
+        Some(path) => read_json(path)?,
+        None => json!({ "content-type": "application/json" }),
+    };
+    let ctx = EventContext::new(recipe.id(), "webhook", Utc::now(), payload.clone(), headers);
+    let report = evaluate(&scripts, &recipe, &ctx, &payload);
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report["error"].is_null() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn read_json(path: &Path) -> anyhow::Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+/// The dry run as data: `filter` (true/false/null without a filter), `dedupe_key`, `output`,
+/// `requests`, `error`.
+pub fn evaluate(
+    scripts: &ScriptEngine,
+    recipe: &Recipe,
+    ctx: &EventContext,
+    payload: &Value,
+) -> Value {
+    let key = match dedupe_key(scripts, recipe, ctx) {
+        Ok(key) => key,
+        Err(error) => return json!({ "error": error.to_string() }),
+    };
+    let verdict = match filter_and_transform(scripts, recipe, ctx) {
+        Ok(verdict) => verdict,
+        Err(error) => return json!({ "dedupe_key": key, "error": error.to_string() }),
+    };
+    let passed = recipe.filter.as_ref().map(|_| verdict != Verdict::Filtered);
+    let Verdict::Passed(output) = verdict else {
+        return json!({ "dedupe_key": key, "filter": passed, "output": null, "requests": [], "error": null });
+    };
+    let requests: Vec<Value> = recipe
+        .actions
+        .iter()
+        .map(|action| {
+            let mut request = render_redacted(action, &output, payload);
+            let _ =
+                add_webhook_headers(&mut request, "<delivery id>", Utc::now().timestamp(), None);
+            if let Some(name) = &action.signing_secret {
+                request.headers.push((
+                    "webhook-signature".into(),
+                    format!("v1,<signed with {{{{ secrets.{name} }}}}>"),
+                ));
+            }
+            json!({ "action": action.name, "request": request_json(&request) })
+        })
+        .collect();
+    json!({ "dedupe_key": key, "filter": passed, "output": output, "requests": requests, "error": null })
+}
+
+fn request_json(request: &PlannedRequest) -> Value {
+    json!({
+        "method": request.method.as_str(),
+        "url": request.url,
+        "headers": request.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+        "body": String::from_utf8_lossy(&request.body),
+    })
+}
+
+fn print_report(report: &Value) {
+    if let Some(key) = report["dedupe_key"].as_str() {
+        println!("dedupe key: {key}");
+    }
+    if let Some(error) = report["error"].as_str() {
+        println!("error: {error}");
+        return;
+    }
+    match report["filter"].as_bool() {
+        Some(true) => println!("filter: true (passes)"),
+        Some(false) => {
+            println!("filter: false (no action would run)");
+            return;
+        }
+        None => println!("filter: none (every event passes)"),
+    }
+    println!(
+        "transform output:\n{}",
+        serde_json::to_string_pretty(&report["output"]).unwrap_or_default()
+    );
+    for planned in report["requests"].as_array().into_iter().flatten() {
+        let request = &planned["request"];
+        println!(
+            "\naction {}: {} {}",
+            planned["action"].as_str().unwrap_or_default(),
+            request["method"].as_str().unwrap_or_default(),
+            request["url"].as_str().unwrap_or_default()
+        );
+        for header in request["headers"].as_array().into_iter().flatten() {
+            println!(
+                "  {}: {}",
+                header[0].as_str().unwrap_or_default(),
+                header[1].as_str().unwrap_or_default()
+            );
+        }
+        println!("\n{}", request["body"].as_str().unwrap_or_default());
+    }
+}

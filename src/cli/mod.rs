@@ -1,0 +1,219 @@
+//! The command line. Every flag also reads a `SWITCHYARD_*` (or `DATABASE_URL`) variable.
+
+mod commands;
+mod dry_run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{DEFAULT_BIND, Settings, WorkerSettings};
+use crate::script::ScriptLimits;
+use crate::store::SyncMode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Self-hosted trigger-action automation: durable webhooks in, retried signed HTTP actions out"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: webhooks, workers and health endpoints.
+    Serve(ServeArgs),
+    /// Import recipe files (create or update by id); prints each id and webhook URL.
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        address: AddressArgs,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print recipes as TOML (all, or the ids given); the output imports back unchanged.
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        ids: Vec<String>,
+    },
+    /// Validate recipe files and compile their scripts, without a server.
+    Check {
+        #[command(flatten)]
+        limits: ScriptArgs,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Dry-run a recipe on a sample payload: filter verdict, transform output, planned requests.
+    Test {
+        #[command(flatten)]
+        limits: ScriptArgs,
+        file: PathBuf,
+        /// JSON file with the sample event payload.
+        #[arg(long)]
+        payload: PathBuf,
+        /// Optional JSON object of request headers the scripts see.
+        #[arg(long)]
+        headers: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recipes with their webhook URLs.
+    Recipes {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        address: AddressArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recent events with their status.
+    Events {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        recipe: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage secrets referenced as {{ secrets.NAME }}.
+    Secrets {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        action: SecretsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Set a secret; the value is read from standard input.
+    Set { name: String },
+    /// List secret names (never values).
+    List,
+    /// Delete a secret.
+    Delete { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Folder for the embedded SQLite store.
+    #[arg(long, env = "SWITCHYARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Store URL (`sqlite://...`); unset means DATA_DIR/switchyard.db.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// SQLite sync mode: full survives power loss, normal only process crashes.
+    #[arg(
+        long,
+        env = "SWITCHYARD_SQLITE_SYNC",
+        value_enum,
+        default_value = "full"
+    )]
+    pub sqlite_sync: SyncMode,
+}
+
+#[derive(Debug, Args)]
+pub struct AddressArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SWITCHYARD_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+    /// Base URL third parties call; generated webhook URLs start with it.
+    #[arg(long, env = "SWITCHYARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScriptArgs {
+    #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_OPERATIONS", default_value_t = ScriptLimits::default().max_operations)]
+    pub script_max_operations: u64,
+    #[arg(long, env = "SWITCHYARD_SCRIPT_TIMEOUT", value_parser = humantime::parse_duration, default_value = "1s")]
+    pub script_timeout: Duration,
+    #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_STRING", default_value_t = ScriptLimits::default().max_string_size)]
+    pub script_max_string: usize,
+    #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_ARRAY", default_value_t = ScriptLimits::default().max_array_size)]
+    pub script_max_array: usize,
+    #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_MAP", default_value_t = ScriptLimits::default().max_map_size)]
+    pub script_max_map: usize,
+    #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_CALL_DEPTH", default_value_t = ScriptLimits::default().max_call_levels)]
+    pub script_max_call_depth: usize,
+}
+
+impl ScriptArgs {
+    pub fn limits(&self) -> ScriptLimits {
+        ScriptLimits {
+            max_operations: self.script_max_operations,
+            wall_time: self.script_timeout,
+            max_string_size: self.script_max_string,
+            max_array_size: self.script_max_array,
+            max_map_size: self.script_max_map,
+            max_call_levels: self.script_max_call_depth,
+            ..ScriptLimits::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub address: AddressArgs,
+    #[command(flatten)]
+    pub limits: ScriptArgs,
+    /// Provision recipes from this folder at start (they are marked file-managed).
+    #[arg(long, env = "SWITCHYARD_RECIPES")]
+    pub recipes: Option<PathBuf>,
+    /// Largest accepted webhook body, in bytes.
+    #[arg(long, env = "SWITCHYARD_BODY_LIMIT", default_value_t = crate::config::DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// Let actions call loopback, private and link-local addresses.
+    #[arg(long, env = "SWITCHYARD_ALLOW_PRIVATE_TARGETS", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    pub allow_private_targets: bool,
+    /// How long a worker's claim on an event or delivery holds before others may take it.
+    #[arg(long, env = "SWITCHYARD_LEASE", value_parser = humantime::parse_duration, default_value = "60s")]
+    pub lease: Duration,
+    /// How often idle workers look for due retries and expired claims.
+    #[arg(long, env = "SWITCHYARD_IDLE_POLL", value_parser = humantime::parse_duration, default_value = "200ms")]
+    pub idle_poll: Duration,
+    /// Outbound calls in flight at once.
+    #[arg(long, env = "SWITCHYARD_DELIVERY_CONCURRENCY", default_value_t = WorkerSettings::default().delivery_concurrency)]
+    pub delivery_concurrency: u32,
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::new(&self.store.data_dir);
+        settings.bind = self.address.bind.clone();
+        settings.public_url = self.address.public_url.clone();
+        settings.database_url = self.store.database_url.clone();
+        settings.sqlite_sync = self.store.sqlite_sync;
+        settings.recipes_dir = self.recipes.clone();
+        settings.body_limit = self.body_limit;
+        settings.allow_private_targets = self.allow_private_targets;
+        settings.script_limits = self.limits.limits();
+        settings.workers.lease = self.lease;
+        settings.workers.idle_poll = self.idle_poll;
+        settings.workers.delivery_concurrency = self.delivery_concurrency;
+        settings
+    }
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match commands::run(cli.command).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

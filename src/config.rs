@@ -1,0 +1,108 @@
+//! One `Settings` value drives the server. The CLI fills it from flags and `SWITCHYARD_*`
+//! variables; tests build it directly.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::script::ScriptLimits;
+use crate::store::SyncMode;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or (later) `postgres://...`; unset means `data_dir/switchyard.db`.
+    pub database_url: Option<String>,
+    /// Base URL third parties call; defaults to `http://{bind}`.
+    pub public_url: Option<String>,
+    pub recipes_dir: Option<PathBuf>,
+    pub body_limit: usize,
+    pub allow_private_targets: bool,
+    pub sqlite_sync: SyncMode,
+    pub script_limits: ScriptLimits,
+    pub workers: WorkerSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Events one engine worker claims at a time.
+    pub engine_batch: u32,
+    /// Outbound calls in flight at once.
+    pub delivery_concurrency: u32,
+    /// How long a claim holds before another worker may take it over.
+    pub lease: Duration,
+    /// How often idle workers look for work that became due (retries, expired leases).
+    pub idle_poll: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            engine_batch: 32,
+            delivery_concurrency: 32,
+            lease: Duration::from_secs(60),
+            idle_poll: Duration::from_millis(200),
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults for everything, data in `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            bind: DEFAULT_BIND.to_owned(),
+            data_dir: data_dir.into(),
+            database_url: None,
+            public_url: None,
+            recipes_dir: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            allow_private_targets: false,
+            sqlite_sync: SyncMode::Full,
+            script_limits: ScriptLimits::default(),
+            workers: WorkerSettings::default(),
+        }
+    }
+
+    /// The base of generated webhook URLs, given the address actually bound.
+    pub fn public_base(&self, bound: &str) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("public_url", &self.public_url)
+            .field("recipes_dir", &self.recipes_dir)
+            .field("body_limit", &self.body_limit)
+            .field("allow_private_targets", &self.allow_private_targets)
+            .field("sqlite_sync", &self.sqlite_sync)
+            .field("script_limits", &self.script_limits)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+/// `postgres://user:pw@host/db` → `postgres://user:***@host/db`.
+fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

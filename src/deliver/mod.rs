@@ -1,0 +1,9 @@
+//! Outbound delivery: render an action into a request, sign it, send it through the guarded
+//! client, record the attempt, and retry on the action's schedule until delivered or dead.
+
+pub mod client;
+pub mod request;
+pub mod retry;
+pub mod sign;
+pub mod template;
+pub mod worker;

@@ -1,0 +1,223 @@
+//! Claims due deliveries with a lease, makes one attempt each, records it and schedules the next.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::client::{AttemptResult, OutboundPolicy, OutboundRequest, send};
+use super::request::{add_webhook_headers, render, secret_names};
+use super::retry::next_delay;
+use crate::config::WorkerSettings;
+use crate::recipe::Action;
+use crate::recipe::file::ActionSection;
+use crate::store::{ClaimedDelivery, DeliveryNext, NewAttempt, Store, StoreError};
+
+#[derive(Clone)]
+pub struct DeliveryWorker {
+    store: Arc<dyn Store>,
+    client: reqwest::Client,
+    policy: OutboundPolicy,
+    settings: WorkerSettings,
+    owner: Arc<str>,
+}
+
+impl DeliveryWorker {
+    pub fn new(store: Arc<dyn Store>, policy: OutboundPolicy, settings: WorkerSettings) -> Self {
+        Self {
+            client: super::client::build_client(&policy),
+            store,
+            policy,
+            settings,
+            owner: format!("deliver-{}", crate::ids::new_id()).into(),
+        }
+    }
+
+    /// One step: claim due deliveries, attempt them concurrently, record every attempt.
+    /// Returns how many were attempted.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let claimed = self
+            .store
+            .claim_deliveries(
+                &self.owner,
+                self.settings.delivery_concurrency,
+                self.settings.lease,
+            )
+            .await?;
+        let count = claimed.len();
+        let mut in_flight = JoinSet::new();
+        for delivery in claimed {
+            let worker = self.clone();
+            in_flight.spawn(async move { worker.attempt(delivery).await });
+        }
+        while let Some(joined) = in_flight.join_next().await {
+            if let Ok(Err(error)) = joined {
+                tracing::error!(%error, "could not record a delivery attempt");
+            }
+        }
+        Ok(count)
+    }
+
+    /// Runs until cancelled; attempts in flight finish, then claims are given back.
+    pub async fn run(self, ready: Arc<Notify>, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            match self.run_once().await {
+                Ok(0) => {
+                    tokio::select! {
+                        _ = ready.notified() => {}
+                        _ = tokio::time::sleep(self.settings.idle_poll) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, "delivery worker step failed");
+                    tokio::time::sleep(self.settings.idle_poll).await;
+                }
+            }
+        }
+        if let Err(error) = self.store.release_deliveries(&self.owner).await {
+            tracing::warn!(%error, "could not release delivery claims at shutdown");
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(delivery = %delivery.id, recipe = %delivery.recipe_id, action = %delivery.action_name))]
+    async fn attempt(&self, delivery: ClaimedDelivery) -> Result<(), StoreError> {
+        let attempt_no = delivery.attempt_count + 1;
+        let started_at = Utc::now();
+        let action = match serde_json::from_value::<ActionSection>(delivery.action.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|section| {
+                Action::from_section(&section, "action").map_err(|errors| {
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            }) {
+            Ok(action) => action,
+            Err(message) => {
+                let result = failure(format!("the stored action is invalid: {message}"));
+                return self
+                    .record(
+                        &delivery,
+                        attempt_no,
+                        started_at,
+                        &result,
+                        DeliveryNext::Dead,
+                    )
+                    .await;
+            }
+        };
+        let result = match self.prepare(&delivery, &action).await? {
+            Ok(request) => send(&self.client, &self.policy, request).await,
+            Err(message) => failure(message),
+        };
+        let next = if result.succeeded() {
+            DeliveryNext::Delivered
+        } else if result.blocked {
+            DeliveryNext::Dead
+        } else {
+            match next_delay(
+                &action.retry_schedule,
+                attempt_no as usize,
+                result.retry_after,
+            ) {
+                Some(delay) => DeliveryNext::RetryAt(Utc::now() + delay),
+                None => DeliveryNext::Dead,
+            }
+        };
+        match next {
+            DeliveryNext::Delivered => tracing::info!(attempt_no, "delivered"),
+            DeliveryNext::Dead => {
+                tracing::warn!(attempt_no, error = ?result.error, status = ?result.status, "delivery is dead")
+            }
+            DeliveryNext::RetryAt(at) => {
+                tracing::info!(attempt_no, %at, error = ?result.error, status = ?result.status, "attempt failed, retry scheduled")
+            }
+        }
+        self.record(&delivery, attempt_no, started_at, &result, next)
+            .await
+    }
+
+    /// Renders and signs the request; `Ok(Err(..))` is a failed attempt (e.g. a missing secret).
+    async fn prepare(
+        &self,
+        delivery: &ClaimedDelivery,
+        action: &Action,
+    ) -> Result<Result<OutboundRequest, String>, StoreError> {
+        let mut secrets = HashMap::new();
+        for name in secret_names(action) {
+            if let Some(value) = self.store.get_secret(&name).await? {
+                secrets.insert(name, value);
+            }
+        }
+        let lookup = |name: &str| secrets.get(name).cloned();
+        let mut request = match render(action, &delivery.output, &delivery.event_payload, &lookup) {
+            Ok(request) => request,
+            Err(error) => return Ok(Err(error.to_string())),
+        };
+        let signing_secret = match &action.signing_secret {
+            Some(name) => match secrets.get(name) {
+                Some(value) => Some(value.as_str()),
+                None => {
+                    return Ok(Err(format!(
+                        "missing secret `{name}` (the action's signing secret)"
+                    )));
+                }
+            },
+            None => None,
+        };
+        if let Err(message) = add_webhook_headers(
+            &mut request,
+            &delivery.id,
+            Utc::now().timestamp(),
+            signing_secret,
+        ) {
+            return Ok(Err(message));
+        }
+        Ok(Ok(OutboundRequest {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request.body,
+            timeout: action.timeout,
+        }))
+    }
+
+    async fn record(
+        &self,
+        delivery: &ClaimedDelivery,
+        attempt_no: u32,
+        started_at: chrono::DateTime<Utc>,
+        result: &AttemptResult,
+        next: DeliveryNext,
+    ) -> Result<(), StoreError> {
+        let attempt = NewAttempt {
+            delivery_id: delivery.id.clone(),
+            attempt_no,
+            started_at,
+            duration: result.duration,
+            status_code: result.status,
+            response_snippet: result.response_snippet.clone(),
+            error: result.error.clone(),
+        };
+        self.store.record_attempt(&self.owner, attempt, next).await
+    }
+}
+
+fn failure(message: String) -> AttemptResult {
+    AttemptResult {
+        status: None,
+        duration: Duration::ZERO,
+        response_snippet: None,
+        error: Some(message),
+        retry_after: None,
+        blocked: false,
+    }
+}

@@ -1,0 +1,124 @@
+//! Decides what an event causes: dedupe key → filter → transform → planned deliveries.
+//! The functions here do no I/O; `worker` feeds them from the store and writes the result back.
+
+pub mod cache;
+pub mod worker;
+
+use serde_json::{Value, json};
+
+use crate::recipe::Recipe;
+use crate::script::{ScriptEngine, ScriptError, ScriptInput};
+use crate::store::{EventRecord, NewDelivery};
+
+/// What a script sees of one event.
+#[derive(Debug, Clone)]
+pub struct EventContext {
+    pub event: Value,
+    pub headers: Value,
+    pub meta: Value,
+}
+
+impl EventContext {
+    pub fn new(
+        recipe_id: &str,
+        trigger: &str,
+        received_at: chrono::DateTime<chrono::Utc>,
+        payload: Value,
+        headers: Value,
+    ) -> Self {
+        Self {
+            event: payload,
+            headers,
+            meta: json!({
+                "recipe": recipe_id,
+                "trigger": trigger,
+                "received_at": received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            }),
+        }
+    }
+
+    pub fn from_record(event: &EventRecord) -> Self {
+        Self::new(
+            &event.recipe_id,
+            &event.trigger,
+            event.received_at,
+            event.payload.clone(),
+            event.headers.clone(),
+        )
+    }
+
+    fn input(&self) -> ScriptInput<'_> {
+        ScriptInput {
+            event: &self.event,
+            headers: &self.headers,
+            meta: &self.meta,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Filtered,
+    /// The transform output (the event itself when the recipe has no transform).
+    Passed(Value),
+}
+
+/// The recipe's dedupe key for this event, if the recipe declares one. Blocking.
+pub fn dedupe_key(
+    scripts: &ScriptEngine,
+    recipe: &Recipe,
+    ctx: &EventContext,
+) -> Result<Option<String>, ScriptError> {
+    let Some(script) = &recipe.dedupe else {
+        return Ok(None);
+    };
+    match scripts.eval_json(script, &ctx.input())? {
+        Value::Null => Err(ScriptError::WrongType(
+            "dedupe expression returned nothing (()) for this event; it must give a string or number".into(),
+        )),
+        Value::String(s) if s.is_empty() => Err(ScriptError::WrongType(
+            "dedupe expression returned an empty string".into(),
+        )),
+        Value::String(s) => Ok(Some(s)),
+        other => Ok(Some(other.to_string())),
+    }
+}
+
+/// Runs the filter, then the transform. Blocking.
+pub fn filter_and_transform(
+    scripts: &ScriptEngine,
+    recipe: &Recipe,
+    ctx: &EventContext,
+) -> Result<Verdict, ScriptError> {
+    if let Some(filter) = &recipe.filter
+        && !scripts.eval_bool(filter, &ctx.input())?
+    {
+        return Ok(Verdict::Filtered);
+    }
+    match &recipe.transform {
+        Some(transform) => Ok(Verdict::Passed(scripts.eval_json(transform, &ctx.input())?)),
+        None => Ok(Verdict::Passed(ctx.event.clone())),
+    }
+}
+
+/// One delivery per action, each with a snapshot of the action as written.
+pub fn plan_deliveries(recipe: &Recipe) -> Vec<NewDelivery> {
+    recipe
+        .file
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(index, section)| NewDelivery {
+            action_index: index,
+            action_name: section.name.clone(),
+            action: serde_json::to_value(section).expect("an action section serialises"),
+        })
+        .collect()
+}
+
+/// Runs blocking script work off the async executor so a slow script cannot stall ingest.
+pub async fn off_executor<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("script evaluation panicked")
+}

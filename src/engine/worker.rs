@@ -1,0 +1,160 @@
+//! Claims pending events with a lease, decides their run and commits it with its deliveries.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::cache::RecipeCache;
+use super::{
+    EventContext, Verdict, dedupe_key, filter_and_transform, off_executor, plan_deliveries,
+};
+use crate::config::WorkerSettings;
+use crate::store::{DedupeClaim, EventRecord, EventStatus, NewRun, RunOutcome, Store, StoreError};
+
+pub struct EngineWorker {
+    store: Arc<dyn Store>,
+    cache: Arc<RecipeCache>,
+    settings: WorkerSettings,
+    owner: String,
+    /// Woken when new deliveries exist.
+    deliveries_ready: Arc<Notify>,
+}
+
+impl EngineWorker {
+    pub fn new(
+        store: Arc<dyn Store>,
+        cache: Arc<RecipeCache>,
+        settings: WorkerSettings,
+        deliveries_ready: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            cache,
+            settings,
+            owner: format!("engine-{}", crate::ids::new_id()),
+            deliveries_ready,
+        }
+    }
+
+    /// One step: claim a batch, run each event, commit. Returns how many events were handled.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let events = self
+            .store
+            .claim_events(&self.owner, self.settings.engine_batch, self.settings.lease)
+            .await?;
+        let count = events.len();
+        for event in events {
+            self.process(event).await?;
+        }
+        Ok(count)
+    }
+
+    /// Runs until cancelled, then gives back what it had claimed.
+    pub async fn run(self, events_ready: Arc<Notify>, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            match self.run_once().await {
+                Ok(0) => {
+                    tokio::select! {
+                        _ = events_ready.notified() => {}
+                        _ = tokio::time::sleep(self.settings.idle_poll) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, "engine worker step failed");
+                    tokio::time::sleep(self.settings.idle_poll).await;
+                }
+            }
+        }
+        if let Err(error) = self.store.release_events(&self.owner).await {
+            tracing::warn!(%error, "could not release event claims at shutdown");
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(event = %event.id, recipe = %event.recipe_id))]
+    async fn process(&self, event: EventRecord) -> Result<(), StoreError> {
+        let (version, outcome) = self.decide(&event).await?;
+        let run = NewRun {
+            event_id: event.id.clone(),
+            recipe_id: event.recipe_id.clone(),
+            recipe_version: version,
+            outcome,
+        };
+        match self.store.complete_run(&self.owner, run).await {
+            Ok(EventStatus::Done) => {
+                self.deliveries_ready.notify_one();
+                Ok(())
+            }
+            Ok(status) => {
+                tracing::debug!(status = status.as_str(), "run finished without deliveries");
+                Ok(())
+            }
+            Err(StoreError::LeaseLost(id)) => {
+                tracing::warn!(event = %id, "lease lost; another worker owns this event now");
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn decide(&self, event: &EventRecord) -> Result<(i64, RunOutcome), StoreError> {
+        let failed = |error: String| RunOutcome::Failed { error };
+        let Some(stored) = self.store.get_recipe(&event.recipe_id).await? else {
+            return Ok((
+                0,
+                failed(format!("recipe `{}` no longer exists", event.recipe_id)),
+            ));
+        };
+        let recipe = match self.cache.get(&stored) {
+            Ok(recipe) => recipe,
+            Err(error) => {
+                return Ok((
+                    stored.version,
+                    failed(format!("recipe is invalid: {error}")),
+                ));
+            }
+        };
+        let ctx = Arc::new(EventContext::from_record(event));
+        let scripts = self.cache.scripts().clone();
+
+        let key = {
+            let (scripts, recipe, ctx) = (scripts.clone(), recipe.clone(), ctx.clone());
+            off_executor(move || dedupe_key(&scripts, &recipe, &ctx)).await
+        };
+        let key = match key {
+            Ok(key) => key,
+            Err(error) => return Ok((stored.version, failed(error.to_string()))),
+        };
+        if let Some(key) = &key {
+            let since = Utc::now() - recipe.dedupe_window;
+            if self
+                .store
+                .dedupe_key_seen(&event.recipe_id, key, since)
+                .await?
+            {
+                return Ok((stored.version, RunOutcome::Duplicate { key: key.clone() }));
+            }
+        }
+
+        let verdict = {
+            let recipe = recipe.clone();
+            off_executor(move || filter_and_transform(&scripts, &recipe, &ctx)).await
+        };
+        let outcome = match verdict {
+            Err(error) => failed(error.to_string()),
+            Ok(Verdict::Filtered) => RunOutcome::Filtered,
+            Ok(Verdict::Passed(output)) => RunOutcome::Done {
+                output,
+                dedupe: key.map(|key| DedupeClaim {
+                    key,
+                    window: recipe.dedupe_window,
+                }),
+                deliveries: plan_deliveries(&recipe),
+            },
+        };
+        Ok((stored.version, outcome))
+    }
+}

@@ -1,0 +1,56 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+/// Why a webhook was not accepted. Every variant changes nothing in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("no enabled recipe has this webhook URL")]
+    UnknownHook,
+    #[error("this webhook does not accept {0} requests")]
+    MethodNotAllowed(String),
+    #[error("request body is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("request body is not valid form data: {0}")]
+    MalformedForm(String),
+    #[error("could not read the request body: {0}")]
+    BodyRead(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    ScriptFailed(String),
+    #[error("the event could not be stored; retry later")]
+    StoreUnavailable(#[source] crate::store::StoreError),
+    #[error("recipe is misconfigured: {0}")]
+    Misconfigured(String),
+}
+
+impl ResponseError for IngestError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            IngestError::UnknownHook => StatusCode::NOT_FOUND,
+            IngestError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            IngestError::MalformedJson(_)
+            | IngestError::MalformedForm(_)
+            | IngestError::BodyRead(_) => StatusCode::BAD_REQUEST,
+            IngestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            IngestError::ScriptFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            IngestError::StoreUnavailable(_) | IngestError::Misconfigured(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let IngestError::StoreUnavailable(source) = self {
+            tracing::error!(error = %source, "webhook refused: store unavailable");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response.json(serde_json::json!({ "error": self.to_string() }))
+    }
+}

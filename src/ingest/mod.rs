@@ -1,0 +1,133 @@
+//! Inbound webhooks: `POST|PUT|GET /hooks/{token}`. The event is committed before it is answered.
+
+pub mod commit;
+pub mod error;
+pub mod payload;
+pub mod verify;
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde_json::json;
+
+use self::error::IngestError;
+use self::payload::{headers_map, media_type, parse_body, parse_form};
+use crate::engine::{EventContext, Verdict, filter_and_transform, off_executor};
+use crate::ids::new_id;
+use crate::recipe::RespondMode;
+use crate::startup::AppState;
+use crate::store::NewEvent;
+
+pub const EVENT_ID_HEADER: &str = "switchyard-event-id";
+
+#[tracing::instrument(skip_all, fields(recipe))]
+pub async fn receive_webhook(
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, IngestError> {
+    let stored = state
+        .store
+        .recipe_by_token(&token)
+        .await
+        .map_err(IngestError::StoreUnavailable)?
+        .filter(|recipe| recipe.enabled)
+        .ok_or(IngestError::UnknownHook)?;
+    tracing::Span::current().record("recipe", stored.id.as_str());
+    let recipe = state
+        .cache
+        .get(&stored)
+        .map_err(|e| IngestError::Misconfigured(e.to_string()))?;
+    let webhook = recipe.webhook.as_ref().ok_or(IngestError::UnknownHook)?;
+    let is_get = req.method() == Method::GET;
+    if is_get && !webhook.allow_get {
+        return Err(IngestError::MethodNotAllowed("GET".into()));
+    }
+
+    let body = read_limited(body, &req, state.settings.body_limit).await?;
+    verify::verify(webhook, &req, state.store.as_ref()).await?;
+    let payload = if is_get {
+        parse_form(req.query_string().as_bytes())?
+    } else {
+        parse_body(media_type(&req).as_deref(), &body)?
+    };
+
+    let event = NewEvent {
+        id: new_id(),
+        recipe_id: stored.id.clone(),
+        trigger: "webhook".into(),
+        received_at: Utc::now(),
+        content_type: req
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        headers: headers_map(&req, verify::credential_headers(webhook.verify)),
+        body,
+        payload,
+    };
+    let ctx = EventContext::new(
+        &event.recipe_id,
+        &event.trigger,
+        event.received_at,
+        event.payload.clone(),
+        event.headers.clone(),
+    );
+    let event_id = event.id.clone();
+    state
+        .committer
+        .commit(event)
+        .await
+        .map_err(|e| IngestError::StoreUnavailable(unwrap_shared(e)))?;
+
+    match webhook.respond {
+        RespondMode::Accepted => Ok(HttpResponse::Accepted().json(json!({ "event_id": event_id }))),
+        RespondMode::Result => {
+            let scripts = state.cache.scripts().clone();
+            let verdict = off_executor(move || filter_and_transform(&scripts, &recipe, &ctx)).await;
+            Ok(match verdict {
+                Ok(Verdict::Passed(output)) => HttpResponse::Ok()
+                    .insert_header((EVENT_ID_HEADER, event_id))
+                    .json(output),
+                Ok(Verdict::Filtered) => HttpResponse::NoContent()
+                    .insert_header((EVENT_ID_HEADER, event_id))
+                    .finish(),
+                Err(error) => HttpResponse::UnprocessableEntity()
+                    .insert_header((EVENT_ID_HEADER, event_id.clone()))
+                    .json(json!({ "error": error.to_string(), "event_id": event_id })),
+            })
+        }
+    }
+}
+
+/// Reads the body, refusing it as soon as it passes `limit` (declared or actual length).
+async fn read_limited(
+    mut body: web::Payload,
+    req: &HttpRequest,
+    limit: usize,
+) -> Result<Vec<u8>, IngestError> {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(IngestError::TooLarge { limit });
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| IngestError::BodyRead(e.to_string()))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(IngestError::TooLarge { limit });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+fn unwrap_shared(error: std::sync::Arc<crate::store::StoreError>) -> crate::store::StoreError {
+    std::sync::Arc::try_unwrap(error)
+        .unwrap_or_else(|shared| crate::store::StoreError::Unsupported(shared.to_string()))
+}

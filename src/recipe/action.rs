@@ -1,0 +1,175 @@
+//! A validated outbound action, built from its file section. Deliveries keep a snapshot of the
+//! section so a later edit of the recipe never changes a delivery that is already queued.
+
+use std::time::Duration;
+
+use reqwest::Method;
+
+use super::error::FieldError;
+use super::file::ActionSection;
+use crate::deliver::retry::{default_schedule, parse_duration};
+use crate::deliver::template::Template;
+
+pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15);
+const MAX_ACTION_TIMEOUT: Duration = Duration::from_secs(300);
+const ALLOWED_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub name: String,
+    pub method: Method,
+    pub url: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Template>,
+    pub timeout: Duration,
+    pub retry_schedule: Vec<Duration>,
+    /// Name of the secret that signs calls (Standard Webhooks).
+    pub signing_secret: Option<String>,
+}
+
+impl Action {
+    /// `field` is the prefix used in messages, e.g. `action[1]`.
+    pub fn from_section(section: &ActionSection, field: &str) -> Result<Action, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err = |key: &str, message: String| {
+            errors.push(FieldError::new(format!("{field}.{key}"), message));
+        };
+
+        if section.name.trim().is_empty() {
+            err("name", "must not be empty".into());
+        }
+        let method = section.method.to_ascii_uppercase();
+        if !ALLOWED_METHODS.contains(&method.as_str()) {
+            err(
+                "method",
+                format!(
+                    "`{}` is not one of {}",
+                    section.method,
+                    ALLOWED_METHODS.join(", ")
+                ),
+            );
+        }
+        let url = match Template::parse(&section.url) {
+            Ok(template) => {
+                if let Err(message) = check_url_template(&section.url) {
+                    err("url", message);
+                }
+                Some(template)
+            }
+            Err(e) => {
+                err("url", e.to_string());
+                None
+            }
+        };
+        let mut headers = Vec::new();
+        for (name, value) in &section.headers {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                err("headers", format!("`{name}` is not a valid header name"));
+                continue;
+            }
+            match Template::parse(value) {
+                Ok(t) => headers.push((name.clone(), t)),
+                Err(e) => err(&format!("headers.{name}"), e.to_string()),
+            }
+        }
+        let body = match section.body.as_deref().map(Template::parse).transpose() {
+            Ok(body) => body,
+            Err(e) => {
+                err("body", e.to_string());
+                None
+            }
+        };
+        let timeout = match section.timeout.as_deref().map(parse_duration).transpose() {
+            Ok(Some(t)) if t.is_zero() || t > MAX_ACTION_TIMEOUT => {
+                err(
+                    "timeout",
+                    format!("must be between 1ms and {}s", MAX_ACTION_TIMEOUT.as_secs()),
+                );
+                DEFAULT_ACTION_TIMEOUT
+            }
+            Ok(t) => t.unwrap_or(DEFAULT_ACTION_TIMEOUT),
+            Err(e) => {
+                err("timeout", e);
+                DEFAULT_ACTION_TIMEOUT
+            }
+        };
+        let retry_schedule = match &section.retry {
+            None => default_schedule(),
+            Some(retry) if retry.schedule.is_empty() => {
+                err(
+                    "retry.schedule",
+                    "needs at least one entry (the first attempt)".into(),
+                );
+                default_schedule()
+            }
+            Some(retry) => {
+                let parsed: Result<Vec<_>, _> =
+                    retry.schedule.iter().map(|s| parse_duration(s)).collect();
+                parsed.unwrap_or_else(|e| {
+                    err("retry.schedule", e);
+                    default_schedule()
+                })
+            }
+        };
+        let signing_secret = match &section.secret {
+            None => None,
+            Some(value) => match secret_reference(value) {
+                Ok(name) => Some(name),
+                Err(message) => {
+                    err("secret", message);
+                    None
+                }
+            },
+        };
+
+        match (
+            errors.is_empty(),
+            url,
+            Method::from_bytes(method.as_bytes()),
+        ) {
+            (true, Some(url), Ok(method)) => Ok(Action {
+                name: section.name.clone(),
+                method,
+                url,
+                headers,
+                body,
+                timeout,
+                retry_schedule,
+                signing_secret,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A URL without templates must be a full http(s) URL; one with templates must at least not
+/// start with a literal that is something else.
+fn check_url_template(raw: &str) -> Result<(), String> {
+    let literal_prefix = raw.split("{{").next().unwrap_or_default();
+    if literal_prefix.len() == raw.len() {
+        let url =
+            reqwest::Url::parse(raw).map_err(|e| format!("`{raw}` is not a valid URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("`{raw}` must use http or https"));
+        }
+        return Ok(());
+    }
+    let could_be_http = ["http://", "https://"]
+        .iter()
+        .any(|scheme| scheme.starts_with(literal_prefix) || literal_prefix.starts_with(scheme));
+    if !could_be_http {
+        return Err(format!("`{raw}` must start with http:// or https://"));
+    }
+    Ok(())
+}
+
+/// Secrets are never written in recipe files: a secret field must be exactly `{{ secrets.NAME }}`.
+pub fn secret_reference(value: &str) -> Result<String, String> {
+    Template::parse(value)
+        .ok()
+        .and_then(|t| t.is_single_secret_ref())
+        .ok_or_else(|| {
+            "must be a reference like \"{{ secrets.NAME }}\"; secret values are never written in recipe files"
+                .to_owned()
+        })
+}

@@ -1,0 +1,67 @@
+//! Recipes: the TOML file format and the validated, compiled form the pipeline runs.
+
+pub mod action;
+pub mod error;
+pub mod file;
+mod validate;
+
+use std::time::Duration;
+
+pub use action::Action;
+pub use error::{FieldError, RecipeError};
+pub use file::{RecipeFile, RespondMode, VerifyPreset};
+pub use validate::parse_cron;
+
+use crate::script::{CompiledScript, ScriptEngine};
+
+pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A recipe that passed validation, with its scripts compiled once for this version.
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    pub file: RecipeFile,
+    pub webhook: Option<WebhookTrigger>,
+    pub schedule: Option<ScheduleTrigger>,
+    pub dedupe: Option<CompiledScript>,
+    pub dedupe_window: Duration,
+    pub filter: Option<CompiledScript>,
+    pub transform: Option<CompiledScript>,
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookTrigger {
+    pub verify: VerifyPreset,
+    pub secret_name: Option<String>,
+    pub respond: RespondMode,
+    pub allow_get: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleTrigger {
+    pub cron: String,
+    pub timezone: chrono_tz::Tz,
+    pub poll: Option<file::PollSection>,
+}
+
+impl Recipe {
+    /// Parses and validates a TOML recipe and compiles its scripts.
+    pub fn from_toml(source: &str, engine: &ScriptEngine) -> Result<Recipe, RecipeError> {
+        let file: RecipeFile = toml::from_str(source)
+            .map_err(|e| RecipeError::new(vec![error::toml_error(source, &e)]))?;
+        Recipe::from_file(file, engine)
+    }
+
+    pub fn from_file(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, RecipeError> {
+        validate::validate(file, engine).map_err(RecipeError::new)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.file.id
+    }
+
+    /// The file form, as TOML (used when a recipe was not written as a file, e.g. by the API).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(&self.file).expect("a recipe file always serialises to TOML")
+    }
+}

@@ -1,0 +1,242 @@
+use super::action::{Action, secret_reference};
+use super::error::FieldError;
+use super::file::{RecipeFile, ScheduleSection, ScriptSection, VerifyPreset, WebhookSection};
+use super::{DEFAULT_DEDUPE_WINDOW, Recipe, ScheduleTrigger, WebhookTrigger};
+use crate::deliver::retry::parse_duration;
+use crate::deliver::template::Template;
+use crate::script::{CompiledScript, ScriptEngine, ScriptKind};
+
+const MAX_ID_LEN: usize = 64;
+
+pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<FieldError>> {
+    let mut errors = Vec::new();
+
+    if let Err(message) = check_id(&file.id) {
+        errors.push(FieldError::new("id", message));
+    }
+    if file.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "must not be empty"));
+    }
+    let webhook = file
+        .trigger
+        .webhook
+        .as_ref()
+        .and_then(|w| collect(&mut errors, webhook_trigger(w)));
+    let schedule = file
+        .trigger
+        .schedule
+        .as_ref()
+        .and_then(|s| collect(&mut errors, schedule_trigger(s)));
+    if file.trigger.webhook.is_none() && file.trigger.schedule.is_none() {
+        errors.push(FieldError::new(
+            "trigger",
+            "needs [trigger.webhook] and/or [trigger.schedule]",
+        ));
+    }
+
+    let mut compile =
+        |kind: ScriptKind, field: &str, source: Option<&str>| -> Option<CompiledScript> {
+            let source = source?;
+            match engine.compile(kind, source) {
+                Ok(script) => Some(script),
+                Err(e) => {
+                    errors.push(FieldError::new(field, e.to_string()));
+                    None
+                }
+            }
+        };
+    let dedupe = compile(ScriptKind::Dedupe, "dedupe", file.dedupe.as_deref());
+    let filter = compile(ScriptKind::Filter, "filter.script", script_of(&file.filter));
+    let transform = compile(
+        ScriptKind::Transform,
+        "transform.script",
+        script_of(&file.transform),
+    );
+
+    let dedupe_window = match file
+        .dedupe_window
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+    {
+        Ok(window) => window.unwrap_or(DEFAULT_DEDUPE_WINDOW),
+        Err(e) => {
+            errors.push(FieldError::new("dedupe_window", e));
+            DEFAULT_DEDUPE_WINDOW
+        }
+    };
+    if file.dedupe_window.is_some() && file.dedupe.is_none() {
+        errors.push(FieldError::new(
+            "dedupe_window",
+            "is set but there is no `dedupe` expression",
+        ));
+    }
+
+    if file.actions.is_empty() {
+        errors.push(FieldError::new(
+            "action",
+            "a recipe needs at least one [[action]]",
+        ));
+    }
+    let mut actions = Vec::new();
+    for (i, section) in file.actions.iter().enumerate() {
+        if let Some(action) = collect(
+            &mut errors,
+            Action::from_section(section, &format!("action[{i}]")),
+        ) {
+            if actions.iter().any(|a: &Action| a.name == action.name) {
+                errors.push(FieldError::new(
+                    format!("action[{i}].name"),
+                    format!("`{}` is used by another action of this recipe", action.name),
+                ));
+            }
+            actions.push(action);
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Recipe {
+        file,
+        webhook,
+        schedule,
+        dedupe,
+        dedupe_window,
+        filter,
+        transform,
+        actions,
+    })
+}
+
+fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, Vec<FieldError>>) -> Option<T> {
+    result.map_err(|e| errors.extend(e)).ok()
+}
+
+fn script_of(section: &Option<ScriptSection>) -> Option<&str> {
+    section.as_ref().map(|s| s.script.as_str())
+}
+
+fn check_id(id: &str) -> Result<(), String> {
+    let valid_chars = id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    let starts_well = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if id.is_empty() || id.len() > MAX_ID_LEN || !valid_chars || !starts_well {
+        return Err(format!(
+            "`{id}` must be a slug: 1 to {MAX_ID_LEN} characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    match section.verify {
+        VerifyPreset::None | VerifyPreset::Token => {}
+        other => errors.push(FieldError::new(
+            "trigger.webhook.verify",
+            format!(
+                "`{}` is not supported yet; use \"none\" or \"token\"",
+                other.as_str()
+            ),
+        )),
+    }
+    let secret_name = match &section.secret {
+        Some(value) => secret_reference(value)
+            .map_err(|m| errors.push(FieldError::new("trigger.webhook.secret", m)))
+            .ok(),
+        None => None,
+    };
+    if section.verify == VerifyPreset::Token && secret_name.is_none() && section.secret.is_none() {
+        errors.push(FieldError::new(
+            "trigger.webhook.secret",
+            "verify = \"token\" needs secret = \"{{ secrets.NAME }}\"",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(WebhookTrigger {
+        verify: section.verify,
+        secret_name,
+        respond: section.respond,
+        allow_get: section.allow_get,
+    })
+}
+
+fn schedule_trigger(section: &ScheduleSection) -> Result<ScheduleTrigger, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if let Err(message) = parse_cron(&section.cron) {
+        errors.push(FieldError::new("trigger.schedule.cron", message));
+    }
+    let timezone = match section.timezone.as_deref() {
+        None => chrono_tz::UTC,
+        Some(name) => name.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+            errors.push(FieldError::new(
+                "trigger.schedule.timezone",
+                format!("`{name}` is not an IANA time zone name (e.g. \"Europe/Berlin\")"),
+            ));
+            chrono_tz::UTC
+        }),
+    };
+    if let Some(poll) = &section.poll {
+        let raw = &poll.url;
+        match Template::parse(raw) {
+            Ok(_) if !raw.contains("{{") => {
+                let scheme_ok = reqwest::Url::parse(raw)
+                    .map(|u| matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or(false);
+                if !scheme_ok {
+                    errors.push(FieldError::new(
+                        "trigger.schedule.poll.url",
+                        format!("`{raw}` is not a valid http(s) URL"),
+                    ));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(FieldError::new("trigger.schedule.poll.url", e.to_string())),
+        }
+        for (name, value) in &poll.headers {
+            if let Err(e) = Template::parse(value) {
+                errors.push(FieldError::new(
+                    format!("trigger.schedule.poll.headers.{name}"),
+                    e.to_string(),
+                ));
+            }
+        }
+        if let Some(items) = &poll.items
+            && !items.is_empty()
+            && !items.starts_with('/')
+        {
+            errors.push(FieldError::new(
+                "trigger.schedule.poll.items",
+                format!("`{items}` is not a JSON pointer (it must start with '/', e.g. \"/data\")"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ScheduleTrigger {
+        cron: section.cron.clone(),
+        timezone,
+        poll: section.poll.clone(),
+    })
+}
+
+/// Parses a cron expression the way the scheduler will (6 fields, seconds first).
+pub fn parse_cron(expression: &str) -> Result<croner::Cron, String> {
+    let fields = expression.split_whitespace().count();
+    if !expression.trim_start().starts_with('@') && fields == 5 {
+        return Err(format!(
+            "`{expression}` has 5 fields; Switchyard cron expressions have seconds first (6 fields), e.g. \"0 {expression}\""
+        ));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expression)
+        .map_err(|e| format!("`{expression}` is not a valid cron expression: {e}"))
+}

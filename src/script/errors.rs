@@ -1,0 +1,214 @@
+//! Turning Rhai's errors into Switchyard's: clear messages with line and column.
+
+use rhai::{Dynamic, EvalAltResult, ParseError, ParseErrorType, Position};
+
+use super::deadline::WALL_TIME_TOKEN;
+use super::limits::MAX_VARIABLES;
+use super::{CompileError, ScriptError, ScriptKind, ScriptLimits};
+
+pub(crate) fn compile_error(kind: ScriptKind, err: &ParseError) -> CompileError {
+    let pos = err.position();
+    CompileError {
+        kind,
+        line: pos.line().unwrap_or(0),
+        column: pos.position().unwrap_or(0),
+        message: parse_message(err.err_type()),
+    }
+}
+
+fn parse_message(err: &ParseErrorType) -> String {
+    let text = err.to_string();
+    match err {
+        ParseErrorType::Reserved(word) if word == "import" => {
+            "'import' is not allowed: scripts cannot load modules".to_string()
+        }
+        // The disabled `eval` shows up as a bad symbol, or as a reserved word when a
+        // function pointer is made to it at run time.
+        _ if text.contains("'eval'") => "'eval' is not allowed in scripts".to_string(),
+        ParseErrorType::VariableUndefined(name) => format!(
+            "undefined variable '{name}' (scripts see event, headers, meta and their own `let`s)"
+        ),
+        ParseErrorType::ExprTooDeep => "expressions are nested too deeply".to_string(),
+        _ => text,
+    }
+}
+
+pub(crate) fn runtime_error(
+    kind: ScriptKind,
+    limits: &ScriptLimits,
+    err: EvalAltResult,
+) -> ScriptError {
+    // Errors inside script functions arrive wrapped, one layer per call: the root cause is
+    // innermost, and the outermost layer tells where the script called into the function.
+    let mut outer_call: Option<(String, Position)> = None;
+    let mut root = err;
+    while let EvalAltResult::ErrorInFunctionCall(name, _, inner, pos)
+    | EvalAltResult::ErrorInModule(name, inner, pos) = root
+    {
+        outer_call.get_or_insert((name, pos));
+        root = *inner;
+    }
+    let pos = match (root.position(), &outer_call) {
+        (pos, Some((_, call_pos))) if pos.is_none() => *call_pos,
+        (pos, _) => pos,
+    };
+
+    let suffix = place(pos).map(|p| format!(" ({p})")).unwrap_or_default();
+    let limit = |what: String| ScriptError::Limit(format!("{kind} stopped: {what}{suffix}"));
+    match &root {
+        EvalAltResult::ErrorTooManyOperations(..) => limit(format!(
+            "too many operations (limit {})",
+            limits.max_operations
+        )),
+        EvalAltResult::ErrorTerminated(token, ..) if is_wall_time(token) => limit(format!(
+            "exceeded the wall-time limit of {:?}",
+            limits.wall_time
+        )),
+        EvalAltResult::ErrorTerminated(..) => limit("terminated".to_string()),
+        EvalAltResult::ErrorStackOverflow(..) => limit(format!(
+            "function calls nested too deeply (limit {} levels)",
+            limits.max_call_levels
+        )),
+        EvalAltResult::ErrorDataTooLarge(what, ..) => limit(data_too_large(what, limits)),
+        EvalAltResult::ErrorTooManyVariables(..) => {
+            limit(format!("too many variables (limit {MAX_VARIABLES})"))
+        }
+        EvalAltResult::ErrorTooManyModules(..) => limit("scripts cannot load modules".into()),
+        _ => {
+            let message = match &mut root {
+                EvalAltResult::ErrorParsing(parse, ..) => parse_message(parse),
+                other => other.clear_position().to_string(),
+            };
+            let context = match outer_call {
+                Some((name, call_pos)) => {
+                    let callee = if name.starts_with("anon$") {
+                        "a closure".to_string()
+                    } else {
+                        format!("function '{name}'")
+                    };
+                    let called_at = place(call_pos).unwrap_or_else(|| "an unknown place".into());
+                    format!(" (in {callee} called at {called_at})")
+                }
+                None => String::new(),
+            };
+            let prefix = match place(pos) {
+                Some(p) => format!("{kind}, {p}"),
+                None => kind.to_string(),
+            };
+            ScriptError::Runtime(format!("{prefix}: {message}{context}"))
+        }
+    }
+}
+
+fn is_wall_time(token: &Dynamic) -> bool {
+    token
+        .read_lock::<rhai::ImmutableString>()
+        .is_some_and(|t| t.as_str() == WALL_TIME_TOKEN)
+}
+
+fn data_too_large(what: &str, limits: &ScriptLimits) -> String {
+    if what.contains("string") {
+        format!(
+            "string too long (limit {} bytes of text in one value)",
+            limits.max_string_size
+        )
+    } else if what.contains("array") {
+        format!(
+            "array too large (limit {} items in one value, nested arrays included)",
+            limits.max_array_size
+        )
+    } else if what.contains("map") {
+        format!(
+            "object map too large (limit {} entries in one value, nested maps included)",
+            limits.max_map_size
+        )
+    } else {
+        format!("{what} too large")
+    }
+}
+
+/// "line L, column C", when Rhai gave a position.
+fn place(pos: Position) -> Option<String> {
+    let line = pos.line()?;
+    Some(match pos.position() {
+        Some(column) => format!("line {line}, column {column}"),
+        None => format!("line {line}"),
+    })
+}
+
+/// A friendlier name than Rhai's `i64`/`f64`/`()` for messages.
+pub(crate) fn type_name(value: &Dynamic) -> String {
+    match value.type_name() {
+        "()" => "nothing (())".to_string(),
+        "i64" => "integer".to_string(),
+        "f64" => "float".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The first part of `value` that has no JSON form (a function pointer, a timestamp...).
+pub(crate) fn non_json_part(value: &Dynamic) -> Option<String> {
+    if value.is_unit()
+        || value.is_bool()
+        || value.is_int()
+        || value.is_float()
+        || value.is_string()
+        || value.is_char()
+    {
+        return None;
+    }
+    if let Ok(items) = value.as_array_ref() {
+        return items.iter().find_map(non_json_part);
+    }
+    if let Ok(map) = value.as_map_ref() {
+        return map.values().find_map(non_json_part);
+    }
+    Some(type_name(value))
+}
+
+/// Rhai does not check a map grown by `m[key] = value` until it is used whole, and never
+/// checks the final value, so a result could exceed the limits: measure it the way Rhai
+/// does (totals over the whole value, nested parts included).
+pub(crate) fn check_result_size(
+    kind: ScriptKind,
+    limits: &ScriptLimits,
+    value: &Dynamic,
+) -> Result<(), ScriptError> {
+    let (items, entries, bytes) = measure(value);
+    let over = |size: usize, limit: usize| limit > 0 && size > limit;
+    let what = if over(bytes, limits.max_string_size) {
+        "Length of string"
+    } else if over(items, limits.max_array_size) {
+        "Size of array"
+    } else if over(entries, limits.max_map_size) {
+        "Size of object map"
+    } else {
+        return Ok(());
+    };
+    Err(ScriptError::Limit(format!(
+        "{kind} stopped: its result is too large: {}",
+        data_too_large(what, limits)
+    )))
+}
+
+/// (array items, map entries, string bytes) in `value`, nested parts included.
+fn measure(value: &Dynamic) -> (usize, usize, usize) {
+    let add =
+        |a: (usize, usize, usize), b: (usize, usize, usize)| (a.0 + b.0, a.1 + b.1, a.2 + b.2);
+    if let Ok(items) = value.as_array_ref() {
+        items
+            .iter()
+            .map(|v| add((1, 0, 0), measure(v)))
+            .fold((0, 0, 0), add)
+    } else if let Ok(map) = value.as_map_ref() {
+        map.values()
+            .map(|v| add((0, 1, 0), measure(v)))
+            .fold((0, 0, 0), add)
+    } else if let Ok(text) = value.as_immutable_string_ref() {
+        (0, 0, text.len())
+    } else if let Ok(blob) = value.as_blob_ref() {
+        (blob.len(), 0, 0)
+    } else {
+        (0, 0, 0)
+    }
+}

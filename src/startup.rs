@@ -1,0 +1,140 @@
+//! Builds the whole process: store, workers and HTTP server, bound to its own listener.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::deliver::client::OutboundPolicy;
+use crate::deliver::worker::DeliveryWorker;
+use crate::engine::cache::RecipeCache;
+use crate::engine::worker::EngineWorker;
+use crate::ingest::commit::GroupCommitter;
+use crate::script::ScriptEngine;
+use crate::store::Store;
+
+/// What HTTP handlers share.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<RecipeCache>,
+    pub committer: GroupCommitter,
+    pub public_base: String,
+}
+
+pub struct Application {
+    port: u16,
+    public_base: String,
+    server: Server,
+    store: Arc<dyn Store>,
+    shutdown: CancellationToken,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        crate::telemetry::install_crypto_provider();
+        let store = crate::store::open(
+            settings.database_url.as_deref(),
+            &settings.data_dir,
+            settings.sqlite_sync,
+        )
+        .await
+        .context("cannot open the store")?;
+        let scripts = ScriptEngine::new(settings.script_limits.clone());
+        if let Some(dir) = &settings.recipes_dir {
+            let provisioned = crate::provision::provision_dir(store.as_ref(), &scripts, dir)
+                .await
+                .with_context(|| format!("cannot provision recipes from {}", dir.display()))?;
+            tracing::info!(count = provisioned.len(), dir = %dir.display(), "recipes provisioned");
+        }
+
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot bind {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let public_base = settings.public_base(&address.to_string());
+
+        let shutdown = CancellationToken::new();
+        let events_ready = Arc::new(Notify::new());
+        let deliveries_ready = Arc::new(Notify::new());
+        let cache = Arc::new(RecipeCache::new(scripts));
+        let committer = GroupCommitter::start(store.clone(), events_ready.clone());
+
+        let engine = EngineWorker::new(
+            store.clone(),
+            cache.clone(),
+            settings.workers.clone(),
+            deliveries_ready.clone(),
+        );
+        let policy = OutboundPolicy {
+            allow_private_targets: settings.allow_private_targets,
+        };
+        let deliverer = DeliveryWorker::new(store.clone(), policy, settings.workers.clone());
+        let workers = vec![
+            tokio::spawn(engine.run(events_ready, shutdown.clone())),
+            tokio::spawn(deliverer.run(deliveries_ready, shutdown.clone())),
+        ];
+
+        let state = web::Data::new(AppState {
+            settings,
+            store: store.clone(),
+            cache,
+            committer,
+            public_base: public_base.clone(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(tracing_actix_logger())
+                .app_data(state.clone())
+                .configure(crate::web::routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+
+        tracing::info!(%address, %public_base, "switchyard listening");
+        Ok(Application {
+            port: address.port(),
+            public_base,
+            server,
+            store,
+            shutdown,
+            workers,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The base third parties call: `SWITCHYARD_PUBLIC_URL` or the bound address.
+    pub fn public_base(&self) -> &str {
+        &self.public_base
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or the server is stopped), then lets the workers finish
+    /// what is in flight and give back their claims.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        self.shutdown.cancel();
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        tracing::info!("switchyard stopped");
+        Ok(served?)
+    }
+}
+
+fn tracing_actix_logger() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz")
+}

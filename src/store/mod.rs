@@ -1,0 +1,141 @@
+//! Durable state behind one trait family, with a SQLite implementation (embedded default).
+//! Every multi-row change that must not be half-done is one transaction inside the store.
+
+pub mod model;
+pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use model::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store unavailable: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("store migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Unsupported(String),
+    /// Another worker took the claim over (ours expired); its result wins.
+    #[error("the lease on {0} was lost to another worker")]
+    LeaseLost(String),
+}
+
+#[async_trait]
+pub trait RecipeStore {
+    /// Creates or updates by id. The webhook token is generated on creation and kept on update;
+    /// the version only moves when the source changed.
+    async fn upsert_recipe(&self, recipe: RecipeUpsert) -> Result<UpsertResult, StoreError>;
+    async fn get_recipe(&self, id: &str) -> Result<Option<StoredRecipe>, StoreError>;
+    async fn recipe_by_token(&self, token: &str) -> Result<Option<StoredRecipe>, StoreError>;
+    async fn list_recipes(&self) -> Result<Vec<StoredRecipe>, StoreError>;
+}
+
+#[async_trait]
+pub trait EventStore {
+    /// Commits events and their processing jobs in one transaction (one sync for the batch).
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<(), StoreError>;
+    /// Leases up to `limit` due events to `owner`; expired leases of dead workers are taken again.
+    async fn claim_events(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<EventRecord>, StoreError>;
+    /// Gives back events this owner claimed but did not finish (graceful shutdown).
+    async fn release_events(&self, owner: &str) -> Result<(), StoreError>;
+    async fn dedupe_key_seen(
+        &self,
+        recipe_id: &str,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Stores the run, its dedupe key and its deliveries, updates the event and removes the job,
+    /// in one transaction. A dedupe key taken meanwhile turns the run into `Duplicate`.
+    async fn complete_run(&self, owner: &str, run: NewRun) -> Result<RunStatus, StoreError>;
+    async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError>;
+    async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError>;
+}
+
+#[async_trait]
+pub trait DeliveryStore {
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// Records the attempt and moves the delivery on (delivered, retry at, dead) in one transaction.
+    async fn record_attempt(
+        &self,
+        owner: &str,
+        attempt: NewAttempt,
+        next: DeliveryNext,
+    ) -> Result<(), StoreError>;
+    async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait SecretStore {
+    async fn set_secret(&self, name: &str, value: &str) -> Result<(), StoreError>;
+    async fn get_secret(&self, name: &str) -> Result<Option<String>, StoreError>;
+    async fn list_secret_names(&self) -> Result<Vec<String>, StoreError>;
+    async fn delete_secret(&self, name: &str) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait Store: RecipeStore + EventStore + DeliveryStore + SecretStore + Send + Sync {
+    /// Readiness: the store answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// SQLite synchronous mode: `full` syncs every commit (survives power loss), `normal` only
+/// survives process crashes in WAL mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SyncMode {
+    Full,
+    Normal,
+}
+
+/// Opens the store the settings point at and applies its migrations.
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    sync: SyncMode,
+) -> Result<Arc<dyn Store>, StoreError> {
+    match database_url {
+        Some(url) if url.starts_with("postgres") => Err(StoreError::Unsupported(
+            "the PostgreSQL store is not built yet; unset DATABASE_URL to use the embedded SQLite store".into(),
+        )),
+        Some(url) => Ok(Arc::new(sqlite::SqliteStore::connect_url(url, sync).await?)),
+        None => {
+            std::fs::create_dir_all(data_dir).map_err(|e| {
+                StoreError::Unsupported(format!(
+                    "cannot create data directory {}: {e}",
+                    data_dir.display()
+                ))
+            })?;
+            let path = data_dir.join("switchyard.db");
+            Ok(Arc::new(sqlite::SqliteStore::connect_file(&path, sync).await?))
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+pub fn to_ms(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

@@ -1,0 +1,237 @@
+//! What the store takes and gives back: plain data, no SQL.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRecipe {
+    pub id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub version: i64,
+    /// The recipe file text exactly as imported; exported unchanged.
+    pub source: String,
+    #[serde(skip)]
+    pub webhook_token: String,
+    /// The file that provisions this recipe (`serve --recipes`), when it is file-managed.
+    pub managed_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecipeUpsert {
+    pub id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub source: String,
+    pub managed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpsertKind {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct UpsertResult {
+    pub kind: UpsertKind,
+    pub recipe: StoredRecipe,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: String,
+    pub recipe_id: String,
+    pub trigger: String,
+    pub received_at: DateTime<Utc>,
+    pub content_type: Option<String>,
+    /// Lower-case header name → value.
+    pub headers: Value,
+    pub body: Vec<u8>,
+    /// The body as the scripts see it (JSON, form map or text).
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventStatus {
+    Pending,
+    Filtered,
+    Duplicate,
+    Failed,
+    Done,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Pending => "pending",
+            EventStatus::Filtered => "filtered",
+            EventStatus::Duplicate => "duplicate",
+            EventStatus::Failed => "failed",
+            EventStatus::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventStatus> {
+        [
+            EventStatus::Pending,
+            EventStatus::Filtered,
+            EventStatus::Duplicate,
+            EventStatus::Failed,
+            EventStatus::Done,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+}
+
+/// The result of one run; `Done` is the only one with deliveries.
+pub type RunStatus = EventStatus;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub id: String,
+    pub recipe_id: String,
+    pub trigger: String,
+    pub received_at: DateTime<Utc>,
+    pub content_type: Option<String>,
+    pub headers: Value,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    pub payload: Value,
+    pub status: EventStatus,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub event_id: String,
+    pub recipe_id: String,
+    pub recipe_version: i64,
+    pub outcome: RunOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum RunOutcome {
+    Filtered,
+    Duplicate {
+        key: String,
+    },
+    Failed {
+        error: String,
+    },
+    Done {
+        output: Value,
+        dedupe: Option<DedupeClaim>,
+        deliveries: Vec<NewDelivery>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct DedupeClaim {
+    pub key: String,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub action_index: usize,
+    pub action_name: String,
+    /// Snapshot of the action's file section, so later recipe edits leave it alone.
+    pub action: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: String,
+    pub event_id: String,
+    pub recipe_id: String,
+    pub action_name: String,
+    pub action: Value,
+    pub output: Value,
+    pub attempt_count: u32,
+    pub event_payload: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttempt {
+    pub delivery_id: String,
+    pub attempt_no: u32,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub status_code: Option<u16>,
+    pub response_snippet: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryNext {
+    Delivered,
+    RetryAt(DateTime<Utc>),
+    Dead,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunView {
+    pub id: String,
+    pub recipe_version: i64,
+    pub status: EventStatus,
+    pub dedupe_key: Option<String>,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryView {
+    pub id: String,
+    pub action_name: String,
+    /// pending | delivered | dead
+    pub status: String,
+    pub attempt_count: u32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub attempts: Vec<AttemptView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptView {
+    pub attempt_no: u32,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub status_code: Option<u16>,
+    pub response_snippet: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventDetail {
+    pub event: EventRecord,
+    pub runs: Vec<RunView>,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub recipe_id: Option<String>,
+    pub status: Option<EventStatus>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventSummary {
+    pub id: String,
+    pub recipe_id: String,
+    pub trigger: String,
+    pub received_at: DateTime<Utc>,
+    pub status: EventStatus,
+    pub error: Option<String>,
+}

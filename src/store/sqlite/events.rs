@@ -1,0 +1,328 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{SqliteStore, parse_json};
+use crate::ids::new_id;
+use crate::store::{
+    EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, NewEvent, NewRun,
+    RunOutcome, RunStatus, RunView, StoreError, from_ms, now_ms, to_ms,
+};
+
+#[derive(FromRow)]
+struct EventRow {
+    id: String,
+    recipe_id: String,
+    trigger: String,
+    received_at: i64,
+    content_type: Option<String>,
+    headers: String,
+    body: Vec<u8>,
+    payload: String,
+    status: String,
+    error: Option<String>,
+}
+
+impl TryFrom<EventRow> for EventRecord {
+    type Error = StoreError;
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        Ok(EventRecord {
+            headers: parse_json(&row.headers, "event headers")?,
+            payload: parse_json(&row.payload, "event payload")?,
+            status: parse_status(&row.status)?,
+            id: row.id,
+            recipe_id: row.recipe_id,
+            trigger: row.trigger,
+            received_at: from_ms(row.received_at),
+            content_type: row.content_type,
+            body: row.body,
+            error: row.error,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct RunRow {
+    id: String,
+    recipe_version: i64,
+    status: String,
+    dedupe_key: Option<String>,
+    output: Option<String>,
+    error: Option<String>,
+    created_at: i64,
+}
+
+pub(super) fn parse_status(s: &str) -> Result<EventStatus, StoreError> {
+    EventStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown status `{s}`")))
+}
+
+const EVENT_COLUMNS: &str = "e.id, e.recipe_id, e.trigger, e.received_at, e.content_type, e.headers, e.body, e.payload, e.status, e.error";
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    #[tracing::instrument(skip_all, fields(count = events.len()))]
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let now = now_ms();
+        for event in events {
+            sqlx::query(
+                "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+            )
+            .bind(&event.id)
+            .bind(&event.recipe_id)
+            .bind(&event.trigger)
+            .bind(to_ms(event.received_at))
+            .bind(&event.content_type)
+            .bind(event.headers.to_string())
+            .bind(&event.body)
+            .bind(event.payload.to_string())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO event_jobs (event_id, run_after) VALUES (?, ?)")
+                .bind(&event.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_events(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let now = now_ms();
+        let lease_until = now + lease.as_millis() as i64;
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE event_jobs SET lease_owner = ?1, lease_until = ?2, claims = claims + 1
+             WHERE event_id IN (
+                SELECT event_id FROM event_jobs
+                WHERE run_after <= ?3 AND (lease_until IS NULL OR lease_until < ?3)
+                ORDER BY run_after LIMIT ?4)",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .execute(&mut *tx)
+        .await?;
+        let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events e JOIN event_jobs j ON j.event_id = e.id
+             WHERE j.lease_owner = ? AND j.lease_until = ? ORDER BY e.received_at"
+        )))
+        .bind(owner)
+        .bind(lease_until)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(EventRecord::try_from).collect()
+    }
+
+    async fn release_events(&self, owner: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE event_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
+        )
+        .bind(owner)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn dedupe_key_seen(
+        &self,
+        recipe_id: &str,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM dedupe_keys WHERE recipe_id = ? AND key = ? AND seen_at >= ?",
+        )
+        .bind(recipe_id)
+        .bind(key)
+        .bind(to_ms(since))
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(seen.is_some())
+    }
+
+    #[tracing::instrument(skip_all, fields(event = %run.event_id))]
+    async fn complete_run(&self, owner: &str, run: NewRun) -> Result<RunStatus, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let holder: Option<Option<String>> =
+            sqlx::query_scalar("SELECT lease_owner FROM event_jobs WHERE event_id = ?")
+                .bind(&run.event_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if holder.flatten().as_deref() != Some(owner) {
+            return Err(StoreError::LeaseLost(run.event_id));
+        }
+        let now = now_ms();
+        let run_id = new_id();
+        let (mut status, mut dedupe_key, mut output, mut error) =
+            (EventStatus::Done, None, None, None);
+        let mut deliveries = Vec::new();
+        match run.outcome {
+            RunOutcome::Filtered => status = EventStatus::Filtered,
+            RunOutcome::Duplicate { key } => {
+                status = EventStatus::Duplicate;
+                dedupe_key = Some(key);
+            }
+            RunOutcome::Failed { error: message } => {
+                status = EventStatus::Failed;
+                error = Some(message);
+            }
+            RunOutcome::Done {
+                output: value,
+                dedupe,
+                deliveries: planned,
+            } => {
+                if let Some(claim) = dedupe {
+                    let cutoff = now - claim.window.as_millis() as i64;
+                    let claimed = sqlx::query(
+                        "INSERT INTO dedupe_keys (recipe_id, key, event_id, seen_at) VALUES (?, ?, ?, ?)
+                         ON CONFLICT (recipe_id, key) DO UPDATE
+                         SET event_id = excluded.event_id, seen_at = excluded.seen_at
+                         WHERE dedupe_keys.seen_at < ?",
+                    )
+                    .bind(&run.recipe_id)
+                    .bind(&claim.key)
+                    .bind(&run.event_id)
+                    .bind(now)
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if claimed == 0 {
+                        status = EventStatus::Duplicate;
+                    }
+                    dedupe_key = Some(claim.key);
+                }
+                if status == EventStatus::Done {
+                    deliveries = planned;
+                }
+                output = Some(value);
+            }
+        }
+        let output_text = output.as_ref().map(|v| v.to_string());
+        sqlx::query(
+            "INSERT INTO runs (id, event_id, recipe_id, recipe_version, status, dedupe_key, output, error, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&run_id)
+        .bind(&run.event_id)
+        .bind(&run.recipe_id)
+        .bind(run.recipe_version)
+        .bind(status.as_str())
+        .bind(&dedupe_key)
+        .bind(&output_text)
+        .bind(&error)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for delivery in deliveries {
+            sqlx::query(
+                "INSERT INTO deliveries (id, event_id, run_id, recipe_id, action_index, action_name, action, output,
+                                         status, next_attempt_at, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            )
+            .bind(new_id())
+            .bind(&run.event_id)
+            .bind(&run_id)
+            .bind(&run.recipe_id)
+            .bind(delivery.action_index as i64)
+            .bind(&delivery.action_name)
+            .bind(delivery.action.to_string())
+            .bind(output_text.as_deref().unwrap_or("null"))
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE events SET status = ?, error = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(&error)
+            .bind(&run.event_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM event_jobs WHERE event_id = ?")
+            .bind(&run.event_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError> {
+        let row: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let runs: Vec<RunRow> = sqlx::query_as(
+            "SELECT id, recipe_version, status, dedupe_key, output, error, created_at
+             FROM runs WHERE event_id = ? ORDER BY created_at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        let runs = runs
+            .into_iter()
+            .map(|r| {
+                Ok(RunView {
+                    status: parse_status(&r.status)?,
+                    output: r
+                        .output
+                        .as_deref()
+                        .map(|o| parse_json(o, "run output"))
+                        .transpose()?,
+                    id: r.id,
+                    recipe_version: r.recipe_version,
+                    dedupe_key: r.dedupe_key,
+                    error: r.error,
+                    created_at: from_ms(r.created_at),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let deliveries = self.deliveries_of_event(id).await?;
+        Ok(Some(EventDetail {
+            event: row.try_into()?,
+            runs,
+            deliveries,
+        }))
+    }
+
+    async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
+        let rows: Vec<(String, String, String, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+             WHERE (?1 IS NULL OR recipe_id = ?1) AND (?2 IS NULL OR status = ?2)
+             ORDER BY received_at DESC, id DESC LIMIT ?3",
+        )
+        .bind(&query.recipe_id)
+        .bind(query.status.map(EventStatus::as_str))
+        .bind(query.limit.max(1))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(id, recipe_id, trigger, received_at, status, error)| {
+                Ok(EventSummary {
+                    id,
+                    recipe_id,
+                    trigger,
+                    received_at: from_ms(received_at),
+                    status: parse_status(&status)?,
+                    error,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,18 @@
+//! HTTP routes other than the webhook endpoint itself.
+
+pub mod health;
+
+use actix_web::web;
+
+use crate::ingest::receive_webhook;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .service(
+            web::resource("/hooks/{token}")
+                .route(web::post().to(receive_webhook))
+                .route(web::put().to(receive_webhook))
+                .route(web::get().to(receive_webhook)),
+        );
+}
