@@ -133,16 +133,22 @@ pub struct AddressArgs {
 
 #[derive(Debug, Args)]
 pub struct ScriptArgs {
+    /// Rhai operations one script run may take.
     #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_OPERATIONS", default_value_t = ScriptLimits::default().max_operations)]
     pub script_max_operations: u64,
+    /// Wall-clock limit of one script run.
     #[arg(long, env = "SWITCHYARD_SCRIPT_TIMEOUT", value_parser = humantime::parse_duration, default_value = "1s")]
     pub script_timeout: Duration,
+    /// Largest string a script may build, in bytes.
     #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_STRING", default_value_t = ScriptLimits::default().max_string_size)]
     pub script_max_string: usize,
+    /// Largest array a script may build or read, in items.
     #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_ARRAY", default_value_t = ScriptLimits::default().max_array_size)]
     pub script_max_array: usize,
+    /// Largest map a script may build or read, in entries.
     #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_MAP", default_value_t = ScriptLimits::default().max_map_size)]
     pub script_max_map: usize,
+    /// Deepest function-call nesting in a script.
     #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_CALL_DEPTH", default_value_t = ScriptLimits::default().max_call_levels)]
     pub script_max_call_depth: usize,
 }

@@ -59,16 +59,71 @@ impl fmt::Display for RecipeError {
     }
 }
 
-/// Turns a TOML syntax/shape error into a field error with line and column.
+/// Turns a TOML syntax/shape error into a field error naming the key (when the error sits on
+/// one: an unknown key, a wrong type) with line and column.
 pub fn toml_error(source: &str, error: &toml::de::Error) -> FieldError {
-    let location = error
-        .span()
-        .map(|span| {
-            let (line, column) = line_and_column(source, span.start);
-            format!("line {line}, column {column}")
+    let message = with_hint(error.message().trim());
+    let Some(span) = error.span() else {
+        return FieldError::new("toml", message);
+    };
+    let (line, column) = line_and_column(source, span.start);
+    let location = format!("line {line}, column {column}");
+    match key_at(source, span.start) {
+        Some(key) => FieldError::new(key, format!("{location}: {message}")),
+        None => FieldError::new(location, message),
+    }
+}
+
+/// The dotted path (`action[0].url`) of the innermost key or value at `offset`.
+fn key_at(source: &str, offset: usize) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    fn in_table(table: &DeTable<'_>, prefix: &str, offset: usize) -> Option<String> {
+        table.iter().find_map(|(key, value)| {
+            let path = match prefix {
+                "" => key.get_ref().to_string(),
+                _ => format!("{prefix}.{}", key.get_ref()),
+            };
+            in_value(value.get_ref(), &path, offset).or_else(|| {
+                (key.span().contains(&offset) || value.span().contains(&offset)).then_some(path)
+            })
         })
-        .unwrap_or_else(|| "toml".to_owned());
-    FieldError::new(location, error.message().trim().to_owned())
+    }
+    fn in_value(value: &DeValue<'_>, path: &str, offset: usize) -> Option<String> {
+        match value {
+            DeValue::Table(table) => in_table(table, path, offset),
+            DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                let path = format!("{path}[{i}]");
+                in_value(item.get_ref(), &path, offset)
+                    .or_else(|| item.span().contains(&offset).then_some(path))
+            }),
+            _ => None,
+        }
+    }
+    let document = DeTable::parse(source).ok()?;
+    in_table(document.get_ref(), "", offset)
+}
+
+const TOP_LEVEL_KEYS: [&str; 6] = [
+    "id",
+    "name",
+    "description",
+    "enabled",
+    "dedupe",
+    "dedupe_window",
+];
+
+/// In TOML a key written after a `[table]` header belongs to that table, a common slip with
+/// `dedupe`; say so instead of only "unknown field".
+fn with_hint(message: &str) -> String {
+    let misplaced = TOP_LEVEL_KEYS
+        .iter()
+        .find(|key| message.starts_with(&format!("unknown field `{key}`")));
+    match misplaced {
+        Some(key) => format!(
+            "{message} (`{key}` is a top-level key: in TOML it must come before the first [table] header)"
+        ),
+        None => message.to_owned(),
+    }
 }
 
 fn line_and_column(source: &str, offset: usize) -> (usize, usize) {
