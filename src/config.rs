@@ -36,6 +36,8 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// How often idle workers look for work that became due (retries, expired leases).
     pub idle_poll: Duration,
+    /// How often the scheduler re-reads recipes to pick up imports, edits and deletes.
+    pub schedule_refresh: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -45,6 +47,7 @@ impl Default for WorkerSettings {
             delivery_concurrency: 32,
             lease: Duration::from_secs(60),
             idle_poll: Duration::from_millis(200),
+            schedule_refresh: Duration::from_secs(1),
         }
     }
 }

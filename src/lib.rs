@@ -9,6 +9,7 @@ pub mod ids;
 pub mod ingest;
 pub mod provision;
 pub mod recipe;
+pub mod schedule;
 pub mod script;
 pub mod startup;
 pub mod store;

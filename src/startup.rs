@@ -11,11 +11,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::deliver::client::OutboundPolicy;
+use crate::deliver::client::{OutboundPolicy, build_client};
 use crate::deliver::worker::DeliveryWorker;
 use crate::engine::cache::RecipeCache;
 use crate::engine::worker::EngineWorker;
 use crate::ingest::commit::GroupCommitter;
+use crate::schedule::{Scheduler, TickContext};
 use crate::script::ScriptEngine;
 use crate::store::Store;
 
@@ -75,10 +76,21 @@ impl Application {
         let policy = OutboundPolicy {
             allow_private_targets: settings.allow_private_targets,
         };
-        let deliverer = DeliveryWorker::new(store.clone(), policy, settings.workers.clone());
+        let deliverer = DeliveryWorker::new(store.clone(), policy.clone(), settings.workers.clone());
+        let scheduler = Scheduler::new(TickContext {
+            store: store.clone(),
+            cache: cache.clone(),
+            client: build_client(&policy),
+            policy,
+            owner: format!("scheduler-{}", crate::ids::new_id()),
+            events_ready: events_ready.clone(),
+        })
+        .await
+        .context("cannot start the scheduler")?;
         let workers = vec![
             tokio::spawn(engine.run(events_ready, shutdown.clone())),
             tokio::spawn(deliverer.run(deliveries_ready, shutdown.clone())),
+            tokio::spawn(scheduler.run(settings.workers.schedule_refresh, shutdown.clone())),
         ];
 
         let state = web::Data::new(AppState {

@@ -33,6 +33,12 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             headers,
             json,
         } => super::dry_run::run(limits.limits(), &file, &payload, headers.as_deref(), json),
+        Command::Delete { store, id } => {
+            let store = open_store(&store).await?;
+            anyhow::ensure!(store.delete_recipe(&id).await?, "no recipe with id `{id}`");
+            eprintln!("recipe {id} deleted");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Recipes {
             store,
             address,

@@ -34,7 +34,12 @@ pub fn run(
         Some(path) => read_json(path)?,
         None => json!({ "content-type": "application/json" }),
     };
-    let ctx = EventContext::new(recipe.id(), "webhook", Utc::now(), payload.clone(), headers);
+    let trigger = match (&recipe.webhook, &recipe.schedule) {
+        (Some(_), _) => "webhook",
+        (None, Some(schedule)) if schedule.poll.is_some() => "poll",
+        _ => "schedule",
+    };
+    let ctx = EventContext::new(recipe.id(), trigger, Utc::now(), payload.clone(), headers);
     let report = evaluate(&scripts, &recipe, &ctx, &payload);
     if as_json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -64,6 +64,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Delete a recipe (its events stay as history; its webhook URL and schedule stop at once).
+    Delete {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
     /// List recipes with their webhook URLs.
     Recipes {
         #[command(flatten)]

@@ -208,39 +208,73 @@ pub async fn send(
     req: OutboundRequest,
 ) -> AttemptResult {
     let started = Instant::now();
+    match exchange(client, policy, req, SNIPPET_LIMIT).await {
+        Ok(response) => AttemptResult {
+            status: Some(response.status),
+            duration: started.elapsed(),
+            response_snippet: Some(String::from_utf8_lossy(&response.body).into_owned()),
+            error: None,
+            retry_after: response.retry_after,
+            blocked: false,
+        },
+        Err((error, blocked)) => AttemptResult::failed(error, blocked, started),
+    }
+}
+
+/// For polls: the status and the whole body, refusing a body larger than `max_body` or one
+/// that breaks off.
+pub async fn fetch(
+    client: &reqwest::Client,
+    policy: &OutboundPolicy,
+    req: OutboundRequest,
+    max_body: usize,
+) -> Result<(u16, Vec<u8>), String> {
+    let response = exchange(client, policy, req, max_body + 1)
+        .await
+        .map_err(|(error, _)| error)?;
+    if response.body.len() > max_body {
+        return Err(format!("response body is larger than {max_body} bytes"));
+    }
+    if !response.complete {
+        return Err("the response body broke off or timed out".into());
+    }
+    Ok((response.status, response.body))
+}
+
+struct Exchanged {
+    status: u16,
+    body: Vec<u8>,
+    /// False when reading the body failed or timed out before its end (or the limit).
+    complete: bool,
+    retry_after: Option<Duration>,
+}
+
+/// One request through the guard; reads at most `max_body` bytes of the response.
+/// Errors carry whether the SSRF guard refused the target.
+async fn exchange(
+    client: &reqwest::Client,
+    policy: &OutboundPolicy,
+    req: OutboundRequest,
+    max_body: usize,
+) -> Result<Exchanged, (String, bool)> {
     let deadline = tokio::time::Instant::now() + req.timeout;
     // The URL may embed a secret (e.g. a Slack webhook), so messages show only the host.
-    let url = match Url::parse(&req.url) {
-        Ok(url) => url,
-        Err(e) => return AttemptResult::failed(format!("invalid URL: {e}"), false, started),
-    };
-    if let Err(e) = check_url(&url, policy) {
-        return AttemptResult::failed(e.to_string(), true, started);
-    }
+    let url = Url::parse(&req.url).map_err(|e| (format!("invalid URL: {e}"), false))?;
+    check_url(&url, policy).map_err(|e| (e.to_string(), true))?;
     let mut builder = client.request(req.method, url.clone());
     for (name, value) in &req.headers {
-        let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
-            return AttemptResult::failed(format!("invalid header name `{name}`"), false, started);
-        };
-        let Ok(value) = HeaderValue::from_str(value) else {
-            let msg =
-                format!("invalid value for header `{name}` (control characters or non-ASCII)");
-            return AttemptResult::failed(msg, false, started);
-        };
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| (format!("invalid header name `{name}`"), false))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            let msg = format!("invalid value for header `{name}` (control characters or non-ASCII)");
+            (msg, false)
+        })?;
         builder = builder.header(header, value);
     }
-    let timed_out = || {
-        format!(
-            "timed out after {}",
-            humantime::format_duration(req.timeout)
-        )
-    };
+    let timed_out = || format!("timed out after {}", humantime::format_duration(req.timeout));
     let mut response = match timeout_at(deadline, builder.body(req.body).send()).await {
-        Err(_) => return AttemptResult::failed(timed_out(), false, started),
-        Ok(Err(e)) => {
-            let (msg, blocked) = describe(&e, &url);
-            return AttemptResult::failed(msg, blocked, started);
-        }
+        Err(_) => return Err((timed_out(), false)),
+        Ok(Err(e)) => return Err(describe(&e, &url)),
         Ok(Ok(response)) => response,
     };
     let retry_after = response
@@ -251,21 +285,24 @@ pub async fn send(
     let status = response.status().as_u16();
     // A body that stalls or breaks after the status arrived still counts as a response.
     let mut body = Vec::new();
-    while body.len() < SNIPPET_LIMIT {
+    let mut complete = true;
+    while body.len() < max_body {
         match timeout_at(deadline, response.chunk()).await {
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
-            _ => break,
+            Ok(Ok(None)) => break,
+            _ => {
+                complete = false;
+                break;
+            }
         }
     }
-    body.truncate(SNIPPET_LIMIT);
-    AttemptResult {
-        status: Some(status),
-        duration: started.elapsed(),
-        response_snippet: Some(String::from_utf8_lossy(&body).into_owned()),
-        error: None,
+    body.truncate(max_body);
+    Ok(Exchanged {
+        status,
+        body,
+        complete,
         retry_after,
-        blocked: false,
-    }
+    })
 }
 
 /// A clear message for a failed request, and whether the SSRF guard refused it.

@@ -65,6 +65,13 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
             DEFAULT_DEDUPE_WINDOW
         }
     };
+    let polls = file.trigger.schedule.as_ref().is_some_and(|s| s.poll.is_some());
+    if polls && file.dedupe.is_none() {
+        errors.push(FieldError::new(
+            "trigger.schedule.poll",
+            "a poll needs a top-level `dedupe` expression: without it every poll would act again on every item it lists",
+        ));
+    }
     if file.dedupe_window.is_some() && file.dedupe.is_none() {
         errors.push(FieldError::new(
             "dedupe_window",

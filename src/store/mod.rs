@@ -36,6 +36,8 @@ pub trait RecipeStore {
     async fn get_recipe(&self, id: &str) -> Result<Option<StoredRecipe>, StoreError>;
     async fn recipe_by_token(&self, token: &str) -> Result<Option<StoredRecipe>, StoreError>;
     async fn list_recipes(&self) -> Result<Vec<StoredRecipe>, StoreError>;
+    /// Deletes the recipe; its events stay as history.
+    async fn delete_recipe(&self, id: &str) -> Result<bool, StoreError>;
 }
 
 #[async_trait]
@@ -91,7 +93,20 @@ pub trait SecretStore {
 }
 
 #[async_trait]
-pub trait Store: RecipeStore + EventStore + DeliveryStore + SecretStore + Send + Sync {
+pub trait ScheduleStore {
+    /// Claims one tick of one recipe; false when any process claimed it already.
+    async fn claim_tick(&self, claim: &TickClaim) -> Result<bool, StoreError>;
+    async fn last_tick(&self, recipe_id: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// How many missed ticks were skipped by catch-up, over the recipe's history.
+    async fn skipped_ticks(&self, recipe_id: &str) -> Result<u64, StoreError>;
+    /// Stores an event that failed before it could be processed (e.g. a poll that failed).
+    async fn record_failed_event(&self, event: &NewEvent, error: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait Store:
+    RecipeStore + EventStore + DeliveryStore + SecretStore + ScheduleStore + Send + Sync
+{
     /// Readiness: the store answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 }

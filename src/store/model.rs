@@ -235,3 +235,11 @@ pub struct EventSummary {
     pub status: EventStatus,
     pub error: Option<String>,
 }
+
+#[derive(Debug, Clone)]
+pub struct TickClaim {
+    pub recipe_id: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub owner: String,
+    pub skipped: u64,
+}

@@ -4,6 +4,7 @@
 mod deliveries;
 mod events;
 mod recipes;
+mod schedule;
 mod secrets;
 
 use std::path::Path;

@@ -141,4 +141,13 @@ impl RecipeStore for SqliteStore {
         .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
+
+    async fn delete_recipe(&self, id: &str) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM recipes WHERE id = ?")
+            .bind(id)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
 }
