@@ -19,6 +19,8 @@ pub struct Settings {
     /// Base URL third parties call; defaults to `http://{bind}`.
     pub public_url: Option<String>,
     pub recipes_dir: Option<PathBuf>,
+    /// Accepted as a bearer token on the API (automation, tests); more are created in the UI.
+    pub api_token: Option<String>,
     pub body_limit: usize,
     pub allow_private_targets: bool,
     pub sqlite_sync: SyncMode,
@@ -61,6 +63,7 @@ impl Settings {
             database_url: None,
             public_url: None,
             recipes_dir: None,
+            api_token: None,
             body_limit: DEFAULT_BODY_LIMIT,
             allow_private_targets: false,
             sqlite_sync: SyncMode::Full,
@@ -90,6 +93,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("public_url", &self.public_url)
             .field("recipes_dir", &self.recipes_dir)
+            .field("api_token", &self.api_token.as_ref().map(|_| "***"))
             .field("body_limit", &self.body_limit)
             .field("allow_private_targets", &self.allow_private_targets)
             .field("sqlite_sync", &self.sqlite_sync)

@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod engine;
 pub mod ids;
 pub mod ingest;
+pub mod manage;
 pub mod provision;
 pub mod recipe;
 pub mod schedule;

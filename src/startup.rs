@@ -27,6 +27,10 @@ pub struct AppState {
     pub cache: Arc<RecipeCache>,
     pub committer: GroupCommitter,
     pub public_base: String,
+    pub events_ready: Arc<Notify>,
+    pub deliveries_ready: Arc<Notify>,
+    /// The one-time setup link's token while no admin account exists.
+    pub setup_token: std::sync::Mutex<Option<String>>,
 }
 
 pub struct Application {
@@ -61,6 +65,7 @@ impl Application {
         let address = listener.local_addr()?;
         let public_base = settings.public_base(&address.to_string());
 
+        let setup_token = setup_link(store.as_ref(), &public_base).await?;
         let shutdown = CancellationToken::new();
         let events_ready = Arc::new(Notify::new());
         let deliveries_ready = Arc::new(Notify::new());
@@ -76,7 +81,8 @@ impl Application {
         let policy = OutboundPolicy {
             allow_private_targets: settings.allow_private_targets,
         };
-        let deliverer = DeliveryWorker::new(store.clone(), policy.clone(), settings.workers.clone());
+        let deliverer =
+            DeliveryWorker::new(store.clone(), policy.clone(), settings.workers.clone());
         let scheduler = Scheduler::new(TickContext {
             store: store.clone(),
             cache: cache.clone(),
@@ -88,8 +94,8 @@ impl Application {
         .await
         .context("cannot start the scheduler")?;
         let workers = vec![
-            tokio::spawn(engine.run(events_ready, shutdown.clone())),
-            tokio::spawn(deliverer.run(deliveries_ready, shutdown.clone())),
+            tokio::spawn(engine.run(events_ready.clone(), shutdown.clone())),
+            tokio::spawn(deliverer.run(deliveries_ready.clone(), shutdown.clone())),
             tokio::spawn(scheduler.run(settings.workers.schedule_refresh, shutdown.clone())),
         ];
 
@@ -99,6 +105,9 @@ impl Application {
             cache,
             committer,
             public_base: public_base.clone(),
+            events_ready,
+            deliveries_ready,
+            setup_token: std::sync::Mutex::new(setup_token),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -149,4 +158,16 @@ impl Application {
 
 fn tracing_actix_logger() -> actix_web::middleware::Logger {
     actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz")
+}
+
+/// With no admin account yet, prints a one-time link that sets the admin password.
+async fn setup_link(store: &dyn Store, public_base: &str) -> anyhow::Result<Option<String>> {
+    if store.admin_exists().await? {
+        return Ok(None);
+    }
+    let token = crate::ids::new_webhook_token();
+    tracing::warn!(
+        "no admin account yet: open {public_base}/setup?token={token} to set the admin password (the link works once)"
+    );
+    Ok(Some(token))
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::{AddressArgs, Command, SecretsCommand, StoreArgs};
-use crate::provision::{DOCUMENT_SEPARATOR, ImportError, import_source, read_documents};
+use crate::provision::{ImportError, import_source, read_documents};
 use crate::recipe::Recipe;
 use crate::script::{ScriptEngine, ScriptLimits};
 use crate::startup::Application;
@@ -121,29 +121,11 @@ async fn import(
 
 async fn export(args: &StoreArgs, ids: &[String]) -> anyhow::Result<ExitCode> {
     let store = open_store(args).await?;
-    let recipes = if ids.is_empty() {
-        store.list_recipes().await?
-    } else {
-        let mut found = Vec::new();
-        for id in ids {
-            found.push(
-                store
-                    .get_recipe(id)
-                    .await?
-                    .with_context(|| format!("no recipe with id `{id}`"))?,
-            );
-        }
-        found
-    };
-    for (i, recipe) in recipes.iter().enumerate() {
-        if i > 0 {
-            println!("{DOCUMENT_SEPARATOR}");
-        }
-        print!("{}", recipe.source);
-        if !recipe.source.ends_with('\n') {
-            println!();
-        }
-    }
+    let ids = (!ids.is_empty()).then(|| ids.join(","));
+    print!(
+        "{}",
+        crate::manage::export(store.as_ref(), ids.as_deref()).await?
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -243,7 +225,7 @@ async fn secrets(args: &StoreArgs, action: SecretsCommand) -> anyhow::Result<Exi
     let store = open_store(args).await?;
     match action {
         SecretsCommand::Set { name } => {
-            check_secret_name(&name)?;
+            crate::manage::check_secret_name(&name).map_err(anyhow::Error::msg)?;
             let mut value = String::new();
             std::io::stdin()
                 .read_to_string(&mut value)
@@ -271,17 +253,4 @@ async fn secrets(args: &StoreArgs, action: SecretsCommand) -> anyhow::Result<Exi
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn check_secret_name(name: &str) -> anyhow::Result<()> {
-    let valid = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    anyhow::ensure!(
-        valid,
-        "`{name}` is not a valid secret name: use letters, digits and '_', not starting with a digit"
-    );
-    Ok(())
 }

@@ -1,4 +1,4 @@
-//! `switchyard test`: what a recipe would do with a sample payload. Sends nothing.
+//! `switchyard test`: the dry run from the command line.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,8 +7,8 @@ use anyhow::Context;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::deliver::request::{PlannedRequest, add_webhook_headers, render_redacted};
-use crate::engine::{EventContext, Verdict, dedupe_key, filter_and_transform};
+use crate::engine::EventContext;
+use crate::engine::dry_run::evaluate;
 use crate::recipe::Recipe;
 use crate::script::{ScriptEngine, ScriptLimits};
 
@@ -57,54 +57,6 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
-}
-
-/// The dry run as data: `filter` (true/false/null without a filter), `dedupe_key`, `output`,
-/// `requests`, `error`.
-pub fn evaluate(
-    scripts: &ScriptEngine,
-    recipe: &Recipe,
-    ctx: &EventContext,
-    payload: &Value,
-) -> Value {
-    let key = match dedupe_key(scripts, recipe, ctx) {
-        Ok(key) => key,
-        Err(error) => return json!({ "error": error.to_string() }),
-    };
-    let verdict = match filter_and_transform(scripts, recipe, ctx) {
-        Ok(verdict) => verdict,
-        Err(error) => return json!({ "dedupe_key": key, "error": error.to_string() }),
-    };
-    let passed = recipe.filter.as_ref().map(|_| verdict != Verdict::Filtered);
-    let Verdict::Passed(output) = verdict else {
-        return json!({ "dedupe_key": key, "filter": passed, "output": null, "requests": [], "error": null });
-    };
-    let requests: Vec<Value> = recipe
-        .actions
-        .iter()
-        .map(|action| {
-            let mut request = render_redacted(action, &output, payload);
-            let _ =
-                add_webhook_headers(&mut request, "<delivery id>", Utc::now().timestamp(), None);
-            if let Some(name) = &action.signing_secret {
-                request.headers.push((
-                    "webhook-signature".into(),
-                    format!("v1,<signed with {{{{ secrets.{name} }}}}>"),
-                ));
-            }
-            json!({ "action": action.name, "request": request_json(&request) })
-        })
-        .collect();
-    json!({ "dedupe_key": key, "filter": passed, "output": output, "requests": requests, "error": null })
-}
-
-fn request_json(request: &PlannedRequest) -> Value {
-    json!({
-        "method": request.method.as_str(),
-        "url": request.url,
-        "headers": request.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
-        "body": String::from_utf8_lossy(&request.body),
-    })
 }
 
 fn print_report(report: &Value) {

@@ -184,6 +184,9 @@ pub struct ServeArgs {
     /// Provision recipes from this folder at start (they are marked file-managed).
     #[arg(long, env = "SWITCHYARD_RECIPES")]
     pub recipes: Option<PathBuf>,
+    /// A bearer token the API accepts (more can be created in the UI).
+    #[arg(long, env = "SWITCHYARD_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
     /// Largest accepted webhook body, in bytes.
     #[arg(long, env = "SWITCHYARD_BODY_LIMIT", default_value_t = crate::config::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
@@ -211,6 +214,7 @@ impl ServeArgs {
         settings.sqlite_sync = self.store.sqlite_sync;
         settings.recipes_dir = self.recipes.clone();
         settings.body_limit = self.body_limit;
+        settings.api_token = self.api_token.clone().filter(|t| !t.is_empty());
         settings.allow_private_targets = self.allow_private_targets;
         settings.script_limits = self.limits.limits();
         settings.workers.lease = self.lease;

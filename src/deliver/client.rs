@@ -266,12 +266,18 @@ async fn exchange(
         let header = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| (format!("invalid header name `{name}`"), false))?;
         let value = HeaderValue::from_str(value).map_err(|_| {
-            let msg = format!("invalid value for header `{name}` (control characters or non-ASCII)");
+            let msg =
+                format!("invalid value for header `{name}` (control characters or non-ASCII)");
             (msg, false)
         })?;
         builder = builder.header(header, value);
     }
-    let timed_out = || format!("timed out after {}", humantime::format_duration(req.timeout));
+    let timed_out = || {
+        format!(
+            "timed out after {}",
+            humantime::format_duration(req.timeout)
+        )
+    };
     let mut response = match timeout_at(deadline, builder.body(req.body).send()).await {
         Err(_) => return Err((timed_out(), false)),
         Ok(Err(e)) => return Err(describe(&e, &url)),

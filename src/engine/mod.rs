@@ -2,6 +2,7 @@
 //! The functions here do no I/O; `worker` feeds them from the store and writes the result back.
 
 pub mod cache;
+pub mod dry_run;
 pub mod worker;
 
 use serde_json::{Value, json};

@@ -128,7 +128,7 @@ impl EngineWorker {
             Ok(key) => key,
             Err(error) => return Ok((stored.version, failed(error.to_string()))),
         };
-        if let Some(key) = &key {
+        if let Some(key) = key.as_ref().filter(|_| !event.replay) {
             let since = Utc::now() - recipe.dedupe_window;
             if self
                 .store
@@ -151,6 +151,7 @@ impl EngineWorker {
                 dedupe: key.map(|key| DedupeClaim {
                     key,
                     window: recipe.dedupe_window,
+                    force: event.replay,
                 }),
                 deliveries: plan_deliveries(&recipe),
             },

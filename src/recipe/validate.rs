@@ -65,7 +65,11 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
             DEFAULT_DEDUPE_WINDOW
         }
     };
-    let polls = file.trigger.schedule.as_ref().is_some_and(|s| s.poll.is_some());
+    let polls = file
+        .trigger
+        .schedule
+        .as_ref()
+        .is_some_and(|s| s.poll.is_some());
     if polls && file.dedupe.is_none() {
         errors.push(FieldError::new(
             "trigger.schedule.poll",

@@ -167,7 +167,11 @@ impl Scheduler {
         let stale: Vec<String> = self
             .jobs
             .iter()
-            .filter(|(id, job)| wanted.get(*id).is_none_or(|(version, _)| *version != job.version))
+            .filter(|(id, job)| {
+                wanted
+                    .get(*id)
+                    .is_none_or(|(version, _)| *version != job.version)
+            })
             .map(|(id, _)| id.clone())
             .collect();
         for id in stale {
@@ -195,7 +199,11 @@ impl Scheduler {
         Ok(())
     }
 
-    async fn catch_up(&self, recipe_id: &str, schedule: &ScheduleTrigger) -> Result<(), StoreError> {
+    async fn catch_up(
+        &self,
+        recipe_id: &str,
+        schedule: &ScheduleTrigger,
+    ) -> Result<(), StoreError> {
         let Some(last) = self.ctx.store.last_tick(recipe_id).await? else {
             return Ok(());
         };
@@ -209,7 +217,11 @@ impl Scheduler {
         Ok(())
     }
 
-    async fn add_job(&self, recipe_id: &str, schedule: &ScheduleTrigger) -> Result<Uuid, JobSchedulerError> {
+    async fn add_job(
+        &self,
+        recipe_id: &str,
+        schedule: &ScheduleTrigger,
+    ) -> Result<Uuid, JobSchedulerError> {
         let cron = parse_cron(&schedule.cron).map_err(|_| JobSchedulerError::ParseSchedule)?;
         let (ctx, id, tz) = (self.ctx.clone(), recipe_id.to_owned(), schedule.timezone);
         let job = Job::new_async_tz(schedule.cron.as_str(), tz, move |_, _| {

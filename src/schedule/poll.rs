@@ -53,8 +53,11 @@ pub async fn poll_events(
     let received_at = Utc::now();
     for item in items {
         let event_ctx = EventContext::new(recipe.id(), "poll", received_at, item, json!({}));
-        let (scripts, recipe_for_key, key_ctx) =
-            (ctx.cache.scripts().clone(), recipe.clone(), event_ctx.clone());
+        let (scripts, recipe_for_key, key_ctx) = (
+            ctx.cache.scripts().clone(),
+            recipe.clone(),
+            event_ctx.clone(),
+        );
         let key = off_executor(move || dedupe_key(&scripts, &recipe_for_key, &key_ctx)).await;
         // An item whose key cannot be computed still becomes an event: its run fails visibly.
         if let Ok(Some(key)) = key {
@@ -141,7 +144,10 @@ async fn render_request(
         event: &tick,
         secrets: &lookup,
     };
-    let render = |t: &Template| t.render(&template_ctx).map_err(|e| fail(format!("poll: {e}")));
+    let render = |t: &Template| {
+        t.render(&template_ctx)
+            .map_err(|e| fail(format!("poll: {e}")))
+    };
     let method = poll.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
     let mut rendered_headers = vec![
         ("accept".to_owned(), "application/json".to_owned()),
@@ -156,7 +162,12 @@ async fn render_request(
             .map_err(|_| fail(format!("poll method `{method}` is not valid")))?,
         url: render(&url)?,
         headers: rendered_headers,
-        body: body.as_ref().map(render).transpose()?.unwrap_or_default().into_bytes(),
+        body: body
+            .as_ref()
+            .map(render)
+            .transpose()?
+            .unwrap_or_default()
+            .into_bytes(),
         timeout: POLL_TIMEOUT,
     })
 }
@@ -170,7 +181,10 @@ mod tests {
         let doc = json!({ "data": [{ "id": 1 }, { "id": 2 }] });
         assert_eq!(extract_items(doc.clone(), Some("/data")).unwrap().len(), 2);
         assert_eq!(extract_items(json!([1, 2, 3]), None).unwrap().len(), 3);
-        assert_eq!(extract_items(json!({ "status": "ok" }), None).unwrap(), vec![json!({ "status": "ok" })]);
+        assert_eq!(
+            extract_items(json!({ "status": "ok" }), None).unwrap(),
+            vec![json!({ "status": "ok" })]
+        );
         let missing = extract_items(doc.clone(), Some("/items")).unwrap_err();
         assert!(missing.contains("nothing at `/items`"), "{missing}");
         let not_array = extract_items(json!({ "data": { "id": 1 } }), Some("/data")).unwrap_err();

@@ -62,12 +62,20 @@ mod tests {
     #[test]
     fn missed_ticks_counts_and_returns_the_latest() {
         let cron = parse_cron("0 0 * * * *").unwrap();
-        let (latest, count) =
-            missed_ticks(&cron, chrono_tz::UTC, at("2026-01-01T10:00:00Z"), at("2026-01-01T13:30:00Z"));
+        let (latest, count) = missed_ticks(
+            &cron,
+            chrono_tz::UTC,
+            at("2026-01-01T10:00:00Z"),
+            at("2026-01-01T13:30:00Z"),
+        );
         assert_eq!(latest, Some(at("2026-01-01T13:00:00Z")));
         assert_eq!(count, 3);
-        let (none, zero) =
-            missed_ticks(&cron, chrono_tz::UTC, at("2026-01-01T10:00:00Z"), at("2026-01-01T10:59:00Z"));
+        let (none, zero) = missed_ticks(
+            &cron,
+            chrono_tz::UTC,
+            at("2026-01-01T10:00:00Z"),
+            at("2026-01-01T10:59:00Z"),
+        );
         assert_eq!((none, zero), (None, 0));
     }
 

@@ -103,9 +103,52 @@ pub trait ScheduleStore {
     async fn record_failed_event(&self, event: &NewEvent, error: &str) -> Result<(), StoreError>;
 }
 
+/// What operators do to recipes, events and deliveries (UI and API).
+#[async_trait]
+pub trait ControlStore {
+    /// Replaces the webhook token; the old URL stops working at once.
+    async fn rotate_token(&self, recipe_id: &str) -> Result<Option<StoredRecipe>, StoreError>;
+    /// Queues the event for a new run against the current recipe, skipping the dedupe check.
+    async fn replay_event(&self, event_id: &str) -> Result<bool, StoreError>;
+    /// Puts a dead delivery back in the queue for one more attempt now.
+    async fn retry_delivery(&self, delivery_id: &str) -> Result<bool, StoreError>;
+    /// Retries every dead delivery of a recipe; returns how many.
+    async fn retry_dead(&self, recipe_id: &str) -> Result<u64, StoreError>;
+    /// Newest first, `limit` at most, after the cursor (keyset paging).
+    async fn page_events(&self, page: &EventPage) -> Result<Vec<EventSummary>, StoreError>;
+    /// Per recipe: last event time, events and failed deliveries since `since`.
+    async fn recipe_stats(&self, since: DateTime<Utc>) -> Result<Vec<RecipeStats>, StoreError>;
+}
+
+#[async_trait]
+pub trait AuthStore {
+    async fn admin_exists(&self) -> Result<bool, StoreError>;
+    /// Creates the admin account; false when one exists already.
+    async fn create_admin(&self, username: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// `(user id, argon2 hash)` of a user.
+    async fn password_hash(&self, username: &str) -> Result<Option<(String, String)>, StoreError>;
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// An unexpired session by the hash of its id.
+    async fn get_session(&self, id_hash: &str) -> Result<Option<Session>, StoreError>;
+    /// Deletes the session (and any expired ones).
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError>;
+    async fn create_api_token(&self, name: &str, token_hash: &str) -> Result<String, StoreError>;
+    async fn list_api_tokens(&self) -> Result<Vec<ApiTokenView>, StoreError>;
+    async fn revoke_api_token(&self, id: &str) -> Result<bool, StoreError>;
+    async fn api_token_active(&self, token_hash: &str) -> Result<bool, StoreError>;
+}
+
 #[async_trait]
 pub trait Store:
-    RecipeStore + EventStore + DeliveryStore + SecretStore + ScheduleStore + Send + Sync
+    RecipeStore
+    + EventStore
+    + DeliveryStore
+    + SecretStore
+    + ScheduleStore
+    + AuthStore
+    + ControlStore
+    + Send
+    + Sync
 {
     /// Readiness: the store answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;

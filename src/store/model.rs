@@ -59,14 +59,19 @@ pub struct NewEvent {
     pub payload: Value,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EventStatus {
     Pending,
     Filtered,
     Duplicate,
     Failed,
+    /// The run passed; its deliveries are still in flight.
     Done,
+    /// Every delivery succeeded.
+    Delivered,
+    /// At least one delivery gave up after its last attempt.
+    Dead,
 }
 
 impl EventStatus {
@@ -77,6 +82,8 @@ impl EventStatus {
             EventStatus::Duplicate => "duplicate",
             EventStatus::Failed => "failed",
             EventStatus::Done => "done",
+            EventStatus::Delivered => "delivered",
+            EventStatus::Dead => "dead",
         }
     }
 
@@ -87,6 +94,8 @@ impl EventStatus {
             EventStatus::Duplicate,
             EventStatus::Failed,
             EventStatus::Done,
+            EventStatus::Delivered,
+            EventStatus::Dead,
         ]
         .into_iter()
         .find(|status| status.as_str() == s)
@@ -109,6 +118,9 @@ pub struct EventRecord {
     pub payload: Value,
     pub status: EventStatus,
     pub error: Option<String>,
+    /// Claimed for a replay: the run skips the dedupe check.
+    #[serde(skip)]
+    pub replay: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +151,8 @@ pub enum RunOutcome {
 pub struct DedupeClaim {
     pub key: String,
     pub window: Duration,
+    /// Replays take the key even when it was seen.
+    pub force: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -226,7 +240,7 @@ pub struct EventQuery {
     pub limit: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventSummary {
     pub id: String,
     pub recipe_id: String,
@@ -242,4 +256,43 @@ pub struct TickClaim {
     pub scheduled_for: DateTime<Utc>,
     pub owner: String,
     pub skipped: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiTokenView {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Where a page of events ends: the last row's time and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EventCursor {
+    pub received_at_ms: i64,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventPage {
+    pub recipe_id: Option<String>,
+    pub statuses: Vec<EventStatus>,
+    pub before: Option<EventCursor>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipeStats {
+    pub recipe_id: String,
+    pub last_event_at: Option<DateTime<Utc>>,
+    pub events: u64,
+    pub failed_deliveries: u64,
 }

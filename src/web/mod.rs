@@ -1,5 +1,7 @@
 //! HTTP routes other than the webhook endpoint itself.
 
+pub mod api;
+pub mod auth;
 pub mod health;
 
 use actix_web::web;
@@ -7,7 +9,8 @@ use actix_web::web;
 use crate::ingest::receive_webhook;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
+    cfg.configure(api::routes)
+        .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .service(
             web::resource("/hooks/{token}")

@@ -139,6 +139,14 @@ impl DeliveryStore for SqliteStore {
         .bind(owner)
         .execute(&mut *tx)
         .await?;
+        if !matches!(next, DeliveryNext::RetryAt(_)) {
+            let event_id: String =
+                sqlx::query_scalar("SELECT event_id FROM deliveries WHERE id = ?")
+                    .bind(&attempt.delivery_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            refresh_event_status(&mut tx, &event_id).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -198,4 +206,23 @@ impl SqliteStore {
             })
             .collect())
     }
+}
+
+/// An event whose run passed is `dead` once any delivery died, `delivered` once all succeeded,
+/// and `done` (in flight) otherwise.
+pub(super) async fn refresh_event_status(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    event_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE events SET status = CASE
+            WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = ?1 AND status = 'dead') THEN 'dead'
+            WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = ?1 AND status = 'pending') THEN 'done'
+            ELSE 'delivered' END
+         WHERE id = ?1 AND status IN ('done', 'delivered', 'dead')",
+    )
+    .bind(event_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

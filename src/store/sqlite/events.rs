@@ -23,6 +23,7 @@ struct EventRow {
     payload: String,
     status: String,
     error: Option<String>,
+    replay: bool,
 }
 
 impl TryFrom<EventRow> for EventRecord {
@@ -39,6 +40,7 @@ impl TryFrom<EventRow> for EventRecord {
             content_type: row.content_type,
             body: row.body,
             error: row.error,
+            replay: row.replay,
         })
     }
 }
@@ -114,7 +116,7 @@ impl EventStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM events e JOIN event_jobs j ON j.event_id = e.id
+            "SELECT {EVENT_COLUMNS}, j.skip_dedupe AS replay FROM events e JOIN event_jobs j ON j.event_id = e.id
              WHERE j.lease_owner = ? AND j.lease_until = ? ORDER BY e.received_at"
         )))
         .bind(owner)
@@ -184,7 +186,11 @@ impl EventStore for SqliteStore {
                 deliveries: planned,
             } => {
                 if let Some(claim) = dedupe {
-                    let cutoff = now - claim.window.as_millis() as i64;
+                    let cutoff = if claim.force {
+                        i64::MAX
+                    } else {
+                        now - claim.window.as_millis() as i64
+                    };
                     let claimed = sqlx::query(
                         "INSERT INTO dedupe_keys (recipe_id, key, event_id, seen_at) VALUES (?, ?, ?, ?)
                          ON CONFLICT (recipe_id, key) DO UPDATE
@@ -262,7 +268,7 @@ impl EventStore for SqliteStore {
 
     async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError> {
         let row: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?"
+            "SELECT {EVENT_COLUMNS}, FALSE AS replay FROM events e WHERE e.id = ?"
         )))
         .bind(id)
         .fetch_optional(&self.reader)

@@ -1,6 +1,8 @@
 //! The embedded store: one SQLite file in WAL mode. Writes go through a single connection
 //! (`BEGIN IMMEDIATE`) so writers in this process queue without busy-waiting; reads use a pool.
 
+mod auth;
+mod control;
 mod deliveries;
 mod events;
 mod recipes;

@@ -1,0 +1,260 @@
+//! What operators do to recipes, shared by the JSON API and the web UI: save (validated),
+//! enable/disable, rotate the URL, delete, dry-run. Handlers parse input and call these.
+
+use serde::Serialize;
+
+use crate::engine::{EventContext, dry_run, off_executor};
+use crate::provision::{ImportError, import_source};
+use crate::recipe::{FieldError, Recipe, RecipeError};
+use crate::script::ScriptEngine;
+use crate::store::{Store, StoreError, StoredRecipe, UpsertKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("no recipe with id `{0}`")]
+    NotFound(String),
+    #[error("recipe `{id}` is managed by the file {file}; change the file instead")]
+    FileManaged { id: String, file: String },
+    #[error("{0}")]
+    Invalid(RecipeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ManageError {
+    /// Field errors to show beside their inputs (empty unless the recipe was invalid).
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            ManageError::Invalid(error) => &error.errors,
+            _ => &[],
+        }
+    }
+}
+
+impl From<ImportError> for ManageError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::Invalid(e) => ManageError::Invalid(e),
+            ImportError::Store(e) => ManageError::Store(e),
+            ImportError::Read { path, source } => {
+                ManageError::Invalid(RecipeError::new(vec![FieldError::new(
+                    path,
+                    source.to_string(),
+                )]))
+            }
+        }
+    }
+}
+
+/// A recipe as the API and UI show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecipeView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    pub version: i64,
+    pub webhook_url: String,
+    /// The file that provisions it; such recipes are read-only in the UI and API.
+    pub managed_by: Option<String>,
+    /// "webhook", "schedule", "poll".
+    pub triggers: Vec<String>,
+    /// The recipe file (TOML).
+    pub source: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub fn webhook_url(public_base: &str, recipe: &StoredRecipe) -> String {
+    format!("{public_base}/hooks/{}", recipe.webhook_token)
+}
+
+pub fn view(public_base: &str, stored: &StoredRecipe, recipe: Option<&Recipe>) -> RecipeView {
+    let mut triggers = Vec::new();
+    if let Some(recipe) = recipe {
+        if recipe.webhook.is_some() {
+            triggers.push("webhook".to_owned());
+        }
+        if let Some(schedule) = &recipe.schedule {
+            triggers.push(
+                if schedule.poll.is_some() {
+                    "poll"
+                } else {
+                    "schedule"
+                }
+                .to_owned(),
+            );
+        }
+    }
+    RecipeView {
+        id: stored.id.clone(),
+        name: stored.name.clone(),
+        description: recipe
+            .map(|r| r.file.description.clone())
+            .unwrap_or_default(),
+        enabled: stored.enabled,
+        version: stored.version,
+        webhook_url: webhook_url(public_base, stored),
+        managed_by: stored.managed_by.clone(),
+        triggers,
+        source: stored.source.clone(),
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+    }
+}
+
+/// Validates and saves a recipe text (create or update by id). File-managed recipes refuse.
+pub async fn save_recipe(
+    store: &dyn Store,
+    scripts: &ScriptEngine,
+    source: &str,
+) -> Result<(UpsertKind, StoredRecipe), ManageError> {
+    let recipe = Recipe::from_toml(source, scripts).map_err(ManageError::Invalid)?;
+    refuse_file_managed(store, recipe.id()).await?;
+    let result = import_source(store, scripts, source, None).await?;
+    Ok((result.kind, result.recipe))
+}
+
+async fn refuse_file_managed(
+    store: &dyn Store,
+    id: &str,
+) -> Result<Option<StoredRecipe>, ManageError> {
+    let existing = store.get_recipe(id).await?;
+    if let Some(file) = existing.as_ref().and_then(|r| r.managed_by.clone()) {
+        return Err(ManageError::FileManaged {
+            id: id.to_owned(),
+            file,
+        });
+    }
+    Ok(existing)
+}
+
+/// Turns a recipe on or off by rewriting its `enabled` key, keeping the rest of the file as
+/// written (comments included), so exports show the same state.
+pub async fn set_enabled(
+    store: &dyn Store,
+    scripts: &ScriptEngine,
+    id: &str,
+    enabled: bool,
+) -> Result<StoredRecipe, ManageError> {
+    let existing = refuse_file_managed(store, id)
+        .await?
+        .ok_or_else(|| ManageError::NotFound(id.to_owned()))?;
+    let mut document: toml_edit::DocumentMut =
+        existing.source.parse().map_err(|e: toml_edit::TomlError| {
+            ManageError::Invalid(RecipeError::new(vec![FieldError::new(
+                "toml",
+                e.to_string(),
+            )]))
+        })?;
+    document["enabled"] = toml_edit::value(enabled);
+    let (_, stored) = save_recipe(store, scripts, &document.to_string()).await?;
+    Ok(stored)
+}
+
+pub async fn delete_recipe(store: &dyn Store, id: &str) -> Result<(), ManageError> {
+    refuse_file_managed(store, id).await?;
+    if store.delete_recipe(id).await? {
+        Ok(())
+    } else {
+        Err(ManageError::NotFound(id.to_owned()))
+    }
+}
+
+pub async fn rotate_url(store: &dyn Store, id: &str) -> Result<StoredRecipe, ManageError> {
+    store
+        .rotate_token(id)
+        .await?
+        .ok_or_else(|| ManageError::NotFound(id.to_owned()))
+}
+
+/// The dry run of a stored recipe on a sample payload (and optional headers).
+pub async fn test_recipe(
+    scripts: &ScriptEngine,
+    recipe: std::sync::Arc<Recipe>,
+    payload: serde_json::Value,
+    headers: serde_json::Value,
+) -> serde_json::Value {
+    let scripts = scripts.clone();
+    off_executor(move || {
+        let trigger = if recipe.webhook.is_some() {
+            "webhook"
+        } else {
+            "schedule"
+        };
+        let ctx = EventContext::new(
+            recipe.id(),
+            trigger,
+            chrono::Utc::now(),
+            payload.clone(),
+            headers,
+        );
+        dry_run::evaluate(&scripts, &recipe, &ctx, &payload)
+    })
+    .await
+}
+
+/// Secret names are identifiers: letters, digits and '_', not starting with a digit.
+pub fn check_secret_name(name: &str) -> Result<(), String> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a valid secret name: use letters, digits and '_', not starting with a digit"
+        ))
+    }
+}
+
+/// Creates an API token; returns `(id, token)`. The token is shown once, only its hash is kept.
+pub async fn create_api_token(
+    store: &dyn Store,
+    name: &str,
+) -> Result<(String, String), ManageError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ManageError::Invalid(RecipeError::new(vec![
+            FieldError::new("name", "a token needs a name (what uses it)"),
+        ])));
+    }
+    let token = format!("sy_{}", crate::ids::new_webhook_token());
+    let id = store
+        .create_api_token(name, &crate::web::auth::hash_token(&token))
+        .await?;
+    Ok((id, token))
+}
+
+/// Recipes as TOML that imports back unchanged (`ids`: comma-separated; all when None).
+pub async fn export(store: &dyn Store, ids: Option<&str>) -> Result<String, ManageError> {
+    let recipes = match ids.filter(|i| !i.trim().is_empty()) {
+        None => store.list_recipes().await?,
+        Some(ids) => {
+            let mut found = Vec::new();
+            for id in ids.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                found.push(
+                    store
+                        .get_recipe(id)
+                        .await?
+                        .ok_or_else(|| ManageError::NotFound(id.to_owned()))?,
+                );
+            }
+            found
+        }
+    };
+    let mut text = String::new();
+    for (i, recipe) in recipes.iter().enumerate() {
+        if i > 0 {
+            text.push_str(crate::provision::DOCUMENT_SEPARATOR);
+            text.push('\n');
+        }
+        text.push_str(&recipe.source);
+        if !recipe.source.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    Ok(text)
+}

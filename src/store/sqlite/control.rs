@@ -1,0 +1,176 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::SqliteStore;
+use super::events::parse_status;
+use crate::ids::new_webhook_token;
+use crate::store::{
+    ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError, StoredRecipe,
+    from_ms, now_ms, to_ms,
+};
+
+type SummaryRow = (String, String, String, i64, String, Option<String>);
+
+// One static query per filter shape, so SQLite picks the matching index for each.
+const PAGE_ALL: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     WHERE (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
+const PAGE_RECIPE: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     WHERE recipe_id = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
+const PAGE_STATUS: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     WHERE status IN (?, ?) AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
+const PAGE_RECIPE_STATUS: &str =
+    "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     WHERE recipe_id = ? AND status IN (?, ?) AND (received_at, id) < (?, ?)
+     ORDER BY received_at DESC, id DESC LIMIT ?";
+
+#[async_trait]
+impl ControlStore for SqliteStore {
+    async fn rotate_token(&self, recipe_id: &str) -> Result<Option<StoredRecipe>, StoreError> {
+        let updated =
+            sqlx::query("UPDATE recipes SET webhook_token = ?, updated_at = ? WHERE id = ?")
+                .bind(new_webhook_token())
+                .bind(now_ms())
+                .bind(recipe_id)
+                .execute(&self.writer)
+                .await?
+                .rows_affected();
+        if updated == 0 {
+            return Ok(None);
+        }
+        self.get_recipe(recipe_id).await
+    }
+
+    async fn replay_event(&self, event_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM events WHERE id = ?")
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO event_jobs (event_id, run_after, skip_dedupe) VALUES (?, ?, 1)
+             ON CONFLICT (event_id) DO UPDATE SET skip_dedupe = 1",
+        )
+        .bind(event_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE events SET status = 'pending', error = NULL WHERE id = ?")
+            .bind(event_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn retry_delivery(&self, delivery_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let event_id: Option<String> = sqlx::query_scalar(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL,
+                    lease_until = NULL, updated_at = ?
+             WHERE id = ? AND status = 'dead' RETURNING event_id",
+        )
+        .bind(now_ms())
+        .bind(now_ms())
+        .bind(delivery_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(event_id) = event_id else {
+            return Ok(false);
+        };
+        super::deliveries::refresh_event_status(&mut tx, &event_id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn retry_dead(&self, recipe_id: &str) -> Result<u64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let events: Vec<String> = sqlx::query_scalar(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL,
+                    lease_until = NULL, updated_at = ?
+             WHERE recipe_id = ? AND status = 'dead' RETURNING event_id",
+        )
+        .bind(now_ms())
+        .bind(now_ms())
+        .bind(recipe_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let count = events.len() as u64;
+        let mut distinct = events;
+        distinct.sort();
+        distinct.dedup();
+        for event_id in distinct {
+            super::deliveries::refresh_event_status(&mut tx, &event_id).await?;
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    async fn page_events(&self, page: &EventPage) -> Result<Vec<EventSummary>, StoreError> {
+        let (before_at, before_id) = page.before.as_ref().map_or((i64::MAX, String::new()), |c| {
+            (c.received_at_ms, c.id.clone())
+        });
+        let statuses: Vec<&str> = page.statuses.iter().map(|s| s.as_str()).collect();
+        let (first, second) = match statuses.as_slice() {
+            [] => (None, None),
+            [one] => (Some(*one), Some(*one)),
+            [one, two, ..] => (Some(*one), Some(*two)),
+        };
+        let limit = page.limit.clamp(1, 500);
+        let query = match (&page.recipe_id, first) {
+            (None, None) => sqlx::query_as::<_, SummaryRow>(PAGE_ALL),
+            (Some(recipe), None) => sqlx::query_as(PAGE_RECIPE).bind(recipe.clone()),
+            (None, Some(first)) => sqlx::query_as(PAGE_STATUS).bind(first).bind(second),
+            (Some(recipe), Some(first)) => sqlx::query_as(PAGE_RECIPE_STATUS)
+                .bind(recipe.clone())
+                .bind(first)
+                .bind(second),
+        };
+        let rows = query
+            .bind(before_at)
+            .bind(before_id)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.into_iter()
+            .map(|(id, recipe_id, trigger, received_at, status, error)| {
+                Ok(EventSummary {
+                    id,
+                    recipe_id,
+                    trigger,
+                    received_at: from_ms(received_at),
+                    status: parse_status(&status)?,
+                    error,
+                })
+            })
+            .collect()
+    }
+
+    async fn recipe_stats(&self, since: DateTime<Utc>) -> Result<Vec<RecipeStats>, StoreError> {
+        let since = to_ms(since);
+        let rows: Vec<(String, Option<i64>, i64, i64)> = sqlx::query_as(
+            "SELECT r.id,
+                    (SELECT MAX(received_at) FROM events e WHERE e.recipe_id = r.id),
+                    (SELECT COUNT(*) FROM events e WHERE e.recipe_id = r.id AND e.received_at >= ?),
+                    (SELECT COUNT(*) FROM deliveries d
+                      WHERE d.recipe_id = r.id AND d.updated_at >= ?
+                        AND (d.status = 'dead' OR (d.status = 'pending' AND d.last_error IS NOT NULL)))
+             FROM recipes r ORDER BY r.id",
+        )
+        .bind(since)
+        .bind(since)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(recipe_id, last, events, failed)| RecipeStats {
+                recipe_id,
+                last_event_at: last.map(from_ms),
+                events: events as u64,
+                failed_deliveries: failed as u64,
+            })
+            .collect())
+    }
+}
