@@ -2,6 +2,7 @@
 //! client, record the attempt, and retry on the action's schedule until delivered or dead.
 
 pub mod client;
+mod pipeline;
 pub mod request;
 pub mod retry;
 pub mod sign;

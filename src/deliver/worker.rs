@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::Notify;
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
 use super::client::{AttemptResult, OutboundPolicy, OutboundRequest, send};
 use super::request::{add_webhook_headers, render, secret_names};
@@ -37,8 +35,20 @@ impl DeliveryWorker {
         }
     }
 
-    /// One step: claim due deliveries, attempt them concurrently, record every attempt.
-    /// Returns how many were attempted.
+    pub(super) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(super) fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    pub(super) fn settings(&self) -> &WorkerSettings {
+        &self.settings
+    }
+
+    /// One step: claim due deliveries, attempt them concurrently, record every attempt in one
+    /// transaction. Returns how many were attempted. (`run` pipelines the same work.)
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let claimed = self
             .store
@@ -54,39 +64,23 @@ impl DeliveryWorker {
             let worker = self.clone();
             in_flight.spawn(async move { worker.attempt(delivery).await });
         }
+        let mut records = Vec::with_capacity(count);
         while let Some(joined) = in_flight.join_next().await {
-            if let Ok(Err(error)) = joined {
-                tracing::error!(%error, "could not record a delivery attempt");
+            match joined {
+                Ok(Ok(record)) => records.push(record),
+                Ok(Err(error)) => tracing::error!(%error, "could not prepare a delivery attempt"),
+                Err(error) => tracing::error!(%error, "a delivery attempt panicked"),
             }
         }
+        self.store.record_attempts(&self.owner, records).await?;
         Ok(count)
     }
 
-    /// Runs until cancelled; attempts in flight finish, then claims are given back.
-    pub async fn run(self, ready: Arc<Notify>, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
-            match self.run_once().await {
-                Ok(0) => {
-                    tokio::select! {
-                        _ = ready.notified() => {}
-                        _ = tokio::time::sleep(self.settings.idle_poll) => {}
-                        _ = shutdown.cancelled() => {}
-                    }
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(%error, "delivery worker step failed");
-                    tokio::time::sleep(self.settings.idle_poll).await;
-                }
-            }
-        }
-        if let Err(error) = self.store.release_deliveries(&self.owner).await {
-            tracing::warn!(%error, "could not release delivery claims at shutdown");
-        }
-    }
-
     #[tracing::instrument(skip_all, fields(delivery = %delivery.id, recipe = %delivery.recipe_id, action = %delivery.action_name))]
-    async fn attempt(&self, delivery: ClaimedDelivery) -> Result<(), StoreError> {
+    pub(super) async fn attempt(
+        &self,
+        delivery: ClaimedDelivery,
+    ) -> Result<AttemptRecord, StoreError> {
         let attempt_no = delivery.attempt_count + 1;
         let started_at = Utc::now();
         let action = match serde_json::from_value::<ActionSection>(delivery.action.clone())
@@ -103,15 +97,13 @@ impl DeliveryWorker {
             Ok(action) => action,
             Err(message) => {
                 let result = failure(format!("the stored action is invalid: {message}"));
-                return self
-                    .record(
-                        &delivery,
-                        attempt_no,
-                        started_at,
-                        &result,
-                        DeliveryNext::Dead,
-                    )
-                    .await;
+                return Ok(record(
+                    &delivery,
+                    attempt_no,
+                    started_at,
+                    &result,
+                    DeliveryNext::Dead,
+                ));
             }
         };
         let result = match self.prepare(&delivery, &action).await? {
@@ -141,8 +133,7 @@ impl DeliveryWorker {
                 tracing::info!(attempt_no, %at, error = ?result.error, status = ?result.status, "attempt failed, retry scheduled")
             }
         }
-        self.record(&delivery, attempt_no, started_at, &result, next)
-            .await
+        Ok(record(&delivery, attempt_no, started_at, &result, next))
     }
 
     /// Renders and signs the request; `Ok(Err(..))` is a failed attempt (e.g. a missing secret).
@@ -189,26 +180,28 @@ impl DeliveryWorker {
             timeout: action.timeout,
         }))
     }
+}
 
-    async fn record(
-        &self,
-        delivery: &ClaimedDelivery,
-        attempt_no: u32,
-        started_at: chrono::DateTime<Utc>,
-        result: &AttemptResult,
-        next: DeliveryNext,
-    ) -> Result<(), StoreError> {
-        let attempt = NewAttempt {
-            delivery_id: delivery.id.clone(),
-            attempt_no,
-            started_at,
-            duration: result.duration,
-            status_code: result.status,
-            response_snippet: result.response_snippet.clone(),
-            error: result.error.clone(),
-        };
-        self.store.record_attempt(&self.owner, attempt, next).await
-    }
+/// One attempt's outcome, ready to be written.
+pub type AttemptRecord = (NewAttempt, DeliveryNext);
+
+fn record(
+    delivery: &ClaimedDelivery,
+    attempt_no: u32,
+    started_at: chrono::DateTime<Utc>,
+    result: &AttemptResult,
+    next: DeliveryNext,
+) -> AttemptRecord {
+    let attempt = NewAttempt {
+        delivery_id: delivery.id.clone(),
+        attempt_no,
+        started_at,
+        duration: result.duration,
+        status_code: result.status,
+        response_snippet: result.response_snippet.clone(),
+        error: result.error.clone(),
+    };
+    (attempt, next)
 }
 
 fn failure(message: String) -> AttemptResult {

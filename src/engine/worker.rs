@@ -11,7 +11,7 @@ use super::{
     EventContext, Verdict, dedupe_key, filter_and_transform, off_executor, plan_deliveries,
 };
 use crate::config::WorkerSettings;
-use crate::store::{DedupeClaim, EventRecord, EventStatus, NewRun, RunOutcome, Store, StoreError};
+use crate::store::{DedupeClaim, EventRecord, NewRun, RunOutcome, Store, StoreError};
 
 pub struct EngineWorker {
     store: Arc<dyn Store>,
@@ -38,16 +38,43 @@ impl EngineWorker {
         }
     }
 
-    /// One step: claim a batch, run each event, commit. Returns how many events were handled.
+    /// One step: claim a batch, decide every event concurrently (scripts run on the blocking
+    /// pool), then commit all runs in one transaction. Returns how many events were handled.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let events = self
             .store
             .claim_events(&self.owner, self.settings.engine_batch, self.settings.lease)
             .await?;
         let count = events.len();
-        for event in events {
-            self.process(event).await?;
+        if count == 0 {
+            return Ok(0);
         }
+        let decisions = events.iter().map(|event| self.decide(event));
+        let mut runs = Vec::with_capacity(count);
+        for (event, decided) in events
+            .iter()
+            .zip(futures_util::future::join_all(decisions).await)
+        {
+            let (version, outcome) = decided?;
+            runs.push(NewRun {
+                event_id: event.id.clone(),
+                recipe_id: event.recipe_id.clone(),
+                recipe_version: version,
+                outcome,
+            });
+        }
+        let statuses = self.store.complete_runs(&self.owner, runs).await?;
+        for (event, status) in events.iter().zip(statuses) {
+            match status {
+                None => {
+                    tracing::warn!(event = %event.id, "lease lost; another worker owns this event now")
+                }
+                Some(status) => {
+                    tracing::debug!(event = %event.id, status = status.as_str(), "run finished")
+                }
+            }
+        }
+        self.deliveries_ready.notify_one();
         Ok(count)
     }
 
@@ -75,31 +102,6 @@ impl EngineWorker {
     }
 
     #[tracing::instrument(skip_all, fields(event = %event.id, recipe = %event.recipe_id))]
-    async fn process(&self, event: EventRecord) -> Result<(), StoreError> {
-        let (version, outcome) = self.decide(&event).await?;
-        let run = NewRun {
-            event_id: event.id.clone(),
-            recipe_id: event.recipe_id.clone(),
-            recipe_version: version,
-            outcome,
-        };
-        match self.store.complete_run(&self.owner, run).await {
-            Ok(EventStatus::Done) => {
-                self.deliveries_ready.notify_one();
-                Ok(())
-            }
-            Ok(status) => {
-                tracing::debug!(status = status.as_str(), "run finished without deliveries");
-                Ok(())
-            }
-            Err(StoreError::LeaseLost(id)) => {
-                tracing::warn!(event = %id, "lease lost; another worker owns this event now");
-                Ok(())
-            }
-            Err(error) => Err(error),
-        }
-    }
-
     async fn decide(&self, event: &EventRecord) -> Result<(i64, RunOutcome), StoreError> {
         let failed = |error: String| RunOutcome::Failed { error };
         let Some(stored) = self.store.get_recipe(&event.recipe_id).await? else {

@@ -27,16 +27,20 @@ pub fn missed_ticks(
 ) -> (Option<DateTime<Utc>>, u64) {
     let mut latest = None;
     let mut count = 0;
-    for tick in cron
-        .iter_after(after.with_timezone(&tz))
-        .take(MAX_TICKS_SCANNED)
-    {
-        let tick = tick.with_timezone(&Utc);
-        if tick > now {
+    // Not `cron.iter_after`: croner 3.0's iterator steps a second past each match and then
+    // searches exclusively, so it skips every other tick of a per-second cron.
+    let mut cursor = after.with_timezone(&tz);
+    for _ in 0..MAX_TICKS_SCANNED {
+        let Ok(next) = cron.find_next_occurrence(&cursor, false) else {
+            break;
+        };
+        let tick = next.with_timezone(&Utc);
+        if tick > now || next <= cursor {
             break;
         }
         latest = Some(tick);
         count += 1;
+        cursor = next;
     }
     (latest, count)
 }
@@ -77,6 +81,19 @@ mod tests {
             at("2026-01-01T10:59:00Z"),
         );
         assert_eq!((none, zero), (None, 0));
+    }
+
+    #[test]
+    fn per_second_crons_count_every_missed_second() {
+        let cron = parse_cron("* * * * * *").unwrap();
+        let (latest, count) = missed_ticks(
+            &cron,
+            chrono_tz::UTC,
+            at("2026-01-01T10:00:00Z"),
+            at("2026-01-01T10:00:05.400Z"),
+        );
+        assert_eq!(latest, Some(at("2026-01-01T10:00:05Z")));
+        assert_eq!(count, 5);
     }
 
     #[test]

@@ -59,9 +59,23 @@ pub trait EventStore {
         key: &str,
         since: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Stores the run, its dedupe key and its deliveries, updates the event and removes the job,
-    /// in one transaction. A dedupe key taken meanwhile turns the run into `Duplicate`.
-    async fn complete_run(&self, owner: &str, run: NewRun) -> Result<RunStatus, StoreError>;
+    /// Stores each run, its dedupe key and its deliveries, updates the event and removes the job,
+    /// all in one transaction (one sync for the batch). A dedupe key taken meanwhile turns a run
+    /// into `Duplicate`; `None` marks a run whose lease another worker took over.
+    async fn complete_runs(
+        &self,
+        owner: &str,
+        runs: Vec<NewRun>,
+    ) -> Result<Vec<Option<RunStatus>>, StoreError>;
+    /// One run; `LeaseLost` when another worker took the event over.
+    async fn complete_run(&self, owner: &str, run: NewRun) -> Result<RunStatus, StoreError> {
+        let event_id = run.event_id.clone();
+        self.complete_runs(owner, vec![run])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or(StoreError::LeaseLost(event_id))
+    }
     async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError>;
     async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError>;
 }
@@ -74,12 +88,12 @@ pub trait DeliveryStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
-    /// Records the attempt and moves the delivery on (delivered, retry at, dead) in one transaction.
-    async fn record_attempt(
+    /// Records each attempt and moves its delivery on (delivered, retry at, dead), all in one
+    /// transaction.
+    async fn record_attempts(
         &self,
         owner: &str,
-        attempt: NewAttempt,
-        next: DeliveryNext,
+        attempts: Vec<(NewAttempt, DeliveryNext)>,
     ) -> Result<(), StoreError>;
     async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError>;
 }

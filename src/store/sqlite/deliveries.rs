@@ -53,27 +53,28 @@ impl DeliveryStore for SqliteStore {
         let now = now_ms();
         let lease_until = now + lease.as_millis() as i64;
         let mut tx = self.write_tx().await?;
-        sqlx::query(
+        // RETURNING names exactly this claim's rows (two claims can share a millisecond).
+        let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
              WHERE id IN (
                 SELECT id FROM deliveries
                 WHERE status = 'pending' AND next_attempt_at <= ?3
                   AND (lease_until IS NULL OR lease_until < ?3)
-                ORDER BY next_attempt_at LIMIT ?4)",
+                ORDER BY next_attempt_at LIMIT ?4)
+             RETURNING id",
         )
         .bind(owner)
         .bind(lease_until)
         .bind(now)
         .bind(limit)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
         let rows: Vec<ClaimedRow> = sqlx::query_as(
             "SELECT d.id, d.event_id, d.recipe_id, d.action_name, d.action, d.output, d.attempt_count, e.payload
              FROM deliveries d JOIN events e ON e.id = d.event_id
-             WHERE d.lease_owner = ? AND d.lease_until = ? AND d.status = 'pending'",
+             WHERE d.id IN (SELECT value FROM json_each(?))",
         )
-        .bind(owner)
-        .bind(lease_until)
+        .bind(serde_json::to_string(&ids).expect("ids serialise"))
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -93,59 +94,18 @@ impl DeliveryStore for SqliteStore {
             .collect()
     }
 
-    #[tracing::instrument(skip_all, fields(delivery = %attempt.delivery_id, attempt = attempt.attempt_no))]
-    async fn record_attempt(
+    #[tracing::instrument(skip_all, fields(count = attempts.len()))]
+    async fn record_attempts(
         &self,
         owner: &str,
-        attempt: NewAttempt,
-        next: DeliveryNext,
+        attempts: Vec<(NewAttempt, DeliveryNext)>,
     ) -> Result<(), StoreError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO attempts (delivery_id, attempt_no, started_at, duration_ms, status_code, response_snippet, error)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&attempt.delivery_id)
-        .bind(attempt.attempt_no as i64)
-        .bind(to_ms(attempt.started_at))
-        .bind(attempt.duration.as_millis() as i64)
-        .bind(attempt.status_code.map(i64::from))
-        .bind(&attempt.response_snippet)
-        .bind(&attempt.error)
-        .execute(&mut *tx)
-        .await?;
-        let (status, next_at) = match next {
-            DeliveryNext::Delivered => ("delivered", None),
-            DeliveryNext::RetryAt(at) => ("pending", Some(to_ms(at))),
-            DeliveryNext::Dead => ("dead", None),
-        };
-        let last_error = match (&attempt.error, attempt.status_code) {
-            (Some(error), _) => Some(error.clone()),
-            (None, Some(code)) if next != DeliveryNext::Delivered => Some(format!("HTTP {code}")),
-            _ => None,
-        };
-        sqlx::query(
-            "UPDATE deliveries
-             SET status = ?, next_attempt_at = ?, attempt_count = MAX(attempt_count, ?), last_error = ?,
-                 lease_owner = NULL, lease_until = NULL, updated_at = ?
-             WHERE id = ? AND lease_owner = ?",
-        )
-        .bind(status)
-        .bind(next_at)
-        .bind(attempt.attempt_no as i64)
-        .bind(last_error)
-        .bind(now_ms())
-        .bind(&attempt.delivery_id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
-        if !matches!(next, DeliveryNext::RetryAt(_)) {
-            let event_id: String =
-                sqlx::query_scalar("SELECT event_id FROM deliveries WHERE id = ?")
-                    .bind(&attempt.delivery_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            refresh_event_status(&mut tx, &event_id).await?;
+        for (attempt, next) in attempts {
+            write_attempt(&mut tx, owner, attempt, next).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -224,5 +184,61 @@ pub(super) async fn refresh_event_status(
     .bind(event_id)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// One attempt and the delivery's next state, inside the caller's transaction. A delivery whose
+/// lease passed to another worker keeps that worker's state; the attempt is still recorded.
+async fn write_attempt(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    owner: &str,
+    attempt: NewAttempt,
+    next: DeliveryNext,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO attempts (delivery_id, attempt_no, started_at, duration_ms, status_code, response_snippet, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&attempt.delivery_id)
+    .bind(attempt.attempt_no as i64)
+    .bind(to_ms(attempt.started_at))
+    .bind(attempt.duration.as_millis() as i64)
+    .bind(attempt.status_code.map(i64::from))
+    .bind(&attempt.response_snippet)
+    .bind(&attempt.error)
+    .execute(&mut **tx)
+    .await?;
+    let (status, next_at) = match next {
+        DeliveryNext::Delivered => ("delivered", None),
+        DeliveryNext::RetryAt(at) => ("pending", Some(to_ms(at))),
+        DeliveryNext::Dead => ("dead", None),
+    };
+    let last_error = match (&attempt.error, attempt.status_code) {
+        (Some(error), _) => Some(error.clone()),
+        (None, Some(code)) if next != DeliveryNext::Delivered => Some(format!("HTTP {code}")),
+        _ => None,
+    };
+    sqlx::query(
+        "UPDATE deliveries
+         SET status = ?, next_attempt_at = ?, attempt_count = MAX(attempt_count, ?), last_error = ?,
+             lease_owner = NULL, lease_until = NULL, updated_at = ?
+         WHERE id = ? AND lease_owner = ?",
+    )
+    .bind(status)
+    .bind(next_at)
+    .bind(attempt.attempt_no as i64)
+    .bind(last_error)
+    .bind(now_ms())
+    .bind(&attempt.delivery_id)
+    .bind(owner)
+    .execute(&mut **tx)
+    .await?;
+    if !matches!(next, DeliveryNext::RetryAt(_)) {
+        let event_id: String = sqlx::query_scalar("SELECT event_id FROM deliveries WHERE id = ?")
+            .bind(&attempt.delivery_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        refresh_event_status(tx, &event_id).await?;
+    }
     Ok(())
 }

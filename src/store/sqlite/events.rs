@@ -5,10 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::{SqliteStore, parse_json};
-use crate::ids::new_id;
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, NewEvent, NewRun,
-    RunOutcome, RunStatus, RunView, StoreError, from_ms, now_ms, to_ms,
+    RunStatus, RunView, StoreError, from_ms, now_ms, to_ms,
 };
 
 #[derive(FromRow)]
@@ -102,25 +101,26 @@ impl EventStore for SqliteStore {
         let now = now_ms();
         let lease_until = now + lease.as_millis() as i64;
         let mut tx = self.write_tx().await?;
-        sqlx::query(
+        // RETURNING names exactly this claim's rows (two claims can share a millisecond).
+        let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE event_jobs SET lease_owner = ?1, lease_until = ?2, claims = claims + 1
              WHERE event_id IN (
                 SELECT event_id FROM event_jobs
                 WHERE run_after <= ?3 AND (lease_until IS NULL OR lease_until < ?3)
-                ORDER BY run_after LIMIT ?4)",
+                ORDER BY run_after LIMIT ?4)
+             RETURNING event_id",
         )
         .bind(owner)
         .bind(lease_until)
         .bind(now)
         .bind(limit)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
         let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLUMNS}, j.skip_dedupe AS replay FROM events e JOIN event_jobs j ON j.event_id = e.id
-             WHERE j.lease_owner = ? AND j.lease_until = ? ORDER BY e.received_at"
+             WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.received_at"
         )))
-        .bind(owner)
-        .bind(lease_until)
+        .bind(serde_json::to_string(&ids).expect("ids serialise"))
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -154,116 +154,19 @@ impl EventStore for SqliteStore {
         Ok(seen.is_some())
     }
 
-    #[tracing::instrument(skip_all, fields(event = %run.event_id))]
-    async fn complete_run(&self, owner: &str, run: NewRun) -> Result<RunStatus, StoreError> {
+    #[tracing::instrument(skip_all, fields(count = runs.len()))]
+    async fn complete_runs(
+        &self,
+        owner: &str,
+        runs: Vec<NewRun>,
+    ) -> Result<Vec<Option<RunStatus>>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let holder: Option<Option<String>> =
-            sqlx::query_scalar("SELECT lease_owner FROM event_jobs WHERE event_id = ?")
-                .bind(&run.event_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if holder.flatten().as_deref() != Some(owner) {
-            return Err(StoreError::LeaseLost(run.event_id));
+        let mut statuses = Vec::with_capacity(runs.len());
+        for run in runs {
+            statuses.push(super::runs::write_run(&mut tx, owner, run).await?);
         }
-        let now = now_ms();
-        let run_id = new_id();
-        let (mut status, mut dedupe_key, mut output, mut error) =
-            (EventStatus::Done, None, None, None);
-        let mut deliveries = Vec::new();
-        match run.outcome {
-            RunOutcome::Filtered => status = EventStatus::Filtered,
-            RunOutcome::Duplicate { key } => {
-                status = EventStatus::Duplicate;
-                dedupe_key = Some(key);
-            }
-            RunOutcome::Failed { error: message } => {
-                status = EventStatus::Failed;
-                error = Some(message);
-            }
-            RunOutcome::Done {
-                output: value,
-                dedupe,
-                deliveries: planned,
-            } => {
-                if let Some(claim) = dedupe {
-                    let cutoff = if claim.force {
-                        i64::MAX
-                    } else {
-                        now - claim.window.as_millis() as i64
-                    };
-                    let claimed = sqlx::query(
-                        "INSERT INTO dedupe_keys (recipe_id, key, event_id, seen_at) VALUES (?, ?, ?, ?)
-                         ON CONFLICT (recipe_id, key) DO UPDATE
-                         SET event_id = excluded.event_id, seen_at = excluded.seen_at
-                         WHERE dedupe_keys.seen_at < ?",
-                    )
-                    .bind(&run.recipe_id)
-                    .bind(&claim.key)
-                    .bind(&run.event_id)
-                    .bind(now)
-                    .bind(cutoff)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if claimed == 0 {
-                        status = EventStatus::Duplicate;
-                    }
-                    dedupe_key = Some(claim.key);
-                }
-                if status == EventStatus::Done {
-                    deliveries = planned;
-                }
-                output = Some(value);
-            }
-        }
-        let output_text = output.as_ref().map(|v| v.to_string());
-        sqlx::query(
-            "INSERT INTO runs (id, event_id, recipe_id, recipe_version, status, dedupe_key, output, error, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&run_id)
-        .bind(&run.event_id)
-        .bind(&run.recipe_id)
-        .bind(run.recipe_version)
-        .bind(status.as_str())
-        .bind(&dedupe_key)
-        .bind(&output_text)
-        .bind(&error)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        for delivery in deliveries {
-            sqlx::query(
-                "INSERT INTO deliveries (id, event_id, run_id, recipe_id, action_index, action_name, action, output,
-                                         status, next_attempt_at, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-            )
-            .bind(new_id())
-            .bind(&run.event_id)
-            .bind(&run_id)
-            .bind(&run.recipe_id)
-            .bind(delivery.action_index as i64)
-            .bind(&delivery.action_name)
-            .bind(delivery.action.to_string())
-            .bind(output_text.as_deref().unwrap_or("null"))
-            .bind(now)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("UPDATE events SET status = ?, error = ? WHERE id = ?")
-            .bind(status.as_str())
-            .bind(&error)
-            .bind(&run.event_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM event_jobs WHERE event_id = ?")
-            .bind(&run.event_id)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
-        Ok(status)
+        Ok(statuses)
     }
 
     async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError> {

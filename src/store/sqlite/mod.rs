@@ -6,6 +6,7 @@ mod control;
 mod deliveries;
 mod events;
 mod recipes;
+mod runs;
 mod schedule;
 mod secrets;
 

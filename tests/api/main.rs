@@ -1,0 +1,13 @@
+//! One integration-test binary (builds once): modules by capability, shared helpers.
+
+mod binary;
+mod cli;
+mod crash;
+mod dedupe;
+mod delivery;
+mod helpers;
+mod ingest;
+mod pages;
+mod receiver;
+mod schedule;
+mod scripts;
