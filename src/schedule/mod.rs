@@ -82,13 +82,15 @@ impl TickContext {
                 Err(PollError::Failed(message)) => {
                     tracing::warn!(%message, "poll failed");
                     let event = tick_event(recipe_id, "poll", tick);
-                    self.store.record_failed_event(&event, &message).await?;
+                    self.store
+                        .complete_tick(&claim, &[], Some((&event, &message)))
+                        .await?;
                     return Ok(true);
                 }
             },
         };
+        self.store.complete_tick(&claim, &events, None).await?;
         if !events.is_empty() {
-            self.store.insert_events(&events).await?;
             self.events_ready.notify_waiters();
             self.events_ready.notify_one();
         }

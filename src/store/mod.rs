@@ -108,13 +108,20 @@ pub trait SecretStore {
 
 #[async_trait]
 pub trait ScheduleStore {
-    /// Claims one tick of one recipe; false when any process claimed it already.
+    /// Claims one tick of one recipe; false when any process claimed it already (a claim that
+    /// never completed is taken over once it is stale).
     async fn claim_tick(&self, claim: &TickClaim) -> Result<bool, StoreError>;
+    /// Stores the tick's events (or its failure) and marks it complete, in one transaction.
+    async fn complete_tick(
+        &self,
+        claim: &TickClaim,
+        events: &[NewEvent],
+        failed: Option<(&NewEvent, &str)>,
+    ) -> Result<(), StoreError>;
+    /// The latest completed (or freshly claimed) tick.
     async fn last_tick(&self, recipe_id: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// How many missed ticks were skipped by catch-up, over the recipe's history.
     async fn skipped_ticks(&self, recipe_id: &str) -> Result<u64, StoreError>;
-    /// Stores an event that failed before it could be processed (e.g. a poll that failed).
-    async fn record_failed_event(&self, event: &NewEvent, error: &str) -> Result<(), StoreError>;
 }
 
 /// What operators do to recipes, events and deliveries (UI and API).

@@ -66,28 +66,7 @@ impl EventStore for SqliteStore {
     #[tracing::instrument(skip_all, fields(count = events.len()))]
     async fn insert_events(&self, events: &[NewEvent]) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let now = now_ms();
-        for event in events {
-            sqlx::query(
-                "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-            )
-            .bind(&event.id)
-            .bind(&event.recipe_id)
-            .bind(&event.trigger)
-            .bind(to_ms(event.received_at))
-            .bind(&event.content_type)
-            .bind(event.headers.to_string())
-            .bind(&event.body)
-            .bind(event.payload.to_string())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("INSERT INTO event_jobs (event_id, run_after) VALUES (?, ?)")
-                .bind(&event.id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
+        write_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -234,4 +213,34 @@ impl EventStore for SqliteStore {
             })
             .collect()
     }
+}
+
+/// New events and their processing jobs, inside the caller's transaction.
+pub(super) async fn write_events(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    for event in events {
+        sqlx::query(
+            "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+        )
+        .bind(&event.id)
+        .bind(&event.recipe_id)
+        .bind(&event.trigger)
+        .bind(to_ms(event.received_at))
+        .bind(&event.content_type)
+        .bind(event.headers.to_string())
+        .bind(&event.body)
+        .bind(event.payload.to_string())
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("INSERT INTO event_jobs (event_id, run_after) VALUES (?, ?)")
+            .bind(&event.id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

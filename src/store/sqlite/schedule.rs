@@ -2,32 +2,67 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::SqliteStore;
+use super::events::write_events;
 use crate::store::{NewEvent, ScheduleStore, StoreError, TickClaim, from_ms, now_ms, to_ms};
+
+/// A claim this old that never completed belonged to a process that died mid-tick.
+const STALE_CLAIM_MS: i64 = 2 * 60 * 1000;
 
 #[async_trait]
 impl ScheduleStore for SqliteStore {
     async fn claim_tick(&self, claim: &TickClaim) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(
+        let now = now_ms();
+        let claimed = sqlx::query(
             "INSERT INTO schedule_ticks (recipe_id, scheduled_for, claimed_by, claimed_at, skipped)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (recipe_id, scheduled_for) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (recipe_id, scheduled_for) DO UPDATE
+             SET claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at, skipped = excluded.skipped
+             WHERE schedule_ticks.completed_at IS NULL AND schedule_ticks.claimed_at < ?6",
         )
         .bind(&claim.recipe_id)
         .bind(to_ms(claim.scheduled_for))
         .bind(&claim.owner)
-        .bind(now_ms())
+        .bind(now)
         .bind(claim.skipped as i64)
+        .bind(now - STALE_CLAIM_MS)
         .execute(&self.writer)
         .await?
         .rows_affected();
-        Ok(inserted == 1)
+        Ok(claimed == 1)
+    }
+
+    async fn complete_tick(
+        &self,
+        claim: &TickClaim,
+        events: &[NewEvent],
+        failed: Option<(&NewEvent, &str)>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        write_events(&mut tx, events).await?;
+        if let Some((event, error)) = failed {
+            insert_failed_event(&mut tx, event, error).await?;
+        }
+        sqlx::query(
+            "UPDATE schedule_ticks SET completed_at = ? WHERE recipe_id = ? AND scheduled_for = ?",
+        )
+        .bind(now_ms())
+        .bind(&claim.recipe_id)
+        .bind(to_ms(claim.scheduled_for))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn last_tick(&self, recipe_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(scheduled_for) FROM schedule_ticks WHERE recipe_id = ?")
-                .bind(recipe_id)
-                .fetch_one(&self.reader)
-                .await?;
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(scheduled_for) FROM schedule_ticks
+             WHERE recipe_id = ? AND (completed_at IS NOT NULL OR claimed_at >= ?)",
+        )
+        .bind(recipe_id)
+        .bind(now_ms() - STALE_CLAIM_MS)
+        .fetch_one(&self.reader)
+        .await?;
         Ok(last.map(from_ms))
     }
 
@@ -39,23 +74,27 @@ impl ScheduleStore for SqliteStore {
                 .await?;
         Ok(skipped.unwrap_or(0) as u64)
     }
+}
 
-    async fn record_failed_event(&self, event: &NewEvent, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status, error)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'failed', ?)",
-        )
-        .bind(&event.id)
-        .bind(&event.recipe_id)
-        .bind(&event.trigger)
-        .bind(to_ms(event.received_at))
-        .bind(&event.content_type)
-        .bind(event.headers.to_string())
-        .bind(&event.body)
-        .bind(event.payload.to_string())
-        .bind(error)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
+async fn insert_failed_event(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    event: &NewEvent,
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'failed', ?)",
+    )
+    .bind(&event.id)
+    .bind(&event.recipe_id)
+    .bind(&event.trigger)
+    .bind(to_ms(event.received_at))
+    .bind(&event.content_type)
+    .bind(event.headers.to_string())
+    .bind(&event.body)
+    .bind(event.payload.to_string())
+    .bind(error)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
