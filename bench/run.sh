@@ -12,8 +12,8 @@ cargo build --release --quiet --bin switchyard --example bench_receiver
 TARGET="${CARGO_TARGET_DIR:-target}"
 BIN=$TARGET/release/switchyard
 WORK=$(mktemp -d)
-PORT=18080
-RECEIVER_PORT=18099
+PORT=$((20000 + RANDOM % 20000))
+RECEIVER_PORT=$((PORT + 1))
 export SWITCHYARD_DATA_DIR="$WORK/data" SWITCHYARD_BIND="127.0.0.1:$PORT" RUST_LOG=warn
 export SWITCHYARD_ALLOW_PRIVATE_TARGETS=true
 
@@ -41,6 +41,7 @@ $TARGET/release/examples/bench_receiver "127.0.0.1:$RECEIVER_PORT" & RECEIVER=$!
 URL=$($BIN import "$WORK/bench.toml" | cut -f3)
 $BIN serve >"$WORK/serve.log" 2>&1 & SERVER=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+kill -0 "$SERVER" 2>/dev/null || { echo "the server did not start:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 
 # wrk --latency prints "50%  1.23ms"; normalise to milliseconds.
 summary() {

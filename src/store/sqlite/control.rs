@@ -17,10 +17,10 @@ const PAGE_ALL: &str = "SELECT id, recipe_id, trigger, received_at, status, erro
 const PAGE_RECIPE: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
      WHERE recipe_id = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
 const PAGE_STATUS: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
-     WHERE status IN (?, ?) AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
+     WHERE status = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
 const PAGE_RECIPE_STATUS: &str =
     "SELECT id, recipe_id, trigger, received_at, status, error FROM events
-     WHERE recipe_id = ? AND status IN (?, ?) AND (received_at, id) < (?, ?)
+     WHERE recipe_id = ? AND status = ? AND (received_at, id) < (?, ?)
      ORDER BY received_at DESC, id DESC LIMIT ?";
 
 #[async_trait]
@@ -109,31 +109,19 @@ impl ControlStore for SqliteStore {
     }
 
     async fn page_events(&self, page: &EventPage) -> Result<Vec<EventSummary>, StoreError> {
-        let (before_at, before_id) = page.before.as_ref().map_or((i64::MAX, String::new()), |c| {
-            (c.received_at_ms, c.id.clone())
-        });
-        let statuses: Vec<&str> = page.statuses.iter().map(|s| s.as_str()).collect();
-        let (first, second) = match statuses.as_slice() {
-            [] => (None, None),
-            [one] => (Some(*one), Some(*one)),
-            [one, two, ..] => (Some(*one), Some(*two)),
-        };
         let limit = page.limit.clamp(1, 500);
-        let query = match (&page.recipe_id, first) {
-            (None, None) => sqlx::query_as::<_, SummaryRow>(PAGE_ALL),
-            (Some(recipe), None) => sqlx::query_as(PAGE_RECIPE).bind(recipe.clone()),
-            (None, Some(first)) => sqlx::query_as(PAGE_STATUS).bind(first).bind(second),
-            (Some(recipe), Some(first)) => sqlx::query_as(PAGE_RECIPE_STATUS)
-                .bind(recipe.clone())
-                .bind(first)
-                .bind(second),
-        };
-        let rows = query
-            .bind(before_at)
-            .bind(before_id)
-            .bind(limit)
-            .fetch_all(&self.reader)
-            .await?;
+        let mut rows = Vec::new();
+        if page.statuses.is_empty() {
+            rows = self.page_rows(page, None, limit).await?;
+        } else {
+            // One indexed query per status, merged: an IN list would make SQLite walk the time
+            // index and filter, which is slow when the statuses are rare.
+            for status in &page.statuses {
+                rows.extend(self.page_rows(page, Some(status.as_str()), limit).await?);
+            }
+            rows.sort_by(|a, b| (b.3, &b.0).cmp(&(a.3, &a.0)));
+            rows.truncate(limit as usize);
+        }
         rows.into_iter()
             .map(|(id, recipe_id, trigger, received_at, status, error)| {
                 Ok(EventSummary {
@@ -172,5 +160,32 @@ impl ControlStore for SqliteStore {
                 failed_deliveries: failed as u64,
             })
             .collect())
+    }
+}
+
+impl SqliteStore {
+    async fn page_rows(
+        &self,
+        page: &EventPage,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<SummaryRow>, StoreError> {
+        let (before_at, before_id) = page.before.as_ref().map_or((i64::MAX, String::new()), |c| {
+            (c.received_at_ms, c.id.clone())
+        });
+        let query = match (&page.recipe_id, status) {
+            (None, None) => sqlx::query_as::<_, SummaryRow>(PAGE_ALL),
+            (Some(recipe), None) => sqlx::query_as(PAGE_RECIPE).bind(recipe.clone()),
+            (None, Some(status)) => sqlx::query_as(PAGE_STATUS).bind(status.to_owned()),
+            (Some(recipe), Some(status)) => sqlx::query_as(PAGE_RECIPE_STATUS)
+                .bind(recipe.clone())
+                .bind(status.to_owned()),
+        };
+        Ok(query
+            .bind(before_at)
+            .bind(before_id)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?)
     }
 }
