@@ -1,5 +1,6 @@
 //! One integration-test binary (builds once): modules by capability, shared helpers.
 
+mod api;
 mod binary;
 mod cli;
 mod crash;

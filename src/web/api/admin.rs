@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::error::ApiError;
+use super::error::{ApiError, extracted};
 use super::recipes::view;
 use crate::manage::{self, RecipeView};
 use crate::provision::split_documents;
@@ -30,9 +30,10 @@ pub async fn list_secrets(
 pub async fn set_secret(
     _: ApiCaller,
     name: web::Path<String>,
-    body: web::Json<SecretValue>,
+    body: Result<web::Json<SecretValue>, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = extracted(body)?;
     manage::check_secret_name(&name).map_err(ApiError::BadRequest)?;
     if body.value.is_empty() {
         return Err(ApiError::BadRequest("the secret value is empty".into()));
@@ -79,9 +80,10 @@ pub async fn list_tokens(
 #[post("/api/tokens")]
 pub async fn create_token(
     _: ApiCaller,
-    body: web::Json<NewToken>,
+    body: Result<web::Json<NewToken>, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = extracted(body)?;
     let (id, token) = manage::create_api_token(state.store.as_ref(), &body.name)
         .await
         .map_err(|e| match e {
@@ -122,9 +124,10 @@ pub struct ImportOutcome {
 #[post("/api/import")]
 pub async fn import(
     _: ApiCaller,
-    body: String,
+    body: Result<String, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = extracted(body)?;
     let mut outcomes = Vec::new();
     for source in split_documents(&body) {
         outcomes.push(
@@ -159,9 +162,10 @@ pub struct ExportQuery {
 #[get("/api/export")]
 pub async fn export(
     _: ApiCaller,
-    query: web::Query<ExportQuery>,
+    query: Result<web::Query<ExportQuery>, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let query = extracted(query)?;
     let text = manage::export(state.store.as_ref(), query.ids.as_deref()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/toml; charset=utf-8")

@@ -1,5 +1,6 @@
+use actix_web::error::{InternalError, JsonPayloadError, QueryPayloadError};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::manage::ManageError;
@@ -24,6 +25,9 @@ pub enum ApiError {
     },
     #[error("the store is unavailable")]
     Store(#[from] StoreError),
+    /// A body or query string its extractor refused.
+    #[error("{0}")]
+    Request(actix_web::Error),
 }
 
 impl From<ManageError> for ApiError {
@@ -49,6 +53,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Request(error) => error.as_response_error().status_code(),
         }
     }
 
@@ -66,4 +71,38 @@ impl ResponseError for ApiError {
         }
         response.json(body)
     }
+}
+
+/// A malformed JSON body is answered like every other API error: `{"error": "..."}`, with the
+/// status actix chose (400, or 413 when too large).
+pub fn json_body_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let message = match &error {
+        JsonPayloadError::ContentType => {
+            "the body must be JSON (Content-Type: application/json)".to_owned()
+        }
+        other => format!("invalid JSON body: {other}"),
+    };
+    as_json_error(error.status_code(), message)
+}
+
+/// A bad query string on an API route (e.g. `limit=abc`) is answered as `{"error": "..."}`;
+/// other routes (UI pages) keep actix's default answer.
+pub fn query_error(error: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    if !req.path().starts_with("/api/") {
+        return error.into();
+    }
+    let message = format!("invalid query string `{}`: {error}", req.query_string());
+    as_json_error(error.status_code(), message)
+}
+
+fn as_json_error(status: StatusCode, message: String) -> actix_web::Error {
+    let response = HttpResponse::build(status).json(json!({ "error": &message }));
+    InternalError::from_response(message, response).into()
+}
+
+/// Handlers take their body and query extractors as `Result` and call this after the
+/// `ApiCaller` check: extractors run concurrently, so otherwise a caller with a wrong token and
+/// a malformed body could get 400 (about its body) instead of 401.
+pub fn extracted<T>(extracted: Result<T, actix_web::Error>) -> Result<T, ApiError> {
+    extracted.map_err(ApiError::Request)
 }

@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::error::ApiError;
+use super::error::{ApiError, extracted};
 use crate::startup::AppState;
 use crate::store::{EventCursor, EventPage, EventStatus, EventSummary};
 use crate::web::auth::ApiCaller;
@@ -82,9 +82,10 @@ pub async fn page(state: &AppState, query: &EventsQuery) -> Result<EventList, Ap
 #[get("/api/events")]
 pub async fn list_events(
     _: ApiCaller,
-    query: web::Query<EventsQuery>,
+    query: Result<web::Query<EventsQuery>, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let query = extracted(query)?;
     Ok(HttpResponse::Ok().json(page(&state, &query).await?))
 }
 

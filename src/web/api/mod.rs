@@ -44,7 +44,9 @@ pub async fn openapi_json() -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(openapi_json)
+    cfg.app_data(web::JsonConfig::default().error_handler(error::json_body_error))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .service(openapi_json)
         .service(recipes::list_recipes)
         .service(recipes::save_recipe)
         .service(recipes::get_recipe)

@@ -2,7 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, extracted};
 use crate::manage::{self, RecipeView};
 use crate::recipe::RecipeFile;
 use crate::startup::AppState;
@@ -55,9 +55,10 @@ pub async fn list_recipes(
 pub async fn save_recipe(
     _: ApiCaller,
     req: HttpRequest,
-    body: web::Bytes,
+    body: Result<web::Bytes, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = extracted(body)?;
     let source = recipe_source(&req, &body)?;
     let (kind, stored) =
         manage::save_recipe(state.store.as_ref(), state.cache.scripts(), &source).await?;
@@ -158,9 +159,10 @@ pub async fn rotate_recipe(
 pub async fn test_recipe(
     _: ApiCaller,
     id: web::Path<String>,
-    payload: web::Json<Value>,
+    payload: Result<web::Json<Value>, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let payload = extracted(payload)?;
     let stored = find(&state, &id).await?;
     let recipe = state
         .cache
