@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::deliver::client::OutboundAllow;
 use crate::script::ScriptLimits;
 use crate::store::SyncMode;
 
@@ -23,6 +24,10 @@ pub struct Settings {
     pub api_token: Option<String>,
     pub body_limit: usize,
     pub allow_private_targets: bool,
+    /// Ranges and host names outbound calls may reach although private.
+    pub outbound_allow: OutboundAllow,
+    /// Base64 of the 32-byte key secrets are encrypted with; unset means `data_dir/secret.key`.
+    pub secret_key: Option<String>,
     pub sqlite_sync: SyncMode,
     pub script_limits: ScriptLimits,
     pub workers: WorkerSettings,
@@ -66,6 +71,8 @@ impl Settings {
             api_token: None,
             body_limit: DEFAULT_BODY_LIMIT,
             allow_private_targets: false,
+            outbound_allow: OutboundAllow::default(),
+            secret_key: None,
             sqlite_sync: SyncMode::Full,
             script_limits: ScriptLimits::default(),
             workers: WorkerSettings::default(),
@@ -96,6 +103,8 @@ impl std::fmt::Debug for Settings {
             .field("api_token", &self.api_token.as_ref().map(|_| "***"))
             .field("body_limit", &self.body_limit)
             .field("allow_private_targets", &self.allow_private_targets)
+            .field("outbound_allow", &self.outbound_allow)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("sqlite_sync", &self.sqlite_sync)
             .field("script_limits", &self.script_limits)
             .field("workers", &self.workers)

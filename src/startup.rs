@@ -19,6 +19,7 @@ use crate::ingest::commit::GroupCommitter;
 use crate::schedule::{Scheduler, TickContext};
 use crate::script::ScriptEngine;
 use crate::store::Store;
+use crate::store::crypto::SecretKey;
 
 /// What HTTP handlers share.
 pub struct AppState {
@@ -37,6 +38,7 @@ pub struct Application {
     port: u16,
     public_base: String,
     server: Server,
+    setup_url: Option<String>,
     store: Arc<dyn Store>,
     shutdown: CancellationToken,
     workers: Vec<JoinHandle<()>>,
@@ -45,10 +47,12 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         crate::telemetry::install_crypto_provider();
-        let store = crate::store::open(
+        let secret_key = SecretKey::resolve(settings.secret_key.as_deref(), &settings.data_dir)?;
+        let store = crate::store::open_with_key(
             settings.database_url.as_deref(),
             &settings.data_dir,
             settings.sqlite_sync,
+            secret_key,
         )
         .await
         .context("cannot open the store")?;
@@ -66,6 +70,9 @@ impl Application {
         let public_base = settings.public_base(&address.to_string());
 
         let setup_token = setup_link(store.as_ref(), &public_base).await?;
+        let setup_url = setup_token
+            .as_ref()
+            .map(|token| format!("{public_base}/setup?token={token}"));
         let shutdown = CancellationToken::new();
         let events_ready = Arc::new(Notify::new());
         let deliveries_ready = Arc::new(Notify::new());
@@ -80,6 +87,8 @@ impl Application {
         );
         let policy = OutboundPolicy {
             allow_private_targets: settings.allow_private_targets,
+            allow: settings.outbound_allow.clone(),
+            lookup: None,
         };
         let deliverer =
             DeliveryWorker::new(store.clone(), policy.clone(), settings.workers.clone());
@@ -124,6 +133,7 @@ impl Application {
             port: address.port(),
             public_base,
             server,
+            setup_url,
             store,
             shutdown,
             workers,
@@ -137,6 +147,11 @@ impl Application {
     /// The base third parties call: `SWITCHYARD_PUBLIC_URL` or the bound address.
     pub fn public_base(&self) -> &str {
         &self.public_base
+    }
+
+    /// The one-time setup link printed at start, while no admin account exists.
+    pub fn setup_url(&self) -> Option<&str> {
+        self.setup_url.as_deref()
     }
 
     pub fn store(&self) -> Arc<dyn Store> {

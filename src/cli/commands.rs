@@ -10,6 +10,7 @@ use crate::provision::{ImportError, import_source, read_documents};
 use crate::recipe::Recipe;
 use crate::script::{ScriptEngine, ScriptLimits};
 use crate::startup::Application;
+use crate::store::crypto::SecretKey;
 use crate::store::{EventQuery, Store, StoredRecipe};
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -54,11 +55,14 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Opens the store with the server's secret key (the same variable or key file).
 async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
-    crate::store::open(
+    let key = SecretKey::resolve(args.secret_key().as_deref(), &args.data_dir)?;
+    crate::store::open_with_key(
         args.database_url.as_deref(),
         &args.data_dir,
         args.sqlite_sync,
+        key,
     )
     .await
     .context("cannot open the store")

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{DEFAULT_BIND, Settings, WorkerSettings};
+use crate::deliver::client::OutboundAllow;
 use crate::script::ScriptLimits;
 use crate::store::SyncMode;
 
@@ -125,6 +126,17 @@ pub struct StoreArgs {
         default_value = "full"
     )]
     pub sqlite_sync: SyncMode,
+    /// Base64 of the 32-byte key secrets are encrypted with (prefer the variable: command
+    /// lines are visible to other users); unset means DATA_DIR/secret.key, created on first use.
+    #[arg(long, env = "SWITCHYARD_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+}
+
+impl StoreArgs {
+    /// The configured key, an empty value counting as unset.
+    pub fn secret_key(&self) -> Option<String> {
+        self.secret_key.clone().filter(|k| !k.trim().is_empty())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +206,10 @@ pub struct ServeArgs {
     #[arg(long, env = "SWITCHYARD_ALLOW_PRIVATE_TARGETS", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
     pub allow_private_targets: bool,
+    /// Comma-separated CIDR ranges and host names actions and polls may call although private,
+    /// e.g. `10.1.2.0/24,hooks.internal`.
+    #[arg(long, env = "SWITCHYARD_OUTBOUND_ALLOW", value_parser = parse_outbound_allow, default_value = "")]
+    pub outbound_allow: OutboundAllow,
     /// How long a worker's claim on an event or delivery holds before others may take it.
     #[arg(long, env = "SWITCHYARD_LEASE", value_parser = humantime::parse_duration, default_value = "60s")]
     pub lease: Duration,
@@ -216,12 +232,18 @@ impl ServeArgs {
         settings.body_limit = self.body_limit;
         settings.api_token = self.api_token.clone().filter(|t| !t.is_empty());
         settings.allow_private_targets = self.allow_private_targets;
+        settings.outbound_allow = self.outbound_allow.clone();
+        settings.secret_key = self.store.secret_key();
         settings.script_limits = self.limits.limits();
         settings.workers.lease = self.lease;
         settings.workers.idle_poll = self.idle_poll;
         settings.workers.delivery_concurrency = self.delivery_concurrency;
         settings
     }
+}
+
+fn parse_outbound_allow(list: &str) -> Result<OutboundAllow, String> {
+    list.parse()
 }
 
 pub async fn run(cli: Cli) -> ExitCode {

@@ -1,7 +1,9 @@
 //! Outbound delivery: render an action into a request, sign it, send it through the guarded
 //! client, record the attempt, and retry on the action's schedule until delivered or dead.
 
+mod cidr;
 pub mod client;
+mod guard;
 mod pipeline;
 pub mod request;
 pub mod retry;

@@ -57,7 +57,8 @@ pub fn standard_headers(
     Ok(headers)
 }
 
-fn secret_key(secret: &str) -> Result<Vec<u8>, SignError> {
+/// The HMAC key of a Standard Webhooks secret: `whsec_<base64>` decoded, any other text as is.
+pub fn secret_key(secret: &str) -> Result<Vec<u8>, SignError> {
     let key = match secret.strip_prefix(SECRET_PREFIX) {
         Some(encoded) => STANDARD
             .decode(encoded)

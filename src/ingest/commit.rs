@@ -5,16 +5,17 @@ use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::store::{NewEvent, Store, StoreError};
+use crate::store::{Inserted, NewEvent, SenderDelivery, Store, StoreError};
 
 const MAX_BATCH: usize = 256;
 const QUEUE_DEPTH: usize = 4096;
 
-type Reply = oneshot::Sender<Result<(), Arc<StoreError>>>;
+type Reply = oneshot::Sender<Result<Inserted, Arc<StoreError>>>;
+type Queued = (NewEvent, Option<SenderDelivery>, Reply);
 
 #[derive(Clone)]
 pub struct GroupCommitter {
-    queue: mpsc::Sender<(NewEvent, Reply)>,
+    queue: mpsc::Sender<Queued>,
 }
 
 impl GroupCommitter {
@@ -27,6 +28,16 @@ impl GroupCommitter {
 
     /// Returns once the event is durably committed, or with the reason it was not.
     pub async fn commit(&self, event: NewEvent) -> Result<(), Arc<StoreError>> {
+        self.commit_once(event, None).await.map(|_| ())
+    }
+
+    /// Like `commit`; with the sender's delivery id, a retry of a delivery already stored is
+    /// not stored again and answers `Duplicate` with the first event's id.
+    pub async fn commit_once(
+        &self,
+        event: NewEvent,
+        sender: Option<SenderDelivery>,
+    ) -> Result<Inserted, Arc<StoreError>> {
         let (reply, answer) = oneshot::channel();
         let closed = || {
             Arc::new(StoreError::Unsupported(
@@ -34,7 +45,7 @@ impl GroupCommitter {
             ))
         };
         self.queue
-            .send((event, reply))
+            .send((event, sender, reply))
             .await
             .map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
@@ -43,20 +54,30 @@ impl GroupCommitter {
 
 async fn commit_loop(
     store: Arc<dyn Store>,
-    mut receiver: mpsc::Receiver<(NewEvent, Reply)>,
+    mut receiver: mpsc::Receiver<Queued>,
     committed: Arc<Notify>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // recv_many waits for the first event, then takes whatever else is already queued.
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (events, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-        let result = store.insert_events(&events).await.map_err(Arc::new);
-        if result.is_ok() {
-            committed.notify_waiters();
-            committed.notify_one();
-        }
-        for reply in replies {
-            let _ = reply.send(result.clone());
+        let (events, replies): (Vec<_>, Vec<_>) = batch
+            .drain(..)
+            .map(|(event, sender, reply)| ((event, sender), reply))
+            .unzip();
+        match store.insert_events_once(&events).await {
+            Ok(results) => {
+                committed.notify_waiters();
+                committed.notify_one();
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
         }
     }
 }

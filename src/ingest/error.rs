@@ -16,8 +16,9 @@ pub enum IngestError {
     MalformedForm(String),
     #[error("could not read the request body: {0}")]
     BodyRead(String),
+    /// The request failed its recipe's `verify` check.
     #[error("{0}")]
-    Unauthorized(String),
+    Refused(super::signature::Refusal),
     #[error("{0}")]
     ScriptFailed(String),
     #[error("the event could not be stored; retry later")]
@@ -35,7 +36,7 @@ impl ResponseError for IngestError {
             IngestError::MalformedJson(_)
             | IngestError::MalformedForm(_)
             | IngestError::BodyRead(_) => StatusCode::BAD_REQUEST,
-            IngestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            IngestError::Refused(_) => StatusCode::UNAUTHORIZED,
             IngestError::ScriptFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             IngestError::StoreUnavailable(_) | IngestError::Misconfigured(_) => {
                 StatusCode::SERVICE_UNAVAILABLE

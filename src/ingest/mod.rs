@@ -3,6 +3,7 @@
 pub mod commit;
 pub mod error;
 pub mod payload;
+pub mod signature;
 pub mod verify;
 
 use actix_web::http::Method;
@@ -15,9 +16,9 @@ use self::error::IngestError;
 use self::payload::{headers_map, media_type, parse_body, parse_form};
 use crate::engine::{EventContext, Verdict, filter_and_transform, off_executor};
 use crate::ids::new_id;
-use crate::recipe::RespondMode;
+use crate::recipe::{RespondMode, VerifyPreset};
 use crate::startup::AppState;
-use crate::store::NewEvent;
+use crate::store::{Inserted, NewEvent, SenderDelivery};
 
 pub const EVENT_ID_HEADER: &str = "switchyard-event-id";
 
@@ -47,18 +48,34 @@ pub async fn receive_webhook(
     }
 
     let body = read_limited(body, &req, state.settings.body_limit).await?;
-    verify::verify(webhook, &req, state.store.as_ref()).await?;
+    if let Err(error) = verify::verify(webhook, &req, &body, state.store.as_ref()).await {
+        if let IngestError::Refused(refusal) = &error {
+            record_refusal(&state, &stored.id, &refusal.to_string()).await;
+        }
+        return Err(error);
+    }
     let payload = if is_get {
-        parse_form(req.query_string().as_bytes())?
+        let mut query = parse_form(req.query_string().as_bytes())?;
+        if webhook.verify == VerifyPreset::Token
+            && let Some(fields) = query.as_object_mut()
+        {
+            fields.remove("token");
+        }
+        query
     } else {
         parse_body(media_type(&req).as_deref(), &body)?
     };
 
+    let received_at = Utc::now();
+    let sender = verify::delivery_id(webhook.verify, &req).map(|id| SenderDelivery {
+        id,
+        since: received_at - recipe.dedupe_window,
+    });
     let event = NewEvent {
         id: new_id(),
         recipe_id: stored.id.clone(),
         trigger: "webhook".into(),
-        received_at: Utc::now(),
+        received_at,
         content_type: req
             .headers()
             .get("content-type")
@@ -76,11 +93,15 @@ pub async fn receive_webhook(
         event.headers.clone(),
     );
     let event_id = event.id.clone();
-    state
+    let inserted = state
         .committer
-        .commit(event)
+        .commit_once(event, sender)
         .await
         .map_err(|e| IngestError::StoreUnavailable(unwrap_shared(e)))?;
+    if let Inserted::Duplicate { event_id } = inserted {
+        // The sender retried a delivery we already hold: acknowledge it, run nothing.
+        return Ok(HttpResponse::Ok().json(json!({ "event_id": event_id, "duplicate": true })));
+    }
 
     match webhook.respond {
         RespondMode::Accepted => Ok(HttpResponse::Accepted().json(json!({ "event_id": event_id }))),
@@ -99,6 +120,14 @@ pub async fn receive_webhook(
                     .json(json!({ "error": error.to_string(), "event_id": event_id })),
             })
         }
+    }
+}
+
+/// Counts the refusal for the recipe; failing to count does not change the answer.
+async fn record_refusal(state: &AppState, recipe_id: &str, reason: &str) {
+    tracing::info!(reason, "webhook refused by its verify check");
+    if let Err(error) = state.store.record_refusal(recipe_id, reason).await {
+        tracing::warn!(%error, "could not count a refused webhook");
     }
 }
 

@@ -40,13 +40,25 @@ pub struct TriggerSection {
     pub schedule: Option<ScheduleSection>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSection {
     #[serde(default)]
     pub verify: VerifyPreset,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// During a rotation: the secret being replaced, also accepted until it is removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<String>,
+    /// `hmac-sha256` only: the request header carrying the signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// `hmac-sha256` only: how the signature is written (default hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<SignatureEncoding>,
+    /// `hmac-sha256` only: text before the signature in the header, e.g. "sha256=".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
     #[serde(default)]
     pub respond: RespondMode,
     /// Accept `GET /hooks/{token}` too (the query string becomes the event).
@@ -82,6 +94,24 @@ impl VerifyPreset {
             VerifyPreset::StandardWebhooks => "standard-webhooks",
         }
     }
+
+    /// The header in which this sender names each delivery (the same on its retries).
+    pub fn delivery_id_header(self) -> Option<&'static str> {
+        match self {
+            VerifyPreset::Github => Some("x-github-delivery"),
+            VerifyPreset::Shopify => Some("x-shopify-webhook-id"),
+            VerifyPreset::StandardWebhooks => Some("webhook-id"),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureEncoding {
+    #[default]
+    Hex,
+    Base64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

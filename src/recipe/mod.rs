@@ -4,12 +4,13 @@ pub mod action;
 pub mod error;
 pub mod file;
 mod validate;
+mod webhook;
 
 use std::time::Duration;
 
 pub use action::Action;
 pub use error::{FieldError, RecipeError};
-pub use file::{RecipeFile, RespondMode, VerifyPreset};
+pub use file::{RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
 pub use validate::parse_cron;
 
 use crate::script::{CompiledScript, ScriptEngine};
@@ -33,8 +34,21 @@ pub struct Recipe {
 pub struct WebhookTrigger {
     pub verify: VerifyPreset,
     pub secret_name: Option<String>,
+    /// Also accepted while a rotation's grace period lasts.
+    pub previous_secret_name: Option<String>,
+    /// How `verify = "hmac-sha256"` reads the signature; `None` for the other presets.
+    pub hmac: Option<HmacHeader>,
     pub respond: RespondMode,
     pub allow_get: bool,
+}
+
+/// Where a generic HMAC-SHA256 signature sits: `{header}: {prefix}{hex or base64}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HmacHeader {
+    /// Lower-case.
+    pub name: String,
+    pub encoding: SignatureEncoding,
+    pub prefix: String,
 }
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
-use super::action::{Action, secret_reference};
+use super::action::Action;
 use super::error::FieldError;
-use super::file::{RecipeFile, ScheduleSection, ScriptSection, VerifyPreset, WebhookSection};
-use super::{DEFAULT_DEDUPE_WINDOW, Recipe, ScheduleTrigger, WebhookTrigger};
+use super::file::{RecipeFile, ScheduleSection, ScriptSection};
+use super::webhook::webhook_trigger;
+use super::{DEFAULT_DEDUPE_WINDOW, Recipe, ScheduleTrigger};
 use crate::deliver::retry::parse_duration;
 use crate::deliver::template::Template;
 use crate::script::{CompiledScript, ScriptEngine, ScriptKind};
@@ -76,10 +77,13 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
             "a poll needs a top-level `dedupe` expression: without it every poll would act again on every item it lists",
         ));
     }
-    if file.dedupe_window.is_some() && file.dedupe.is_none() {
+    let sender_ids = webhook
+        .as_ref()
+        .is_some_and(|w| w.verify.delivery_id_header().is_some());
+    if file.dedupe_window.is_some() && file.dedupe.is_none() && !sender_ids {
         errors.push(FieldError::new(
             "dedupe_window",
-            "is set but there is no `dedupe` expression",
+            "is set but there is no `dedupe` expression (and the webhook's verify preset sends no delivery id)",
         ));
     }
 
@@ -139,41 +143,6 @@ fn check_id(id: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    match section.verify {
-        VerifyPreset::None | VerifyPreset::Token => {}
-        other => errors.push(FieldError::new(
-            "trigger.webhook.verify",
-            format!(
-                "`{}` is not supported yet; use \"none\" or \"token\"",
-                other.as_str()
-            ),
-        )),
-    }
-    let secret_name = match &section.secret {
-        Some(value) => secret_reference(value)
-            .map_err(|m| errors.push(FieldError::new("trigger.webhook.secret", m)))
-            .ok(),
-        None => None,
-    };
-    if section.verify == VerifyPreset::Token && secret_name.is_none() && section.secret.is_none() {
-        errors.push(FieldError::new(
-            "trigger.webhook.secret",
-            "verify = \"token\" needs secret = \"{{ secrets.NAME }}\"",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(WebhookTrigger {
-        verify: section.verify,
-        secret_name,
-        respond: section.respond,
-        allow_get: section.allow_get,
-    })
 }
 
 fn schedule_trigger(section: &ScheduleSection) -> Result<ScheduleTrigger, Vec<FieldError>> {

@@ -11,6 +11,7 @@ use super::TickContext;
 use crate::deliver::client::{OutboundRequest, fetch};
 use crate::deliver::request::USER_AGENT;
 use crate::deliver::template::{Template, TemplateContext};
+use crate::deliver::worker::redact_text;
 use crate::engine::{EventContext, dedupe_key, off_executor};
 use crate::ids::new_id;
 use crate::recipe::Recipe;
@@ -37,13 +38,17 @@ pub async fn poll_events(
     scheduled_for: DateTime<Utc>,
 ) -> Result<Vec<NewEvent>, PollError> {
     let fail = |message: String| PollError::Failed(message);
-    let request = render_request(ctx, poll, scheduled_for).await?;
+    let (request, secrets) = render_request(ctx, poll, scheduled_for).await?;
+    // What a failed poll stores must not carry the secrets it was called with.
+    let fail_redacted = |message: String| fail(redact_text(&message, &secrets, false));
     let (status, body) = fetch(&ctx.client, &ctx.policy, request, MAX_POLL_RESPONSE)
         .await
-        .map_err(|e| fail(format!("poll failed: {e}")))?;
+        .map_err(|e| fail_redacted(format!("poll failed: {e}")))?;
     if !(200..300).contains(&status) {
         let snippet: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-        return Err(fail(format!("poll answered HTTP {status}: {snippet}")));
+        return Err(fail_redacted(format!(
+            "poll answered HTTP {status}: {snippet}"
+        )));
     }
     let document: Value = serde_json::from_slice(&body)
         .map_err(|e| fail(format!("poll response is not valid JSON: {e}")))?;
@@ -114,7 +119,7 @@ async fn render_request(
     ctx: &TickContext,
     poll: &PollSection,
     scheduled_for: DateTime<Utc>,
-) -> Result<OutboundRequest, PollError> {
+) -> Result<(OutboundRequest, HashMap<String, String>), PollError> {
     let fail = |message: String| PollError::Failed(message);
     let parse = |field: &str, src: &str| {
         Template::parse(src).map_err(|e| fail(format!("poll {field}: {e}")))
@@ -157,7 +162,7 @@ async fn render_request(
         rendered_headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         rendered_headers.push((name.clone(), render(template)?));
     }
-    Ok(OutboundRequest {
+    let request = OutboundRequest {
         method: Method::from_bytes(method.as_bytes())
             .map_err(|_| fail(format!("poll method `{method}` is not valid")))?,
         url: render(&url)?,
@@ -169,7 +174,8 @@ async fn render_request(
             .unwrap_or_default()
             .into_bytes(),
         timeout: POLL_TIMEOUT,
-    })
+    };
+    Ok((request, secrets))
 }
 
 #[cfg(test)]

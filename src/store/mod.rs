@@ -1,6 +1,7 @@
 //! Durable state behind one trait family, with a SQLite implementation (embedded default).
 //! Every multi-row change that must not be half-done is one transaction inside the store.
 
+pub mod crypto;
 pub mod model;
 pub mod sqlite;
 
@@ -26,6 +27,14 @@ pub enum StoreError {
     /// Another worker took the claim over (ours expired); its result wins.
     #[error("the lease on {0} was lost to another worker")]
     LeaseLost(String),
+    #[error(transparent)]
+    SecretKey(#[from] crypto::KeyError),
+    /// Sealed with another key, or stored in plaintext before secrets were encrypted.
+    #[error(
+        "secret `{0}` cannot be decrypted with the configured secret key (SWITCHYARD_SECRET_KEY \
+         or DATA_DIR/secret.key); set it again"
+    )]
+    SecretUnreadable(String),
 }
 
 #[async_trait]
@@ -44,6 +53,13 @@ pub trait RecipeStore {
 pub trait EventStore {
     /// Commits events and their processing jobs in one transaction (one sync for the batch).
     async fn insert_events(&self, events: &[NewEvent]) -> Result<(), StoreError>;
+    /// Like `insert_events`, for events that may carry their sender's delivery id: an id the
+    /// recipe saw since `since` is a retry, stored as nothing and answered with the first event's
+    /// id. The id check and the insert are one transaction; results are in input order.
+    async fn insert_events_once(
+        &self,
+        events: &[(NewEvent, Option<SenderDelivery>)],
+    ) -> Result<Vec<Inserted>, StoreError>;
     /// Leases up to `limit` due events to `owner`; expired leases of dead workers are taken again.
     async fn claim_events(
         &self,
@@ -104,6 +120,15 @@ pub trait SecretStore {
     async fn get_secret(&self, name: &str) -> Result<Option<String>, StoreError>;
     async fn list_secret_names(&self) -> Result<Vec<String>, StoreError>;
     async fn delete_secret(&self, name: &str) -> Result<bool, StoreError>;
+}
+
+/// Inbound calls refused by a recipe's `verify` check, counted per recipe.
+#[async_trait]
+pub trait RefusalStore {
+    /// Counts one refused call and keeps `reason` as the latest (it must not hold a secret).
+    async fn record_refusal(&self, recipe_id: &str, reason: &str) -> Result<(), StoreError>;
+    /// Every recipe that refused a call, by recipe id.
+    async fn list_refusals(&self) -> Result<Vec<WebhookRefusals>, StoreError>;
 }
 
 #[async_trait]
@@ -168,6 +193,7 @@ pub trait Store:
     + ScheduleStore
     + AuthStore
     + ControlStore
+    + RefusalStore
     + Send
     + Sync
 {
@@ -183,17 +209,31 @@ pub enum SyncMode {
     Normal,
 }
 
-/// Opens the store the settings point at and applies its migrations.
+/// Opens the store the settings point at and applies its migrations; secrets are sealed with
+/// the key file in `data_dir` (created on first use).
 pub async fn open(
     database_url: Option<&str>,
     data_dir: &Path,
     sync: SyncMode,
 ) -> Result<Arc<dyn Store>, StoreError> {
+    let key = crypto::SecretKey::load_or_create(data_dir)?;
+    open_with_key(database_url, data_dir, sync, key).await
+}
+
+/// [`open`] with the key secrets are sealed with.
+pub async fn open_with_key(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    sync: SyncMode,
+    secret_key: crypto::SecretKey,
+) -> Result<Arc<dyn Store>, StoreError> {
     match database_url {
         Some(url) if url.starts_with("postgres") => Err(StoreError::Unsupported(
             "the PostgreSQL store is not built yet; unset DATABASE_URL to use the embedded SQLite store".into(),
         )),
-        Some(url) => Ok(Arc::new(sqlite::SqliteStore::connect_url(url, sync).await?)),
+        Some(url) => Ok(Arc::new(
+            sqlite::SqliteStore::connect_url(url, sync, secret_key).await?,
+        )),
         None => {
             std::fs::create_dir_all(data_dir).map_err(|e| {
                 StoreError::Unsupported(format!(
@@ -202,7 +242,9 @@ pub async fn open(
                 ))
             })?;
             let path = data_dir.join("switchyard.db");
-            Ok(Arc::new(sqlite::SqliteStore::connect_file(&path, sync).await?))
+            Ok(Arc::new(
+                sqlite::SqliteStore::connect_file(&path, sync, secret_key).await?,
+            ))
         }
     }
 }

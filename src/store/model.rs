@@ -59,6 +59,34 @@ pub struct NewEvent {
     pub payload: Value,
 }
 
+/// The id a webhook sender gives each delivery (the same on its retries). Seen again for the
+/// same recipe since `since`, it marks a retry, not a new event.
+#[derive(Debug, Clone)]
+pub struct SenderDelivery {
+    pub id: String,
+    pub since: DateTime<Utc>,
+}
+
+/// What became of one event given to `insert_events_once`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    Stored,
+    /// A sender retry: nothing was stored; `event_id` is the event of the first delivery.
+    Duplicate {
+        event_id: String,
+    },
+}
+
+/// Refused inbound calls of one recipe (bad signature, stale timestamp, wrong token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookRefusals {
+    pub recipe_id: String,
+    pub count: u64,
+    /// Why the latest call was refused; never a secret.
+    pub last_reason: String,
+    pub last_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EventStatus {

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod health;
+pub mod ui;
 
 use actix_web::web;
 
@@ -10,6 +11,7 @@ use crate::ingest::receive_webhook;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::routes)
+        .configure(ui::routes)
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .service(

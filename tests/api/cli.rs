@@ -89,11 +89,11 @@ fn check_refuses_bad_files_naming_file_key_and_script_position() {
             &["filter.script", "line 2"],
         ),
         (
-            "github-verify.toml",
+            "hmac-without-header.toml",
             format!(
-                "{MINIMAL_HEAD}[trigger.webhook]\nverify = \"github\"\nsecret = \"{{{{ secrets.GH }}}}\"\n[[action]]\nname = \"a\"\nurl = \"https://example.com/\"\n"
+                "{MINIMAL_HEAD}[trigger.webhook]\nverify = \"hmac-sha256\"\nsecret = \"{{{{ secrets.GH }}}}\"\n[[action]]\nname = \"a\"\nurl = \"https://example.com/\"\n"
             ),
-            &["trigger.webhook.verify", "not supported yet"],
+            &["trigger.webhook.header", "needs header"],
         ),
         (
             "literal-secret.toml",

@@ -2,6 +2,7 @@
 
 mod api;
 mod binary;
+mod browser;
 mod cli;
 mod crash;
 mod dedupe;
@@ -12,3 +13,6 @@ mod pages;
 mod receiver;
 mod schedule;
 mod scripts;
+mod security;
+mod ui;
+mod verify;

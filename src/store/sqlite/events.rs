@@ -6,8 +6,8 @@ use sqlx::FromRow;
 
 use super::{SqliteStore, parse_json};
 use crate::store::{
-    EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, NewEvent, NewRun,
-    RunStatus, RunView, StoreError, from_ms, now_ms, to_ms,
+    EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
+    NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, from_ms, now_ms, to_ms,
 };
 
 #[derive(FromRow)]
@@ -69,6 +69,27 @@ impl EventStore for SqliteStore {
         write_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(count = events.len()))]
+    async fn insert_events_once(
+        &self,
+        events: &[(NewEvent, Option<SenderDelivery>)],
+    ) -> Result<Vec<Inserted>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let mut results = Vec::with_capacity(events.len());
+        for (event, sender) in events {
+            if let Some(sender) = sender
+                && let Some(first) = claim_sender_delivery(&mut tx, event, sender).await?
+            {
+                results.push(Inserted::Duplicate { event_id: first });
+                continue;
+            }
+            write_events(&mut tx, std::slice::from_ref(event)).await?;
+            results.push(Inserted::Stored);
+        }
+        tx.commit().await?;
+        Ok(results)
     }
 
     async fn claim_events(
@@ -213,6 +234,41 @@ impl EventStore for SqliteStore {
             })
             .collect()
     }
+}
+
+/// Records the sender's delivery id for `event`; when the recipe saw it since `sender.since`,
+/// records nothing and returns the event id it was first seen with.
+async fn claim_sender_delivery(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    event: &NewEvent,
+    sender: &SenderDelivery,
+) -> Result<Option<String>, StoreError> {
+    // Inserts, or takes over a row older than the window; returns nothing for a retry.
+    let claimed: Option<String> = sqlx::query_scalar(
+        "INSERT INTO sender_deliveries (recipe_id, delivery_id, event_id, seen_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (recipe_id, delivery_id) DO UPDATE
+            SET event_id = excluded.event_id, seen_at = excluded.seen_at
+            WHERE sender_deliveries.seen_at < ?5
+         RETURNING event_id",
+    )
+    .bind(&event.recipe_id)
+    .bind(&sender.id)
+    .bind(&event.id)
+    .bind(to_ms(event.received_at))
+    .bind(to_ms(sender.since))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if claimed.is_some() {
+        return Ok(None);
+    }
+    let first: String = sqlx::query_scalar(
+        "SELECT event_id FROM sender_deliveries WHERE recipe_id = ? AND delivery_id = ?",
+    )
+    .bind(&event.recipe_id)
+    .bind(&sender.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some(first))
 }
 
 /// New events and their processing jobs, inside the caller's transaction.

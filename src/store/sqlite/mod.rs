@@ -6,6 +6,7 @@ mod control;
 mod deliveries;
 mod events;
 mod recipes;
+mod refusals;
 mod runs;
 mod schedule;
 mod secrets;
@@ -18,23 +19,38 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+use super::crypto::SecretKey;
 use super::{Store, StoreError, SyncMode};
 
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    secret_key: SecretKey,
 }
 
 impl SqliteStore {
-    pub async fn connect_file(path: &Path, sync: SyncMode) -> Result<Self, StoreError> {
-        Self::connect(SqliteConnectOptions::new().filename(path), sync).await
+    pub async fn connect_file(
+        path: &Path,
+        sync: SyncMode,
+        secret_key: SecretKey,
+    ) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new().filename(path);
+        Self::connect(options, sync, secret_key).await
     }
 
-    pub async fn connect_url(url: &str, sync: SyncMode) -> Result<Self, StoreError> {
-        Self::connect(SqliteConnectOptions::from_str(url)?, sync).await
+    pub async fn connect_url(
+        url: &str,
+        sync: SyncMode,
+        secret_key: SecretKey,
+    ) -> Result<Self, StoreError> {
+        Self::connect(SqliteConnectOptions::from_str(url)?, sync, secret_key).await
     }
 
-    async fn connect(options: SqliteConnectOptions, sync: SyncMode) -> Result<Self, StoreError> {
+    async fn connect(
+        options: SqliteConnectOptions,
+        sync: SyncMode,
+        secret_key: SecretKey,
+    ) -> Result<Self, StoreError> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -53,7 +69,11 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        Ok(Self { reader, writer })
+        Ok(Self {
+            reader,
+            writer,
+            secret_key,
+        })
     }
 
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {

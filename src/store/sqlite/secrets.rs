@@ -1,3 +1,5 @@
+//! Secret values are sealed (see [`crate::store::crypto`]) before they reach the database.
+
 use async_trait::async_trait;
 
 use super::SqliteStore;
@@ -11,7 +13,7 @@ impl SecretStore for SqliteStore {
              ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
         .bind(name)
-        .bind(value.as_bytes())
+        .bind(self.secret_key.seal(name, value.as_bytes()))
         .bind(now_ms())
         .execute(&self.writer)
         .await?;
@@ -23,12 +25,16 @@ impl SecretStore for SqliteStore {
             .bind(name)
             .fetch_optional(&self.reader)
             .await?;
-        value
-            .map(|bytes| {
-                String::from_utf8(bytes)
-                    .map_err(|_| StoreError::Corrupt(format!("secret {name} is not UTF-8")))
-            })
-            .transpose()
+        let Some(sealed) = value else {
+            return Ok(None);
+        };
+        let plain = self
+            .secret_key
+            .open(name, &sealed)
+            .ok_or_else(|| StoreError::SecretUnreadable(name.to_owned()))?;
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|_| StoreError::Corrupt(format!("secret {name} is not UTF-8")))
     }
 
     async fn list_secret_names(&self) -> Result<Vec<String>, StoreError> {
@@ -43,5 +49,60 @@ impl SecretStore for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SyncMode;
+    use crate::store::crypto::SecretKey;
+
+    #[tokio::test]
+    async fn values_are_sealed_in_the_row_and_unreadable_with_another_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let key = SecretKey::from_bytes([3; 32]);
+        let store = SqliteStore::connect_file(&path, SyncMode::Normal, key.clone())
+            .await
+            .unwrap();
+        store
+            .set_secret("TOKEN", "plain-token-value")
+            .await
+            .unwrap();
+        let raw: Vec<u8> = sqlx::query_scalar("SELECT value FROM secrets WHERE name = 'TOKEN'")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert!(!raw.windows(17).any(|w| w == b"plain-token-value"));
+        assert_eq!(key.open("TOKEN", &raw).unwrap(), b"plain-token-value");
+        let value = store.get_secret("TOKEN").await.unwrap();
+        assert_eq!(value.as_deref(), Some("plain-token-value"));
+
+        // A row from before encryption, and one moved to another name, name the secret.
+        sqlx::query(
+            "INSERT INTO secrets (name, value, updated_at) VALUES ('OLD', ?, 0), ('MOVED', ?, 0)",
+        )
+        .bind(b"legacy plaintext".as_slice())
+        .bind(raw)
+        .execute(&store.writer)
+        .await
+        .unwrap();
+        for name in ["OLD", "MOVED"] {
+            let err = store.get_secret(name).await.unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("secret `{name}` cannot be decrypted")),
+                "{err}"
+            );
+        }
+        let other =
+            SqliteStore::connect_file(&path, SyncMode::Normal, SecretKey::from_bytes([4; 32]))
+                .await
+                .unwrap();
+        assert!(matches!(
+            other.get_secret("TOKEN").await,
+            Err(StoreError::SecretUnreadable(name)) if name == "TOKEN"
+        ));
+        assert_eq!(store.get_secret("MISSING").await.unwrap(), None);
     }
 }

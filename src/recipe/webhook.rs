@@ -1,0 +1,212 @@
+//! The `[trigger.webhook]` section: which `verify` preset, with which secrets and settings.
+
+use super::action::secret_reference;
+use super::error::FieldError;
+use super::file::{VerifyPreset, WebhookSection};
+use super::{HmacHeader, WebhookTrigger};
+
+pub(super) fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let preset = section.verify.as_str();
+    let mut reference = |key: &str, value: &Option<String>| {
+        let value = value.as_deref()?;
+        secret_reference(value)
+            .map_err(|m| errors.push(FieldError::new(format!("trigger.webhook.{key}"), m)))
+            .ok()
+    };
+    let secret_name = reference("secret", &section.secret);
+    let previous_secret_name = reference("previous_secret", &section.previous_secret);
+    let checks = section.verify != VerifyPreset::None;
+    if checks && section.secret.is_none() {
+        errors.push(FieldError::new(
+            "trigger.webhook.secret",
+            format!("verify = \"{preset}\" needs secret = \"{{{{ secrets.NAME }}}}\""),
+        ));
+    }
+    if !checks && section.secret.is_some() {
+        errors.push(FieldError::new(
+            "trigger.webhook.secret",
+            "is set but verify = \"none\" checks nothing: choose a verify preset or remove the secret",
+        ));
+    }
+    if section.previous_secret.is_some() {
+        if !checks || section.secret.is_none() {
+            errors.push(FieldError::new(
+                "trigger.webhook.previous_secret",
+                "needs a verify preset and a current `secret` (it only extends a rotation)",
+            ));
+        } else if previous_secret_name.is_some() && previous_secret_name == secret_name {
+            errors.push(FieldError::new(
+                "trigger.webhook.previous_secret",
+                "names the same secret as `secret`",
+            ));
+        }
+    }
+    let hmac = hmac_header(section, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(WebhookTrigger {
+        verify: section.verify,
+        secret_name,
+        previous_secret_name,
+        hmac,
+        respond: section.respond,
+        allow_get: section.allow_get,
+    })
+}
+
+/// The `header`, `encoding` and `prefix` keys: required (header) for `hmac-sha256`, refused
+/// elsewhere because the provider presets fix them.
+fn hmac_header(section: &WebhookSection, errors: &mut Vec<FieldError>) -> Option<HmacHeader> {
+    if section.verify != VerifyPreset::HmacSha256 {
+        let keys = [
+            ("header", section.header.is_some()),
+            ("encoding", section.encoding.is_some()),
+            ("prefix", section.prefix.is_some()),
+        ];
+        for (key, _) in keys.iter().filter(|(_, set)| *set) {
+            errors.push(FieldError::new(
+                format!("trigger.webhook.{key}"),
+                format!(
+                    "is only used with verify = \"hmac-sha256\" (verify = \"{}\" fixes where its signature is)",
+                    section.verify.as_str()
+                ),
+            ));
+        }
+        return None;
+    }
+    let Some(name) = section.header.as_deref().map(str::trim) else {
+        errors.push(FieldError::new(
+            "trigger.webhook.header",
+            "verify = \"hmac-sha256\" needs header = \"X-Signature\": the request header that carries the signature",
+        ));
+        return None;
+    };
+    if actix_web::http::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        errors.push(FieldError::new(
+            "trigger.webhook.header",
+            format!("`{name}` is not a valid HTTP header name"),
+        ));
+        return None;
+    }
+    Some(HmacHeader {
+        name: name.to_ascii_lowercase(),
+        encoding: section.encoding.unwrap_or_default(),
+        prefix: section.prefix.clone().unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::recipe::{Recipe, SignatureEncoding, VerifyPreset};
+    use crate::script::{ScriptEngine, ScriptLimits};
+
+    fn webhook(lines: &str) -> Result<Recipe, Vec<String>> {
+        let source = format!(
+            "id = \"r\"\nname = \"r\"\n[trigger.webhook]\n{lines}\n[[action]]\nname = \"a\"\nurl = \"https://example.com/\"\n"
+        );
+        Recipe::from_toml(&source, &ScriptEngine::new(ScriptLimits::default()))
+            .map_err(|e| e.errors.iter().map(ToString::to_string).collect())
+    }
+
+    fn errors(lines: &str) -> String {
+        webhook(lines).expect_err("refused").join("\n")
+    }
+
+    #[test]
+    fn every_preset_is_supported_with_a_secret_and_previous_secret() {
+        for preset in [
+            "token",
+            "github",
+            "stripe",
+            "slack",
+            "shopify",
+            "standard-webhooks",
+        ] {
+            let lines = format!(
+                "verify = \"{preset}\"\nsecret = \"{{{{ secrets.NEW }}}}\"\nprevious_secret = \"{{{{ secrets.OLD }}}}\""
+            );
+            let trigger = webhook(&lines).unwrap().webhook.unwrap();
+            assert_eq!(trigger.verify.as_str(), preset);
+            assert_eq!(trigger.secret_name.as_deref(), Some("NEW"));
+            assert_eq!(trigger.previous_secret_name.as_deref(), Some("OLD"));
+        }
+    }
+
+    #[test]
+    fn hmac_sha256_reads_header_encoding_and_prefix() {
+        let trigger = webhook(
+            "verify = \"hmac-sha256\"\nsecret = \"{{ secrets.S }}\"\nheader = \"X-Signature\"\nencoding = \"base64\"\nprefix = \"sha256=\"",
+        )
+        .unwrap()
+        .webhook
+        .unwrap();
+        let hmac = trigger.hmac.unwrap();
+        assert_eq!(trigger.verify, VerifyPreset::HmacSha256);
+        assert_eq!(hmac.name, "x-signature");
+        assert_eq!(hmac.encoding, SignatureEncoding::Base64);
+        assert_eq!(hmac.prefix, "sha256=");
+    }
+
+    #[test]
+    fn errors_name_the_key_at_fault() {
+        let cases = [
+            (
+                "verify = \"github\"",
+                "trigger.webhook.secret: verify = \"github\" needs",
+            ),
+            (
+                "verify = \"stripe\"\nsecret = \"whsec_x\"",
+                "trigger.webhook.secret: must be a reference",
+            ),
+            (
+                "secret = \"{{ secrets.S }}\"",
+                "trigger.webhook.secret: is set but verify = \"none\"",
+            ),
+            (
+                "verify = \"slack\"\nsecret = \"{{ secrets.S }}\"\nprevious_secret = \"{{ secrets.S }}\"",
+                "trigger.webhook.previous_secret: names the same secret",
+            ),
+            (
+                "previous_secret = \"{{ secrets.S }}\"",
+                "trigger.webhook.previous_secret: needs a verify preset",
+            ),
+            (
+                "verify = \"hmac-sha256\"\nsecret = \"{{ secrets.S }}\"",
+                "trigger.webhook.header: verify = \"hmac-sha256\" needs header",
+            ),
+            (
+                "verify = \"hmac-sha256\"\nsecret = \"{{ secrets.S }}\"\nheader = \"bad header\"",
+                "trigger.webhook.header: `bad header` is not a valid HTTP header name",
+            ),
+            (
+                "verify = \"github\"\nsecret = \"{{ secrets.S }}\"\nprefix = \"sha1=\"",
+                "trigger.webhook.prefix: is only used with verify = \"hmac-sha256\"",
+            ),
+            (
+                "verify = \"hmac-sha256\"\nencoding = \"base32\"",
+                "trigger.webhook.encoding",
+            ),
+        ];
+        for (lines, expected) in cases {
+            let text = errors(lines);
+            assert!(text.contains(expected), "{lines:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_dedupe_window_alone_is_allowed_when_the_sender_sends_delivery_ids() {
+        let window = "dedupe_window = \"1d\"\n";
+        let source = |verify: &str| {
+            format!(
+                "id = \"r\"\nname = \"r\"\n{window}[trigger.webhook]\nverify = \"{verify}\"\nsecret = \"{{{{ secrets.S }}}}\"\n[[action]]\nname = \"a\"\nurl = \"https://example.com/\"\n"
+            )
+        };
+        let engine = ScriptEngine::new(ScriptLimits::default());
+        let recipe = Recipe::from_toml(&source("standard-webhooks"), &engine).unwrap();
+        assert_eq!(recipe.dedupe_window, std::time::Duration::from_secs(86_400));
+        let error = Recipe::from_toml(&source("stripe"), &engine).unwrap_err();
+        assert!(error.to_string().contains("dedupe_window"), "{error}");
+    }
+}

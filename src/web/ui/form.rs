@@ -1,0 +1,417 @@
+//! The editor's form: a recipe as the strings a user types, converted to and from the file
+//! model, and validation errors placed beside the inputs they belong to.
+
+use std::collections::BTreeMap;
+
+pub use super::field_errors::Errors;
+
+use crate::recipe::action::secret_reference;
+use crate::recipe::file::{
+    ActionSection, PollSection, RetrySection, ScheduleSection, ScriptSection, TriggerSection,
+    WebhookSection,
+};
+use crate::recipe::{FieldError, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
+
+#[derive(Debug, Clone, Default)]
+pub struct ActionForm {
+    pub name: String,
+    pub method: String,
+    pub url: String,
+    pub headers: String,
+    pub body: String,
+    pub timeout: String,
+    pub retry: String,
+    pub secret: String,
+    pub errors: Errors,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecipeForm {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    pub webhook: bool,
+    pub verify: String,
+    pub webhook_secret: String,
+    pub previous_secret: String,
+    /// `hmac-sha256` only: where the signature is and how it is written.
+    pub hmac_header: String,
+    pub hmac_encoding: String,
+    pub hmac_prefix: String,
+    pub respond: String,
+    pub allow_get: bool,
+    pub schedule: bool,
+    pub cron: String,
+    pub timezone: String,
+    pub poll: bool,
+    pub poll_url: String,
+    pub poll_method: String,
+    pub poll_headers: String,
+    pub poll_body: String,
+    pub poll_items: String,
+    pub dedupe: String,
+    pub dedupe_window: String,
+    pub filter: String,
+    pub transform: String,
+    pub actions: Vec<ActionForm>,
+    pub errors: Errors,
+}
+
+/// What the submit button asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Save,
+    Preview,
+    AddAction,
+    RemoveAction(usize),
+}
+
+pub const METHODS: [&str; 5] = ["POST", "PUT", "PATCH", "GET", "DELETE"];
+
+impl ActionForm {
+    pub fn blank() -> ActionForm {
+        ActionForm {
+            method: "POST".into(),
+            headers: "Content-Type: application/json".into(),
+            ..ActionForm::default()
+        }
+    }
+}
+
+impl RecipeForm {
+    /// A new recipe: enabled, a plain webhook trigger, one empty action.
+    pub fn blank() -> RecipeForm {
+        RecipeForm {
+            enabled: true,
+            webhook: true,
+            verify: "none".into(),
+            respond: "accepted".into(),
+            actions: vec![ActionForm::blank()],
+            ..RecipeForm::default()
+        }
+    }
+
+    /// Reads the posted fields (`action.N.url` for the actions) and the button pressed.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> (RecipeForm, Op) {
+        let mut form = RecipeForm::default();
+        let mut actions: BTreeMap<usize, ActionForm> = BTreeMap::new();
+        let mut op = Op::Save;
+        for (key, value) in pairs {
+            // Browsers send textarea line breaks as CRLF.
+            let value = value.replace("\r\n", "\n");
+            if let Some(rest) = key.strip_prefix("action.") {
+                let Some((index, field)) = rest.split_once('.') else {
+                    continue;
+                };
+                let Ok(index) = index.parse::<usize>() else {
+                    continue;
+                };
+                let action = actions.entry(index).or_default();
+                match field {
+                    "name" => action.name = value,
+                    "method" => action.method = value,
+                    "url" => action.url = value,
+                    "headers" => action.headers = value,
+                    "body" => action.body = value,
+                    "timeout" => action.timeout = value,
+                    "retry" => action.retry = value,
+                    "secret" => action.secret = value,
+                    _ => {}
+                }
+                continue;
+            }
+            let on = !value.is_empty();
+            match key.as_str() {
+                "id" => form.id = value,
+                "name" => form.name = value,
+                "description" => form.description = value,
+                "enabled" => form.enabled = on,
+                "webhook" => form.webhook = on,
+                "verify" => form.verify = value,
+                "webhook_secret" => form.webhook_secret = value,
+                "previous_secret" => form.previous_secret = value,
+                "hmac_header" => form.hmac_header = value,
+                "hmac_encoding" => form.hmac_encoding = value,
+                "hmac_prefix" => form.hmac_prefix = value,
+                "respond" => form.respond = value,
+                "allow_get" => form.allow_get = on,
+                "schedule" => form.schedule = on,
+                "cron" => form.cron = value,
+                "timezone" => form.timezone = value,
+                "poll" => form.poll = on,
+                "poll_url" => form.poll_url = value,
+                "poll_method" => form.poll_method = value,
+                "poll_headers" => form.poll_headers = value,
+                "poll_body" => form.poll_body = value,
+                "poll_items" => form.poll_items = value,
+                "dedupe" => form.dedupe = value,
+                "dedupe_window" => form.dedupe_window = value,
+                "filter" => form.filter = value,
+                "transform" => form.transform = value,
+                "op" => {
+                    op = match value.as_str() {
+                        "preview" => Op::Preview,
+                        "add_action" => Op::AddAction,
+                        other => other
+                            .strip_prefix("remove_action.")
+                            .and_then(|i| i.parse().ok())
+                            .map_or(Op::Save, Op::RemoveAction),
+                    }
+                }
+                _ => {}
+            }
+        }
+        form.actions = actions.into_values().collect();
+        (form, op)
+    }
+
+    pub fn from_file(file: &RecipeFile) -> RecipeForm {
+        let webhook = file.trigger.webhook.as_ref();
+        let schedule = file.trigger.schedule.as_ref();
+        let poll = schedule.and_then(|s| s.poll.as_ref());
+        RecipeForm {
+            id: file.id.clone(),
+            name: file.name.clone(),
+            description: file.description.clone(),
+            enabled: file.enabled,
+            webhook: webhook.is_some(),
+            verify: webhook
+                .map_or(VerifyPreset::None, |w| w.verify)
+                .as_str()
+                .into(),
+            webhook_secret: secret_name(webhook.and_then(|w| w.secret.as_deref())),
+            previous_secret: secret_name(webhook.and_then(|w| w.previous_secret.as_deref())),
+            hmac_header: webhook.and_then(|w| w.header.clone()).unwrap_or_default(),
+            hmac_encoding: match webhook.and_then(|w| w.encoding) {
+                Some(SignatureEncoding::Base64) => "base64".into(),
+                Some(SignatureEncoding::Hex) => "hex".into(),
+                None => String::new(),
+            },
+            hmac_prefix: webhook.and_then(|w| w.prefix.clone()).unwrap_or_default(),
+            respond: match webhook.map(|w| w.respond) {
+                Some(RespondMode::Result) => "result".into(),
+                _ => "accepted".into(),
+            },
+            allow_get: webhook.is_some_and(|w| w.allow_get),
+            schedule: schedule.is_some(),
+            cron: schedule.map(|s| s.cron.clone()).unwrap_or_default(),
+            timezone: schedule
+                .and_then(|s| s.timezone.clone())
+                .unwrap_or_default(),
+            poll: poll.is_some(),
+            poll_url: poll.map(|p| p.url.clone()).unwrap_or_default(),
+            poll_method: poll.and_then(|p| p.method.clone()).unwrap_or_default(),
+            poll_headers: poll.map(|p| header_lines(&p.headers)).unwrap_or_default(),
+            poll_body: poll.and_then(|p| p.body.clone()).unwrap_or_default(),
+            poll_items: poll.and_then(|p| p.items.clone()).unwrap_or_default(),
+            dedupe: file.dedupe.clone().unwrap_or_default(),
+            dedupe_window: file.dedupe_window.clone().unwrap_or_default(),
+            filter: file
+                .filter
+                .as_ref()
+                .map(|s| s.script.clone())
+                .unwrap_or_default(),
+            transform: file
+                .transform
+                .as_ref()
+                .map(|s| s.script.clone())
+                .unwrap_or_default(),
+            actions: file.actions.iter().map(action_form).collect(),
+            errors: Errors::default(),
+        }
+    }
+
+    /// The recipe file the form describes, and the problems only the form can have (header
+    /// lines that are not `Name: value`).
+    pub fn to_file(&self) -> (RecipeFile, Vec<FieldError>) {
+        let mut errors = Vec::new();
+        let id = match self.id.trim() {
+            "" => slug(&self.name),
+            id => id.to_owned(),
+        };
+        let verify = parse_verify(&self.verify);
+        // The signature's place is only written for the generic HMAC preset.
+        let hmac = verify == VerifyPreset::HmacSha256;
+        let webhook = self.webhook.then(|| WebhookSection {
+            verify,
+            secret: secret_value(&self.webhook_secret),
+            previous_secret: secret_value(&self.previous_secret),
+            header: non_empty(&self.hmac_header).filter(|_| hmac),
+            encoding: match self.hmac_encoding.as_str() {
+                "base64" if hmac => Some(SignatureEncoding::Base64),
+                // hex is the default: not written.
+                _ => None,
+            },
+            prefix: non_empty(&self.hmac_prefix).filter(|_| hmac),
+            respond: if self.respond == "result" {
+                RespondMode::Result
+            } else {
+                RespondMode::Accepted
+            },
+            allow_get: self.allow_get,
+        });
+        let poll = self.poll.then(|| PollSection {
+            url: self.poll_url.trim().to_owned(),
+            method: non_empty(&self.poll_method),
+            headers: parse_headers(
+                &self.poll_headers,
+                "trigger.schedule.poll.headers",
+                &mut errors,
+            ),
+            body: non_empty(&self.poll_body),
+            items: non_empty(&self.poll_items),
+        });
+        let schedule = self.schedule.then(|| ScheduleSection {
+            cron: self.cron.trim().to_owned(),
+            timezone: non_empty(&self.timezone),
+            poll,
+        });
+        let actions = self
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ActionSection {
+                name: a.name.trim().to_owned(),
+                method: non_empty(&a.method).unwrap_or_else(|| "POST".into()),
+                url: a.url.trim().to_owned(),
+                headers: parse_headers(&a.headers, &format!("action[{i}].headers"), &mut errors),
+                body: (!a.body.trim().is_empty()).then(|| a.body.clone()),
+                timeout: non_empty(&a.timeout),
+                retry: retry_section(&a.retry),
+                secret: secret_value(&a.secret),
+            })
+            .collect();
+        let file = RecipeFile {
+            id,
+            name: self.name.trim().to_owned(),
+            description: self.description.trim().to_owned(),
+            enabled: self.enabled,
+            trigger: TriggerSection { webhook, schedule },
+            dedupe: non_empty(&self.dedupe),
+            dedupe_window: non_empty(&self.dedupe_window),
+            filter: script(&self.filter),
+            transform: script(&self.transform),
+            actions,
+        };
+        (file, errors)
+    }
+}
+
+fn action_form(section: &ActionSection) -> ActionForm {
+    ActionForm {
+        name: section.name.clone(),
+        method: section.method.clone(),
+        url: section.url.clone(),
+        headers: header_lines(&section.headers),
+        body: section.body.clone().unwrap_or_default(),
+        timeout: section.timeout.clone().unwrap_or_default(),
+        retry: section
+            .retry
+            .as_ref()
+            .map(|r| r.schedule.join(", "))
+            .unwrap_or_default(),
+        secret: secret_name(section.secret.as_deref()),
+        errors: Errors::default(),
+    }
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn script(source: &str) -> Option<ScriptSection> {
+    (!source.trim().is_empty()).then(|| ScriptSection {
+        script: source.trim_end().to_owned(),
+    })
+}
+
+fn retry_section(text: &str) -> Option<RetrySection> {
+    let schedule: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!schedule.is_empty()).then_some(RetrySection { schedule })
+}
+
+fn parse_verify(value: &str) -> VerifyPreset {
+    [
+        VerifyPreset::None,
+        VerifyPreset::Token,
+        VerifyPreset::HmacSha256,
+        VerifyPreset::Github,
+        VerifyPreset::Stripe,
+        VerifyPreset::Slack,
+        VerifyPreset::Shopify,
+        VerifyPreset::StandardWebhooks,
+    ]
+    .into_iter()
+    .find(|preset| preset.as_str() == value)
+    .unwrap_or_default()
+}
+
+/// The form asks for a secret's name; the file holds `{{ secrets.NAME }}`.
+fn secret_value(name: &str) -> Option<String> {
+    match name.trim() {
+        "" => None,
+        reference if reference.contains("{{") => Some(reference.to_owned()),
+        name => Some(format!("{{{{ secrets.{name} }}}}")),
+    }
+}
+
+fn secret_name(value: Option<&str>) -> String {
+    match value {
+        None => String::new(),
+        Some(value) => secret_reference(value).unwrap_or_else(|_| value.to_owned()),
+    }
+}
+
+fn header_lines(headers: &BTreeMap<String, String>) -> String {
+    headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn parse_headers(
+    text: &str,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> BTreeMap<String, String> {
+    let mut headers = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match line.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                headers.insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+            _ => errors.push(FieldError::new(
+                field,
+                format!("line {}: `{}` is not `Name: value`", n + 1, line.trim()),
+            )),
+        }
+    }
+    headers
+}
+
+/// A recipe id from its name: `Stripe payment → Slack` → `stripe-payment-slack`.
+pub fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').chars().take(64).collect()
+}
+
+#[cfg(test)]
+#[path = "form_tests.rs"]
+mod tests;

@@ -1,0 +1,120 @@
+//! How values read on a page: times, JSON, status badges, curl examples, schedule previews.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::recipe::{Recipe, VerifyPreset, parse_cron};
+use crate::store::EventStatus;
+
+/// `2025-03-01 14:05:09 UTC`
+pub fn when(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
+pub fn ago(time: DateTime<Utc>) -> String {
+    let seconds = (Utc::now() - time).num_seconds();
+    match seconds {
+        ..=9 => "just now".into(),
+        10..=59 => format!("{seconds} s ago"),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        _ => match seconds / 86_400 {
+            1 => "1 day ago".into(),
+            days => format!("{days} days ago"),
+        },
+    }
+}
+
+pub fn pretty_json(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// The label an event status is shown with: `done` means the deliveries are still running.
+pub fn status_label(status: EventStatus) -> &'static str {
+    match status {
+        EventStatus::Done => "delivering",
+        other => other.as_str(),
+    }
+}
+
+/// The statuses a list can be filtered by, in the order of the filter bar.
+pub const STATUS_FILTERS: [&str; 6] = [
+    "pending",
+    "delivered",
+    "filtered",
+    "duplicate",
+    "failed",
+    "dead",
+];
+
+/// A ready-to-paste curl command for a recipe's webhook URL.
+pub fn curl_example(url: &str, recipe: Option<&Recipe>) -> String {
+    let mut lines = vec![format!("curl -X POST '{url}'")];
+    if let Some(webhook) = recipe.and_then(|r| r.webhook.as_ref())
+        && webhook.verify == VerifyPreset::Token
+    {
+        let name = webhook.secret_name.as_deref().unwrap_or("TOKEN");
+        lines.push(format!(
+            "  -H 'Authorization: Bearer <value of secret {name}>'"
+        ));
+    }
+    lines.push("  -H 'Content-Type: application/json'".into());
+    lines.push("  -d '{\"hello\": \"world\"}'".into());
+    lines.join(" \\\n")
+}
+
+/// What a caller must add to be accepted, when a plain curl is not enough.
+pub fn verify_note(recipe: Option<&Recipe>) -> String {
+    let Some(webhook) = recipe.and_then(|r| r.webhook.as_ref()) else {
+        return String::new();
+    };
+    let secret = webhook.secret_name.as_deref().unwrap_or("?");
+    match webhook.verify {
+        VerifyPreset::None => String::new(),
+        VerifyPreset::Token => format!(
+            "Callers must send the value of the secret {secret} as a bearer token or X-Webhook-Token header."
+        ),
+        preset => format!(
+            "Calls must carry a valid {} signature made with the secret {secret}; unsigned requests are refused. Try the recipe with the test panel instead.",
+            preset.as_str()
+        ),
+    }
+}
+
+/// What a cron schedule means and when it fires next, or why it is not valid.
+pub struct SchedulePreview {
+    pub description: String,
+    pub next_runs: Vec<String>,
+    pub error: String,
+}
+
+pub fn schedule_preview(cron: &str, timezone: &str) -> SchedulePreview {
+    let mut preview = SchedulePreview {
+        description: String::new(),
+        next_runs: Vec::new(),
+        error: String::new(),
+    };
+    let tz: chrono_tz::Tz = match timezone.trim() {
+        "" => chrono_tz::UTC,
+        name => match name.parse() {
+            Ok(tz) => tz,
+            Err(_) => {
+                preview.error = format!("`{name}` is not an IANA time zone name");
+                return preview;
+            }
+        },
+    };
+    match parse_cron(cron.trim()) {
+        Ok(parsed) => {
+            preview.description = parsed.describe();
+            preview.next_runs = parsed
+                .iter_after(Utc::now().with_timezone(&tz))
+                .take(5)
+                .map(|t| t.format("%a %Y-%m-%d %H:%M:%S %Z").to_string())
+                .collect();
+        }
+        Err(message) => preview.error = message,
+    }
+    preview
+}

@@ -1,0 +1,262 @@
+//! The recipes list and one recipe's page: webhook URL, curl example, recent events, test
+//! panel; plus the buttons that act on a recipe (enable, disable, delete, rotate, retry dead).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+
+use super::events::{EventRow, event_row};
+use super::format::{
+    SchedulePreview, ago, curl_example, pretty_json, schedule_preview, verify_note, when,
+};
+use super::test_panel::TestPanel;
+use super::{CsrfForm, Layout, UiError, check_csrf, page, see_other};
+use crate::manage::{self, RecipeView};
+use crate::recipe::Recipe;
+use crate::startup::AppState;
+use crate::store::{EventPage, StoredRecipe};
+use crate::web::auth::UiSession;
+
+const RECENT_EVENTS: u32 = 10;
+
+pub struct RecipeRow {
+    pub view: RecipeView,
+    /// Why the stored recipe no longer compiles (empty when it does).
+    pub broken: String,
+    pub last_event: String,
+    pub last_event_at: String,
+    pub events: u64,
+    pub failed: u64,
+}
+
+#[derive(Template)]
+#[template(path = "recipes/list.html")]
+struct ListPage {
+    layout: Layout,
+    recipes: Vec<RecipeRow>,
+}
+
+#[derive(Template)]
+#[template(path = "recipes/show.html")]
+pub(super) struct ShowPage {
+    layout: Layout,
+    row: RecipeRow,
+    has_webhook: bool,
+    curl: String,
+    verify_note: String,
+    schedule: Option<(String, SchedulePreview)>,
+    events: Vec<EventRow>,
+    test: TestPanel,
+}
+
+#[derive(Template)]
+#[template(path = "recipes/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    view: RecipeView,
+}
+
+pub(super) async fn find(state: &AppState, id: &str) -> Result<StoredRecipe, UiError> {
+    state
+        .store
+        .get_recipe(id)
+        .await?
+        .ok_or_else(|| UiError::NotFound(format!("There is no recipe with id `{id}`.")))
+}
+
+pub(super) fn compiled(state: &AppState, stored: &StoredRecipe) -> (Option<Arc<Recipe>>, String) {
+    match state.cache.get(stored) {
+        Ok(recipe) => (Some(recipe), String::new()),
+        Err(error) => (None, error.to_string()),
+    }
+}
+
+/// Rows with the last 24 hours' numbers.
+async fn rows(state: &AppState, recipes: &[StoredRecipe]) -> Result<Vec<RecipeRow>, UiError> {
+    let since = Utc::now() - chrono::Duration::hours(24);
+    let stats: HashMap<String, _> = state
+        .store
+        .recipe_stats(since)
+        .await?
+        .into_iter()
+        .map(|s| (s.recipe_id.clone(), s))
+        .collect();
+    Ok(recipes
+        .iter()
+        .map(|stored| {
+            let (recipe, broken) = compiled(state, stored);
+            let stat = stats.get(&stored.id);
+            let last = stat.and_then(|s| s.last_event_at);
+            RecipeRow {
+                view: manage::view(&state.public_base, stored, recipe.as_deref()),
+                broken,
+                last_event: last.map(ago).unwrap_or_else(|| "never".into()),
+                last_event_at: last.map(when).unwrap_or_default(),
+                events: stat.map_or(0, |s| s.events),
+                failed: stat.map_or(0, |s| s.failed_deliveries),
+            }
+        })
+        .collect())
+}
+
+pub async fn list(
+    req: HttpRequest,
+    session: UiSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    let recipes = state.store.list_recipes().await?;
+    page(&ListPage {
+        layout: Layout::new(&session, "recipes", &req),
+        recipes: rows(&state, &recipes).await?,
+    })
+}
+
+pub async fn show(
+    req: HttpRequest,
+    session: UiSession,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    let page_data = show_page(&req, &session, &state, &id, None).await?;
+    page(&page_data)
+}
+
+pub(super) async fn show_page(
+    req: &HttpRequest,
+    session: &UiSession,
+    state: &AppState,
+    id: &str,
+    test: Option<TestPanel>,
+) -> Result<ShowPage, UiError> {
+    let stored = find(state, id).await?;
+    let (recipe, _) = compiled(state, &stored);
+    let row = rows(state, std::slice::from_ref(&stored))
+        .await?
+        .pop()
+        .expect("one row per recipe");
+    let summaries = state
+        .store
+        .page_events(&EventPage {
+            recipe_id: Some(stored.id.clone()),
+            limit: RECENT_EVENTS,
+            ..EventPage::default()
+        })
+        .await?;
+    let names = HashMap::from([(stored.id.clone(), stored.name.clone())]);
+    let test = match test {
+        Some(test) => test,
+        None => TestPanel {
+            payload: latest_payload(state, summaries.first().map(|e| e.id.as_str())).await?,
+            ..TestPanel::default()
+        },
+    };
+    Ok(ShowPage {
+        layout: Layout::new(session, "recipes", req),
+        has_webhook: recipe.as_ref().is_some_and(|r| r.webhook.is_some()),
+        curl: curl_example(&row.view.webhook_url, recipe.as_deref()),
+        verify_note: verify_note(recipe.as_deref()),
+        schedule: recipe
+            .as_ref()
+            .and_then(|r| r.schedule.as_ref())
+            .map(|s| (s.cron.clone(), schedule_preview(&s.cron, s.timezone.name()))),
+        events: summaries.iter().map(|e| event_row(e, &names)).collect(),
+        row,
+        test,
+    })
+}
+
+/// The test panel starts from the newest event's payload: the shape the recipe really gets.
+async fn latest_payload(state: &AppState, event_id: Option<&str>) -> Result<String, UiError> {
+    let Some(id) = event_id else {
+        return Ok("{\n  \"hello\": \"world\"\n}".into());
+    };
+    Ok(state
+        .store
+        .get_event(id)
+        .await?
+        .map(|d| pretty_json(&d.event.payload))
+        .unwrap_or_default())
+}
+
+async fn toggle(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+    enabled: bool,
+) -> Result<HttpResponse, UiError> {
+    check_csrf(&session, &form.csrf)?;
+    manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, enabled).await?;
+    let done = if enabled { "enabled" } else { "disabled" };
+    Ok(see_other(&format!("/recipes/{id}?done={done}")))
+}
+
+pub async fn enable(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    toggle(session, id, form, state, true).await
+}
+
+pub async fn disable(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    toggle(session, id, form, state, false).await
+}
+
+pub async fn confirm_delete(
+    req: HttpRequest,
+    session: UiSession,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    let stored = find(&state, &id).await?;
+    let (recipe, _) = compiled(&state, &stored);
+    page(&DeletePage {
+        layout: Layout::new(&session, "recipes", &req),
+        view: manage::view(&state.public_base, &stored, recipe.as_deref()),
+    })
+}
+
+pub async fn delete(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    check_csrf(&session, &form.csrf)?;
+    manage::delete_recipe(state.store.as_ref(), &id).await?;
+    Ok(see_other("/?done=deleted"))
+}
+
+pub async fn rotate(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    check_csrf(&session, &form.csrf)?;
+    manage::rotate_url(state.store.as_ref(), &id).await?;
+    Ok(see_other(&format!("/recipes/{id}?done=rotated")))
+}
+
+pub async fn retry_dead(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    check_csrf(&session, &form.csrf)?;
+    find(&state, &id).await?;
+    state.store.retry_dead(&id).await?;
+    state.deliveries_ready.notify_one();
+    Ok(see_other(&format!("/recipes/{id}?done=retried")))
+}

@@ -1,0 +1,81 @@
+// Conveniences only: every page works without this file.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Copy buttons: data-copy names the element whose value or text is copied.
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const source = document.getElementById(button.dataset.copy);
+      if (!source) return;
+      const text = "value" in source ? source.value : source.textContent;
+      try {
+        await navigator.clipboard.writeText(text);
+      } catch {
+        // Plain http on another host has no clipboard API: select and copy instead.
+        const area = document.createElement("textarea");
+        area.value = text;
+        document.body.appendChild(area);
+        area.select();
+        document.execCommand("copy");
+        area.remove();
+      }
+      const label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(() => (button.textContent = label), 1500);
+    });
+  });
+
+  // Forms that ask before they act (rotate URL, revoke, delete a secret).
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // Event pages refresh while the event is still moving, unless the user is typing.
+  const live = document.querySelector("[data-autorefresh]");
+  if (live) {
+    const delay = Number(live.dataset.autorefresh) || 2000;
+    setTimeout(function again() {
+      const busy = document.activeElement && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName);
+      if (busy || document.hidden) return setTimeout(again, delay);
+      window.location.reload();
+    }, delay);
+  }
+
+  // Tab in code areas indents instead of leaving the field.
+  document.querySelectorAll("textarea.code").forEach((area) => {
+    area.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab" || event.shiftKey || area.readOnly) return;
+      event.preventDefault();
+      area.setRangeText("  ", area.selectionStart, area.selectionEnd, "end");
+    });
+  });
+
+  // Import: read the chosen files into hidden fields, one pair per file.
+  const files = document.getElementById("import-files");
+  if (files) {
+    const form = files.form;
+    const chosen = document.getElementById("import-chosen");
+    files.addEventListener("change", async () => {
+      form.querySelectorAll("[data-imported]").forEach((el) => el.remove());
+      chosen.textContent = "";
+      let index = 0;
+      for (const file of files.files) {
+        const text = await file.text();
+        for (const [part, value] of [["name", file.name], ["text", text]]) {
+          const input = document.createElement("input");
+          input.type = "hidden";
+          input.name = `file.${index}.${part}`;
+          input.value = value;
+          input.dataset.imported = "";
+          form.appendChild(input);
+        }
+        const item = document.createElement("li");
+        item.textContent = `${file.name} (${text.length} characters)`;
+        chosen.appendChild(item);
+        index += 1;
+      }
+    });
+  }
+});
