@@ -122,50 +122,48 @@ impl DeliveryStore for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    pub(super) async fn deliveries_of_event(
-        &self,
-        event_id: &str,
-    ) -> Result<Vec<DeliveryView>, StoreError> {
-        let rows: Vec<DeliveryRow> = sqlx::query_as(
-            "SELECT id, action_name, status, attempt_count, next_attempt_at, last_error
-             FROM deliveries WHERE event_id = ? ORDER BY created_at, action_index",
-        )
-        .bind(event_id)
-        .fetch_all(&self.reader)
-        .await?;
-        let attempts: Vec<AttemptRow> = sqlx::query_as(
-            "SELECT a.delivery_id, a.attempt_no, a.started_at, a.duration_ms, a.status_code, a.response_snippet, a.error
-             FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-             WHERE d.event_id = ? ORDER BY a.attempt_no, a.id",
-        )
-        .bind(event_id)
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| DeliveryView {
-                attempts: attempts
-                    .iter()
-                    .filter(|a| a.delivery_id == row.id)
-                    .map(|a| AttemptView {
-                        attempt_no: a.attempt_no as u32,
-                        started_at: from_ms(a.started_at),
-                        duration_ms: a.duration_ms,
-                        status_code: a.status_code.map(|c| c as u16),
-                        response_snippet: a.response_snippet.clone(),
-                        error: a.error.clone(),
-                    })
-                    .collect(),
-                id: row.id,
-                action_name: row.action_name,
-                status: row.status,
-                attempt_count: row.attempt_count as u32,
-                next_attempt_at: row.next_attempt_at.map(from_ms),
-                last_error: row.last_error,
-            })
-            .collect())
-    }
+pub(super) async fn deliveries_of_event(
+    conn: &mut sqlx::SqliteConnection,
+    event_id: &str,
+) -> Result<Vec<DeliveryView>, StoreError> {
+    let rows: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT id, action_name, status, attempt_count, next_attempt_at, last_error
+         FROM deliveries WHERE event_id = ? ORDER BY created_at, action_index",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let attempts: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT a.delivery_id, a.attempt_no, a.started_at, a.duration_ms, a.status_code, a.response_snippet, a.error
+         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+         WHERE d.event_id = ? ORDER BY a.attempt_no, a.id",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| DeliveryView {
+            attempts: attempts
+                .iter()
+                .filter(|a| a.delivery_id == row.id)
+                .map(|a| AttemptView {
+                    attempt_no: a.attempt_no as u32,
+                    started_at: from_ms(a.started_at),
+                    duration_ms: a.duration_ms,
+                    status_code: a.status_code.map(|c| c as u16),
+                    response_snippet: a.response_snippet.clone(),
+                    error: a.error.clone(),
+                })
+                .collect(),
+            id: row.id,
+            action_name: row.action_name,
+            status: row.status,
+            attempt_count: row.attempt_count as u32,
+            next_attempt_at: row.next_attempt_at.map(from_ms),
+            last_error: row.last_error,
+        })
+        .collect())
 }
 
 /// An event whose run passed is `dead` once any delivery died, `delivered` once all succeeded,

@@ -170,11 +170,14 @@ impl EventStore for SqliteStore {
     }
 
     async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError> {
+        // One read transaction: the event, its runs and deliveries come from one snapshot, so a
+        // reader never sees every delivery finished while the event still says in flight.
+        let mut tx = self.reader.begin().await?;
         let row: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLUMNS}, FALSE AS replay FROM events e WHERE e.id = ?"
         )))
         .bind(id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let runs: Vec<RunRow> = sqlx::query_as(
@@ -182,7 +185,7 @@ impl EventStore for SqliteStore {
              FROM runs WHERE event_id = ? ORDER BY created_at, id",
         )
         .bind(id)
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *tx)
         .await?;
         let runs = runs
             .into_iter()
@@ -202,7 +205,8 @@ impl EventStore for SqliteStore {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let deliveries = self.deliveries_of_event(id).await?;
+        let deliveries = super::deliveries::deliveries_of_event(&mut tx, id).await?;
+        tx.commit().await?;
         Ok(Some(EventDetail {
             event: row.try_into()?,
             runs,
