@@ -31,6 +31,8 @@ impl Recorded {
 struct Script {
     queued: VecDeque<u16>,
     default_status: u16,
+    /// How long to wait before answering (a slow receiver).
+    delay: Duration,
 }
 
 #[derive(Clone)]
@@ -47,13 +49,18 @@ impl Receiver {
         let script = Arc::new(Mutex::new(Script {
             queued: VecDeque::new(),
             default_status: 200,
+            delay: Duration::ZERO,
         }));
         let (r, s) = (requests.clone(), script.clone());
         let server = HttpServer::new(move || {
             let (r, s) = (r.clone(), s.clone());
             App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
                 let (r, s) = (r.clone(), s.clone());
-                async move { record(&r, &s, req, body) }
+                async move {
+                    let (response, delay) = record(&r, &s, req, body);
+                    tokio::time::sleep(delay).await;
+                    response
+                }
             }))
         })
         .workers(1)
@@ -75,6 +82,11 @@ impl Receiver {
     /// The next requests get these statuses, in order; later ones get the default.
     pub fn respond_with(&self, statuses: &[u16]) {
         self.script.lock().unwrap().queued.extend(statuses);
+    }
+
+    /// Every later request is recorded at once but answered only after `delay`.
+    pub fn delay_responses(&self, delay: Duration) {
+        self.script.lock().unwrap().delay = delay;
     }
 
     pub fn always(&self, status: u16) {
@@ -108,7 +120,7 @@ fn record(
     script: &Mutex<Script>,
     req: HttpRequest,
     body: web::Bytes,
-) -> HttpResponse {
+) -> (HttpResponse, Duration) {
     let headers = req
         .headers()
         .iter()
@@ -126,11 +138,12 @@ fn record(
         body: body.to_vec(),
         at: Instant::now(),
     });
-    let status = {
+    let (status, delay) = {
         let mut script = script.lock().unwrap();
         let default = script.default_status;
-        script.queued.pop_front().unwrap_or(default)
+        (script.queued.pop_front().unwrap_or(default), script.delay)
     };
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
-        .body(format!("receiver says {status}"))
+    let response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+        .body(format!("receiver says {status}"));
+    (response, delay)
 }

@@ -138,3 +138,45 @@ async fn sigterm_stops_serve_with_exit_code_zero() {
         server.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_an_in_flight_delivery_finish_and_records_it() {
+    let receiver = Receiver::start().await;
+    receiver.delay_responses(Duration::from_secs(2));
+    let cli = Cli::new()
+        .with_env("SWITCHYARD_ALLOW_PRIVATE_TARGETS", "true")
+        .with_env("SWITCHYARD_IDLE_POLL", "50ms");
+    cli.run_with_stdin(&["secrets", "set", "NOTIFY_TOKEN"], "tok-123")
+        .ok();
+    let file = cli.write("slow.toml", &recipe("slow", "Slow", &receiver.url("/slow")));
+    let mut server = Server::start(&cli, &[]).await;
+    let live = cli.with_env("SWITCHYARD_BIND", &server.bind);
+    let (_, _, url) = live.import(&file).remove(0);
+    let event_id = post_until_accepted(&url, &json!({ "id": "t-1", "amount": 50 })).await;
+
+    // The receiver has the request and holds its answer; stop the server now.
+    receiver.wait_for(1, DELIVERY_WAIT).await;
+    server.terminate();
+    let status = server.wait_exit(Duration::from_secs(20)).await;
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "serve exited with {status}:\n{}",
+        server.log()
+    );
+
+    // The attempt finished before the process ended: recorded as delivered, not retried.
+    let events = cli.run(&["events", "--json"]).json();
+    let event = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == event_id.as_str())
+        .unwrap_or_else(|| panic!("event {event_id} listed: {events:#}"));
+    assert_eq!(event["status"], "delivered", "{event:#}");
+    assert_eq!(
+        receiver.requests().len(),
+        1,
+        "delivered once, not again after the stop"
+    );
+}
