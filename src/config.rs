@@ -10,6 +10,10 @@ use crate::store::SyncMode;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Time a client has to send a request's head (line and headers) before it gets 408.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time a webhook's body has to arrive, from the end of its head, before it gets 408.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct Settings {
@@ -23,6 +27,15 @@ pub struct Settings {
     /// Accepted as a bearer token on the API (automation, tests); more are created in the UI.
     pub api_token: Option<String>,
     pub body_limit: usize,
+    /// Inbound calls one recipe's webhook accepts on average, and in a burst, per process.
+    pub hook_rate: crate::ingest::rate_limit::HookRate,
+    pub hook_burst: u32,
+    /// Time to receive a request's head (slowloris); zero disables the deadline.
+    pub header_timeout: Duration,
+    /// Time to receive a webhook's body; zero disables the deadline.
+    pub body_timeout: Duration,
+    /// Finished events older than this are deleted with their runs and attempts.
+    pub retention: Duration,
     pub allow_private_targets: bool,
     /// Ranges and host names outbound calls may reach although private.
     pub outbound_allow: OutboundAllow,
@@ -70,6 +83,11 @@ impl Settings {
             recipes_dir: None,
             api_token: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            hook_rate: Default::default(),
+            hook_burst: crate::ingest::rate_limit::DEFAULT_HOOK_BURST,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            retention: crate::retention::DEFAULT_RETENTION,
             allow_private_targets: false,
             outbound_allow: OutboundAllow::default(),
             secret_key: None,
@@ -102,6 +120,11 @@ impl std::fmt::Debug for Settings {
             .field("recipes_dir", &self.recipes_dir)
             .field("api_token", &self.api_token.as_ref().map(|_| "***"))
             .field("body_limit", &self.body_limit)
+            .field("hook_rate", &self.hook_rate)
+            .field("hook_burst", &self.hook_burst)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("retention", &self.retention)
             .field("allow_private_targets", &self.allow_private_targets)
             .field("outbound_allow", &self.outbound_allow)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))

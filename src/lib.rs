@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod manage;
 pub mod provision;
 pub mod recipe;
+pub mod retention;
 pub mod schedule;
 pub mod script;
 pub mod startup;

@@ -16,6 +16,7 @@ use crate::deliver::worker::DeliveryWorker;
 use crate::engine::cache::RecipeCache;
 use crate::engine::worker::EngineWorker;
 use crate::ingest::commit::GroupCommitter;
+use crate::retention::Pruner;
 use crate::schedule::{Scheduler, TickContext};
 use crate::script::ScriptEngine;
 use crate::store::Store;
@@ -32,6 +33,10 @@ pub struct AppState {
     pub deliveries_ready: Arc<Notify>,
     /// The one-time setup link's token while no admin account exists.
     pub setup_token: std::sync::Mutex<Option<String>>,
+    /// Prometheus counters, shared with the workers (`/metrics`).
+    pub metrics: Arc<crate::web::metrics::Metrics>,
+    /// Failed logins per username and address (in memory).
+    pub login_throttle: crate::web::ui::throttle::LoginThrottle,
 }
 
 pub struct Application {
@@ -78,20 +83,23 @@ impl Application {
         let deliveries_ready = Arc::new(Notify::new());
         let cache = Arc::new(RecipeCache::new(scripts));
         let committer = GroupCommitter::start(store.clone(), events_ready.clone());
+        let metrics = Arc::new(crate::web::metrics::Metrics::new());
 
         let engine = EngineWorker::new(
             store.clone(),
             cache.clone(),
             settings.workers.clone(),
             deliveries_ready.clone(),
-        );
+        )
+        .with_metrics(metrics.clone());
         let policy = OutboundPolicy {
             allow_private_targets: settings.allow_private_targets,
             allow: settings.outbound_allow.clone(),
             lookup: None,
         };
         let deliverer =
-            DeliveryWorker::new(store.clone(), policy.clone(), settings.workers.clone());
+            DeliveryWorker::new(store.clone(), policy.clone(), settings.workers.clone())
+                .with_metrics(metrics.clone());
         let scheduler = Scheduler::new(TickContext {
             store: store.clone(),
             cache: cache.clone(),
@@ -106,6 +114,9 @@ impl Application {
             tokio::spawn(engine.run(events_ready.clone(), shutdown.clone())),
             tokio::spawn(deliverer.run(deliveries_ready.clone(), shutdown.clone())),
             tokio::spawn(scheduler.run(settings.workers.schedule_refresh, shutdown.clone())),
+            tokio::spawn(
+                Pruner::new(store.clone(), cache.clone(), settings.retention).run(shutdown.clone()),
+            ),
         ];
 
         let state = web::Data::new(AppState {
@@ -117,13 +128,26 @@ impl Application {
             events_ready,
             deliveries_ready,
             setup_token: std::sync::Mutex::new(setup_token),
+            metrics,
+            login_throttle: Default::default(),
         });
+        // Abuse limits: a rate per recipe's webhook, deadlines for a request's head (here)
+        // and a webhook's body (in the handler); heads over 128 KiB get 431 from actix-http.
+        let hook_limiter = web::Data::new(crate::ingest::rate_limit::HookLimiter::new(
+            state.settings.hook_rate,
+            state.settings.hook_burst,
+        ));
+        let header_timeout = state.settings.header_timeout;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(crate::web::security_headers())
                 .wrap(tracing_actix_logger())
                 .app_data(state.clone())
+                .app_data(hook_limiter.clone())
                 .configure(crate::web::routes)
         })
+        .client_request_timeout(header_timeout)
+        .client_disconnect_timeout(std::time::Duration::from_secs(1))
         .listen(listener)?
         .shutdown_timeout(30)
         .run();

@@ -25,6 +25,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the `serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: webhooks, workers and health endpoints.
@@ -166,8 +168,10 @@ pub struct ScriptArgs {
     /// Largest map a script may build or read, in entries.
     #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_MAP", default_value_t = ScriptLimits::default().max_map_size)]
     pub script_max_map: usize,
-    /// Deepest function-call nesting in a script.
-    #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_CALL_DEPTH", default_value_t = ScriptLimits::default().max_call_levels)]
+    /// Deepest function-call nesting in a script (at most 64: deeper recursion could outgrow
+    /// the script thread's stack).
+    #[arg(long, env = "SWITCHYARD_SCRIPT_MAX_CALL_DEPTH", value_parser = parse_call_depth,
+          default_value_t = ScriptLimits::default().max_call_levels)]
     pub script_max_call_depth: usize,
 }
 
@@ -199,9 +203,26 @@ pub struct ServeArgs {
     /// A bearer token the API accepts (more can be created in the UI).
     #[arg(long, env = "SWITCHYARD_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
+    /// Finished events older than this are deleted, with their runs and attempts.
+    #[arg(long, env = "SWITCHYARD_RETENTION", value_parser = humantime::parse_duration, default_value = "30d")]
+    pub retention: Duration,
     /// Largest accepted webhook body, in bytes.
     #[arg(long, env = "SWITCHYARD_BODY_LIMIT", default_value_t = crate::config::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Inbound calls one recipe's webhook accepts on average: `50/s`, `3000/m`, `100/h` or
+    /// `off`. Over the limit (and the burst) a call gets 429 with `Retry-After`.
+    #[arg(long, env = "SWITCHYARD_HOOK_RATE", default_value = crate::ingest::rate_limit::DEFAULT_HOOK_RATE)]
+    pub hook_rate: crate::ingest::rate_limit::HookRate,
+    /// Calls one recipe's webhook accepts at once before the rate applies.
+    #[arg(long, env = "SWITCHYARD_HOOK_BURST", default_value_t = crate::ingest::rate_limit::DEFAULT_HOOK_BURST,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub hook_burst: u32,
+    /// Time a client has to send a request's head before it gets 408 (0s: no deadline).
+    #[arg(long, env = "SWITCHYARD_HEADER_TIMEOUT", value_parser = humantime::parse_duration, default_value = "5s")]
+    pub header_timeout: Duration,
+    /// Time a webhook's body has to arrive before it gets 408 (0s: no deadline).
+    #[arg(long, env = "SWITCHYARD_BODY_TIMEOUT", value_parser = humantime::parse_duration, default_value = "10s")]
+    pub body_timeout: Duration,
     /// Let actions call loopback, private and link-local addresses.
     #[arg(long, env = "SWITCHYARD_ALLOW_PRIVATE_TARGETS", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
@@ -230,6 +251,11 @@ impl ServeArgs {
         settings.sqlite_sync = self.store.sqlite_sync;
         settings.recipes_dir = self.recipes.clone();
         settings.body_limit = self.body_limit;
+        settings.hook_rate = self.hook_rate;
+        settings.hook_burst = self.hook_burst;
+        settings.header_timeout = self.header_timeout;
+        settings.body_timeout = self.body_timeout;
+        settings.retention = self.retention;
         settings.api_token = self.api_token.clone().filter(|t| !t.is_empty());
         settings.allow_private_targets = self.allow_private_targets;
         settings.outbound_allow = self.outbound_allow.clone();
@@ -244,6 +270,17 @@ impl ServeArgs {
 
 fn parse_outbound_allow(list: &str) -> Result<OutboundAllow, String> {
     list.parse()
+}
+
+fn parse_call_depth(text: &str) -> Result<usize, String> {
+    let depth: usize = text.trim().parse().map_err(|e| format!("{e}"))?;
+    if depth > crate::script::MAX_CALL_LEVELS {
+        return Err(format!(
+            "at most {} (deeper recursion could outgrow the script stack)",
+            crate::script::MAX_CALL_LEVELS
+        ));
+    }
+    Ok(depth)
 }
 
 pub async fn run(cli: Cli) -> ExitCode {

@@ -14,6 +14,7 @@ use crate::config::WorkerSettings;
 use crate::recipe::Action;
 use crate::recipe::file::ActionSection;
 use crate::store::{ClaimedDelivery, DeliveryNext, NewAttempt, Store, StoreError};
+use crate::web::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct DeliveryWorker {
@@ -22,6 +23,7 @@ pub struct DeliveryWorker {
     policy: OutboundPolicy,
     settings: WorkerSettings,
     owner: Arc<str>,
+    metrics: Arc<Metrics>,
 }
 
 impl DeliveryWorker {
@@ -32,7 +34,14 @@ impl DeliveryWorker {
             policy,
             settings,
             owner: format!("deliver-{}", crate::ids::new_id()).into(),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts attempts in the server's metrics (instead of private ones).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     pub(super) fn store(&self) -> &Arc<dyn Store> {
@@ -97,6 +106,8 @@ impl DeliveryWorker {
             Ok(action) => action,
             Err(message) => {
                 let result = failure(format!("the stored action is invalid: {message}"));
+                self.metrics
+                    .delivery_attempt(&delivery.recipe_id, "dead", result.duration);
                 return Ok(record(
                     &delivery,
                     attempt_no,
@@ -126,6 +137,13 @@ impl DeliveryWorker {
                 None => DeliveryNext::Dead,
             }
         };
+        let outcome = match next {
+            DeliveryNext::Delivered => "delivered",
+            DeliveryNext::Dead => "dead",
+            DeliveryNext::RetryAt(_) => "retry",
+        };
+        self.metrics
+            .delivery_attempt(&delivery.recipe_id, outcome, result.duration);
         match next {
             DeliveryNext::Delivered => tracing::info!(attempt_no, "delivered"),
             DeliveryNext::Dead => {

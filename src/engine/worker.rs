@@ -12,6 +12,7 @@ use super::{
 };
 use crate::config::WorkerSettings;
 use crate::store::{DedupeClaim, EventRecord, NewRun, RunOutcome, Store, StoreError};
+use crate::web::metrics::Metrics;
 
 pub struct EngineWorker {
     store: Arc<dyn Store>,
@@ -20,6 +21,7 @@ pub struct EngineWorker {
     owner: String,
     /// Woken when new deliveries exist.
     deliveries_ready: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 impl EngineWorker {
@@ -35,7 +37,14 @@ impl EngineWorker {
             settings,
             owner: format!("engine-{}", crate::ids::new_id()),
             deliveries_ready,
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts committed runs in the server's metrics (instead of private ones).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// One step: claim a batch, decide every event concurrently (scripts run on the blocking
@@ -70,6 +79,8 @@ impl EngineWorker {
                     tracing::warn!(event = %event.id, "lease lost; another worker owns this event now")
                 }
                 Some(status) => {
+                    self.metrics
+                        .event_processed(&event.recipe_id, status.as_str());
                     tracing::debug!(event = %event.id, status = status.as_str(), "run finished")
                 }
             }

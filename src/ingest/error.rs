@@ -16,6 +16,12 @@ pub enum IngestError {
     MalformedForm(String),
     #[error("could not read the request body: {0}")]
     BodyRead(String),
+    /// The body did not arrive within the body timeout (a trickling or stalled sender).
+    #[error("the request body did not arrive within {}", humantime::format_duration(*.0))]
+    BodyTimeout(std::time::Duration),
+    /// The recipe's webhook is over its rate limit; `retry_after` is in whole seconds.
+    #[error("too many requests for this webhook; retry after {retry_after} s")]
+    RateLimited { retry_after: u64 },
     /// The request failed its recipe's `verify` check.
     #[error("{0}")]
     Refused(super::signature::Refusal),
@@ -36,6 +42,8 @@ impl ResponseError for IngestError {
             IngestError::MalformedJson(_)
             | IngestError::MalformedForm(_)
             | IngestError::BodyRead(_) => StatusCode::BAD_REQUEST,
+            IngestError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             IngestError::Refused(_) => StatusCode::UNAUTHORIZED,
             IngestError::ScriptFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             IngestError::StoreUnavailable(_) | IngestError::Misconfigured(_) => {
@@ -51,6 +59,13 @@ impl ResponseError for IngestError {
         let mut response = HttpResponse::build(self.status_code());
         if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "5"));
+        }
+        if let IngestError::RateLimited { retry_after } = self {
+            response.insert_header(("Retry-After", retry_after.to_string()));
+        }
+        if let IngestError::BodyTimeout(_) = self {
+            // The rest of the body may still be on its way: this connection is done.
+            response.force_close();
         }
         response.json(serde_json::json!({ "error": self.to_string() }))
     }

@@ -3,6 +3,7 @@
 pub mod commit;
 pub mod error;
 pub mod payload;
+pub mod rate_limit;
 pub mod signature;
 pub mod verify;
 
@@ -14,6 +15,7 @@ use serde_json::json;
 
 use self::error::IngestError;
 use self::payload::{headers_map, media_type, parse_body, parse_form};
+use self::rate_limit::{HookLimiter, retry_after_secs};
 use crate::engine::{EventContext, Verdict, filter_and_transform, off_executor};
 use crate::ids::new_id;
 use crate::recipe::{RespondMode, VerifyPreset};
@@ -28,6 +30,7 @@ pub async fn receive_webhook(
     token: web::Path<String>,
     body: web::Payload,
     state: web::Data<AppState>,
+    limiter: web::Data<HookLimiter>,
 ) -> Result<HttpResponse, IngestError> {
     let stored = state
         .store
@@ -47,9 +50,19 @@ pub async fn receive_webhook(
         return Err(IngestError::MethodNotAllowed("GET".into()));
     }
 
-    let body = read_limited(body, &req, state.settings.body_limit).await?;
+    // Before the body is read: a refused call costs next to nothing.
+    if let Err(wait) = limiter.check(&stored.id) {
+        tracing::info!(?wait, "webhook over its rate limit");
+        return Err(IngestError::RateLimited {
+            retry_after: retry_after_secs(wait),
+        });
+    }
+
+    let limits = &state.settings;
+    let body = read_limited(body, &req, limits.body_limit, limits.body_timeout).await?;
     if let Err(error) = verify::verify(webhook, &req, &body, state.store.as_ref()).await {
         if let IngestError::Refused(refusal) = &error {
+            state.metrics.webhook_refused(&stored.id, refusal);
             record_refusal(&state, &stored.id, &refusal.to_string()).await;
         }
         return Err(error);
@@ -102,6 +115,7 @@ pub async fn receive_webhook(
         // The sender retried a delivery we already hold: acknowledge it, run nothing.
         return Ok(HttpResponse::Ok().json(json!({ "event_id": event_id, "duplicate": true })));
     }
+    state.metrics.webhook_accepted(&stored.id);
 
     match webhook.respond {
         RespondMode::Accepted => Ok(HttpResponse::Accepted().json(json!({ "event_id": event_id }))),
@@ -131,8 +145,24 @@ async fn record_refusal(state: &AppState, recipe_id: &str, reason: &str) {
     }
 }
 
-/// Reads the body, refusing it as soon as it passes `limit` (declared or actual length).
+/// Reads the body, refusing it as soon as it passes `limit` (declared or actual length) or
+/// when it has not fully arrived within `timeout` (zero: no deadline).
 async fn read_limited(
+    body: web::Payload,
+    req: &HttpRequest,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, IngestError> {
+    let read = read_body(body, req, limit);
+    if timeout.is_zero() {
+        return read.await;
+    }
+    tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| IngestError::BodyTimeout(timeout))?
+}
+
+async fn read_body(
     mut body: web::Payload,
     req: &HttpRequest,
     limit: usize,

@@ -3,7 +3,7 @@
 use rhai::{Dynamic, EvalAltResult, ParseError, ParseErrorType, Position};
 
 use super::deadline::WALL_TIME_TOKEN;
-use super::limits::MAX_VARIABLES;
+use super::limits::{MAX_RESULT_DEPTH, MAX_VARIABLES};
 use super::{CompileError, ScriptError, ScriptKind, ScriptLimits};
 
 pub(crate) fn compile_error(kind: ScriptKind, err: &ParseError) -> CompileError {
@@ -67,7 +67,7 @@ pub(crate) fn runtime_error(
         EvalAltResult::ErrorTerminated(..) => limit("terminated".to_string()),
         EvalAltResult::ErrorStackOverflow(..) => limit(format!(
             "function calls nested too deeply (limit {} levels)",
-            limits.max_call_levels
+            limits.effective_call_levels()
         )),
         EvalAltResult::ErrorDataTooLarge(what, ..) => limit(data_too_large(what, limits)),
         EvalAltResult::ErrorTooManyVariables(..) => {
@@ -189,6 +189,28 @@ pub(crate) fn check_result_size(
         "{kind} stopped: its result is too large: {}",
         data_too_large(what, limits)
     )))
+}
+
+/// A result nested deeper than JSON readers accept (serde_json stops before 128 levels) could be
+/// stored but never read back: refuse it here, where walking it cannot hurt.
+pub(crate) fn check_result_depth(kind: ScriptKind, value: &Dynamic) -> Result<(), ScriptError> {
+    if deeper_than(value, MAX_RESULT_DEPTH) {
+        return Err(ScriptError::Limit(format!(
+            "{kind} stopped: its result is nested more than {MAX_RESULT_DEPTH} levels deep"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether arrays and maps in `value` nest more than `levels` deep (`[]` is one level).
+fn deeper_than(value: &Dynamic, levels: usize) -> bool {
+    if let Ok(items) = value.as_array_ref() {
+        levels == 0 || items.iter().any(|item| deeper_than(item, levels - 1))
+    } else if let Ok(map) = value.as_map_ref() {
+        levels == 0 || map.values().any(|item| deeper_than(item, levels - 1))
+    } else {
+        false
+    }
 }
 
 /// (array items, map entries, string bytes) in `value`, nested parts included.

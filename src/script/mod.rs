@@ -3,13 +3,18 @@
 //! One [`ScriptEngine`] serves the whole process. Scripts see three variables: `event` (the
 //! payload), `headers` (lower-case names to strings) and `meta` (`recipe`, `trigger`,
 //! `received_at`); the value of the last expression is the result. `eval`, `import` and
-//! `sleep` are refused, and `print`/`debug` output goes nowhere.
+//! `sleep` are refused, and `print`/`debug` output goes nowhere. Scripts compile and run on a
+//! thread with a large stack of its own (`stack.rs`), so no script can overflow the stack of
+//! the thread that calls in.
 
 mod deadline;
 mod errors;
 #[cfg(test)]
 mod limit_tests;
 mod limits;
+#[cfg(test)]
+mod nesting_tests;
+mod stack;
 #[cfg(test)]
 mod tests;
 
@@ -21,7 +26,10 @@ use std::time::Instant;
 use rhai::module_resolvers::DummyModuleResolver;
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
-pub use limits::{MAX_FUNCTIONS, MAX_VARIABLES, ScriptLimits};
+pub use limits::{
+    MAX_CALL_LEVELS, MAX_EXPR_DEPTH, MAX_FUNCTIONS, MAX_RESULT_DEPTH, MAX_VARIABLES, ScriptLimits,
+};
+pub use stack::STACK_SIZE;
 
 /// The variables every script sees, in the order they are pushed.
 const VARIABLES: [&str; 3] = ["event", "headers", "meta"];
@@ -116,8 +124,11 @@ impl ScriptEngine {
         let mut engine = Engine::new();
         engine
             .set_max_operations(limits.max_operations)
-            .set_max_call_levels(limits.max_call_levels)
-            .set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth())
+            .set_max_call_levels(limits.effective_call_levels())
+            .set_max_expr_depths(
+                limits.effective_expr_depth(),
+                limits.max_function_expr_depth(),
+            )
             .set_max_string_size(limits.max_string_size)
             .set_max_array_size(limits.max_array_size)
             .set_max_map_size(limits.max_map_size)
@@ -155,6 +166,17 @@ impl ScriptEngine {
     /// Compiles with strict variables: only `event`, `headers`, `meta` and the script's own
     /// `let`s are known, so a typo such as `evnt.x` is a compile error with line and column.
     pub fn compile(&self, kind: ScriptKind, source: &str) -> Result<CompiledScript, CompileError> {
+        stack::on_script_stack(|| self.compile_here(kind, source)).unwrap_or_else(|message| {
+            Err(CompileError {
+                kind,
+                line: 0,
+                column: 0,
+                message,
+            })
+        })
+    }
+
+    fn compile_here(&self, kind: ScriptKind, source: &str) -> Result<CompiledScript, CompileError> {
         let mut scope = Scope::new();
         for name in VARIABLES {
             // Variables, not constants: the optimizer would fold constants' dummy values.
@@ -178,13 +200,16 @@ impl ScriptEngine {
         script: &CompiledScript,
         input: &ScriptInput,
     ) -> Result<serde_json::Value, ScriptError> {
-        let value = self.eval(script, input)?;
-        rhai::serde::from_dynamic(&value).map_err(|_| {
-            let part = errors::non_json_part(&value).unwrap_or_else(|| errors::type_name(&value));
-            ScriptError::WrongType(format!(
-                "{} must return data that has a JSON form, got a value holding {part}",
-                script.kind
-            ))
+        self.on_script_stack(script, input, |value| {
+            errors::check_result_depth(script.kind, &value)?;
+            rhai::serde::from_dynamic(&value).map_err(|_| {
+                let part =
+                    errors::non_json_part(&value).unwrap_or_else(|| errors::type_name(&value));
+                ScriptError::WrongType(format!(
+                    "{} must return data that has a JSON form, got a value holding {part}",
+                    script.kind
+                ))
+            })
         })
     }
 
@@ -194,14 +219,28 @@ impl ScriptEngine {
         script: &CompiledScript,
         input: &ScriptInput,
     ) -> Result<bool, ScriptError> {
-        let value = self.eval(script, input)?;
-        value.as_bool().map_err(|_| {
-            ScriptError::WrongType(format!(
-                "{} must return a bool, got {}",
-                script.kind,
-                errors::type_name(&value)
-            ))
+        self.on_script_stack(script, input, |value| {
+            value.as_bool().map_err(|_| {
+                ScriptError::WrongType(format!(
+                    "{} must return a bool, got {}",
+                    script.kind,
+                    errors::type_name(&value)
+                ))
+            })
         })
+    }
+
+    /// Runs the script on a script thread; the value is checked and converted there too, so
+    /// that nothing deeply nested is walked or dropped on the caller's stack.
+    fn on_script_stack<T: Send>(
+        &self,
+        script: &CompiledScript,
+        input: &ScriptInput,
+        finish: impl FnOnce(Dynamic) -> Result<T, ScriptError> + Send,
+    ) -> Result<T, ScriptError> {
+        stack::on_script_stack(|| self.eval(script, input).and_then(finish)).unwrap_or_else(
+            |message| Err(ScriptError::Runtime(format!("{}: {message}", script.kind))),
+        )
     }
 
     fn eval(&self, script: &CompiledScript, input: &ScriptInput) -> Result<Dynamic, ScriptError> {

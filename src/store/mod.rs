@@ -149,6 +149,22 @@ pub trait ScheduleStore {
     async fn skipped_ticks(&self, recipe_id: &str) -> Result<u64, StoreError>;
 }
 
+/// Keeps history bounded.
+#[async_trait]
+pub trait RetentionStore {
+    /// Deletes finished events received before `before` (with their runs, deliveries and
+    /// attempts) and old schedule ticks except each recipe's latest.
+    async fn prune_history(&self, before: DateTime<Utc>) -> Result<PruneReport, StoreError>;
+    /// Deletes a recipe's dedupe keys and sender delivery ids last seen before `before`.
+    async fn prune_dedupe_keys(
+        &self,
+        recipe_id: &str,
+        before: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Deletes per-recipe bookkeeping of recipes that no longer exist.
+    async fn prune_orphans(&self) -> Result<u64, StoreError>;
+}
+
 /// What operators do to recipes, events and deliveries (UI and API).
 #[async_trait]
 pub trait ControlStore {
@@ -164,6 +180,8 @@ pub trait ControlStore {
     async fn page_events(&self, page: &EventPage) -> Result<Vec<EventSummary>, StoreError>;
     /// Per recipe: last event time, events and failed deliveries since `since`.
     async fn recipe_stats(&self, since: DateTime<Utc>) -> Result<Vec<RecipeStats>, StoreError>;
+    /// Work waiting in the whole store: events not run yet, deliveries not finished.
+    async fn backlog(&self) -> Result<Backlog, StoreError>;
 }
 
 #[async_trait]
@@ -194,6 +212,7 @@ pub trait Store:
     + AuthStore
     + ControlStore
     + RefusalStore
+    + RetentionStore
     + Send
     + Sync
 {

@@ -324,3 +324,16 @@ pub struct RecipeStats {
     pub events: u64,
     pub failed_deliveries: u64,
 }
+
+/// Work waiting in the store (the `/metrics` backlog gauges).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub events_pending: u64,
+    pub deliveries_pending: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    pub events: u64,
+    pub ticks: u64,
+}

@@ -3,8 +3,10 @@
 pub mod api;
 pub mod auth;
 pub mod health;
+pub mod metrics;
 pub mod ui;
 
+use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 use crate::ingest::receive_webhook;
@@ -14,10 +16,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(ui::routes)
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::metrics))
         .service(
             web::resource("/hooks/{token}")
                 .route(web::post().to(receive_webhook))
                 .route(web::put().to(receive_webhook))
                 .route(web::get().to(receive_webhook)),
         );
+}
+
+/// For responses that are not UI pages (JSON, redirects, assets, errors): nothing may load,
+/// run or frame them. UI pages set their own, wider policy; these are only added where a
+/// response has none.
+const STRICT_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Security headers on every response: UI, API, webhooks, health and metrics.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Content-Security-Policy", STRICT_CSP))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
 }

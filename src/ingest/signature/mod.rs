@@ -2,6 +2,8 @@
 //! (the current secret, then the previous one during a rotation) and the clock.
 
 mod body;
+#[cfg(test)]
+mod fuzz_tests;
 mod slack;
 mod standard;
 mod stripe;

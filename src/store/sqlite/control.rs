@@ -5,8 +5,8 @@ use super::SqliteStore;
 use super::events::parse_status;
 use crate::ids::new_webhook_token;
 use crate::store::{
-    ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError, StoredRecipe,
-    from_ms, now_ms, to_ms,
+    Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
+    StoredRecipe, from_ms, now_ms, to_ms,
 };
 
 type SummaryRow = (String, String, String, i64, String, Option<String>);
@@ -160,6 +160,21 @@ impl ControlStore for SqliteStore {
                 failed_deliveries: failed as u64,
             })
             .collect())
+    }
+
+    /// Both counts use indexes: the job table is the queue, `deliveries_due` is partial on
+    /// pending deliveries.
+    async fn backlog(&self) -> Result<Backlog, StoreError> {
+        let (events, deliveries): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM event_jobs),
+                    (SELECT COUNT(*) FROM deliveries WHERE status = 'pending')",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(Backlog {
+            events_pending: events.max(0) as u64,
+            deliveries_pending: deliveries.max(0) as u64,
+        })
     }
 }
 

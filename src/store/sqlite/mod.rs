@@ -7,6 +7,7 @@ mod deliveries;
 mod events;
 mod recipes;
 mod refusals;
+mod retention;
 mod runs;
 mod schedule;
 mod secrets;

@@ -1,4 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -6,7 +7,7 @@ use super::error::{ApiError, extracted};
 use crate::manage::{self, RecipeView};
 use crate::recipe::RecipeFile;
 use crate::startup::AppState;
-use crate::store::{StoredRecipe, UpsertKind};
+use crate::store::{StoredRecipe, UpsertKind, WebhookRefusals};
 use crate::web::auth::ApiCaller;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -14,6 +15,57 @@ pub struct SavedRecipe {
     /// created | updated | unchanged
     pub result: String,
     pub recipe: RecipeView,
+}
+
+/// A recipe with how its webhook has been refused.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecipeDetail {
+    #[serde(flatten)]
+    pub recipe: RecipeView,
+    pub refusals: Refusals,
+}
+
+/// Webhook calls the recipe's `verify` check refused (401), since the recipe was created.
+#[derive(Serialize, Default, utoipa::ToSchema)]
+pub struct Refusals {
+    pub count: u64,
+    /// Why the latest call was refused (names a header or the check; never a secret).
+    pub last_reason: Option<String>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+impl From<WebhookRefusals> for Refusals {
+    fn from(refusals: WebhookRefusals) -> Self {
+        Refusals {
+            count: refusals.count,
+            last_reason: Some(refusals.last_reason),
+            last_at: Some(refusals.last_at),
+        }
+    }
+}
+
+/// Each recipe with its refusals (one query for all of them).
+async fn details(
+    state: &AppState,
+    recipes: &[StoredRecipe],
+) -> Result<Vec<RecipeDetail>, ApiError> {
+    let mut refusals: std::collections::HashMap<String, WebhookRefusals> = state
+        .store
+        .list_refusals()
+        .await?
+        .into_iter()
+        .map(|r| (r.recipe_id.clone(), r))
+        .collect();
+    Ok(recipes
+        .iter()
+        .map(|stored| RecipeDetail {
+            recipe: view(state, stored),
+            refusals: refusals
+                .remove(&stored.id)
+                .map(Refusals::from)
+                .unwrap_or_default(),
+        })
+        .collect())
 }
 
 pub(super) fn view(state: &AppState, stored: &StoredRecipe) -> RecipeView {
@@ -29,16 +81,15 @@ async fn find(state: &AppState, id: &str) -> Result<StoredRecipe, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no recipe with id `{id}`")))
 }
 
-/// Every recipe.
-#[utoipa::path(responses((status = 200, body = Vec<RecipeView>)), security(("bearer" = [])))]
+/// Every recipe, with its webhook refusals.
+#[utoipa::path(responses((status = 200, body = Vec<RecipeDetail>)), security(("bearer" = [])))]
 #[get("/api/recipes")]
 pub async fn list_recipes(
     _: ApiCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let recipes = state.store.list_recipes().await?;
-    let views: Vec<RecipeView> = recipes.iter().map(|r| view(&state, r)).collect();
-    Ok(HttpResponse::Ok().json(views))
+    Ok(HttpResponse::Ok().json(details(&state, &recipes).await?))
 }
 
 /// Creates or updates a recipe by id. Body: the TOML file (`Content-Type: application/toml`)
@@ -92,7 +143,9 @@ fn recipe_source(req: &HttpRequest, body: &[u8]) -> Result<String, ApiError> {
         .map_err(|_| ApiError::BadRequest("the recipe file is not UTF-8".into()))
 }
 
-#[utoipa::path(params(("id" = String, Path)), responses((status = 200, body = RecipeView), (status = 404)), security(("bearer" = [])))]
+/// One recipe, with `refusals`: how many webhook calls its `verify` check refused, and the
+/// reason and time of the latest.
+#[utoipa::path(params(("id" = String, Path)), responses((status = 200, body = RecipeDetail), (status = 404)), security(("bearer" = [])))]
 #[get("/api/recipes/{id}")]
 pub async fn get_recipe(
     _: ApiCaller,
@@ -100,7 +153,8 @@ pub async fn get_recipe(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let stored = find(&state, &id).await?;
-    Ok(HttpResponse::Ok().json(view(&state, &stored)))
+    let detail = details(&state, std::slice::from_ref(&stored)).await?.pop();
+    Ok(HttpResponse::Ok().json(detail))
 }
 
 #[utoipa::path(params(("id" = String, Path)), responses((status = 204), (status = 404), (status = 409)), security(("bearer" = [])))]

@@ -5,11 +5,13 @@ use std::sync::LazyLock;
 
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::throttle::wait_text;
 use super::{CsrfForm, Layout, UiError, check_csrf, render, see_other};
 use crate::ids::new_webhook_token;
 use crate::startup::AppState;
@@ -160,6 +162,33 @@ pub async fn login(
 ) -> Result<HttpResponse, UiError> {
     check_form_token(&req, &form.csrf)?;
     let username = form.username.trim();
+    let peer = req.peer_addr().map(|address| address.ip());
+    let refused = |status: StatusCode, error: String| -> Result<HttpResponse, UiError> {
+        let page = LoginPage {
+            layout: Layout::anonymous(),
+            csrf: form.csrf.clone(),
+            next: safe_next(Some(&form.next)),
+            username: username.to_owned(),
+            error,
+            no_admin: false,
+        };
+        with_form_cookie(status, &page, &form.csrf)
+    };
+    // Checked before the password, so a locked-out guesser learns nothing and costs no argon2.
+    if let Some(wait) = state.login_throttle.attempt(username, peer) {
+        tracing::warn!(username, "login refused: too many failed attempts");
+        let mut response = refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed logins for this username from your address. Try again in {}.",
+                wait_text(wait)
+            ),
+        )?;
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, wait.as_secs().max(1).into());
+        return Ok(response);
+    }
     let account = state.store.password_hash(username).await?;
     let hash = account.as_ref().map_or(DUMMY_HASH.as_str(), |(_, h)| h);
     let password = form.password.clone();
@@ -171,21 +200,27 @@ pub async fn login(
     match account {
         Some((user_id, _)) if verified => {
             tracing::info!(username, "logged in");
+            state.login_throttle.succeeded(username, peer);
+            end_previous_session(&req, &state).await?;
             start_session(&state, &user_id, &safe_next(Some(&form.next))).await
         }
         _ => {
             tracing::warn!(username, "login refused");
-            let page = LoginPage {
-                layout: Layout::anonymous(),
-                csrf: form.csrf.clone(),
-                next: safe_next(Some(&form.next)),
-                username: username.to_owned(),
-                error: "Wrong username or password.".into(),
-                no_admin: false,
-            };
-            with_form_cookie(StatusCode::UNAUTHORIZED, &page, &form.csrf)
+            refused(
+                StatusCode::UNAUTHORIZED,
+                "Wrong username or password.".into(),
+            )
         }
     }
+}
+
+/// A login replaces whatever session the browser carried: that id stops working, so an id
+/// known before the login (fixation) is worth nothing after it.
+async fn end_previous_session(req: &HttpRequest, state: &AppState) -> Result<(), UiError> {
+    if let Some(old) = req.cookie(SESSION_COOKIE) {
+        state.store.delete_session(&hash_token(old.value())).await?;
+    }
+    Ok(())
 }
 
 /// A new random session id on every login; the store keeps only its hash.
@@ -317,5 +352,6 @@ pub async fn setup(
         .await?
         .ok_or_else(|| UiError::NotFound("the new admin account vanished".into()))?;
     tracing::info!(username = %page.username, "admin account created through the setup link");
+    end_previous_session(&req, &state).await?;
     start_session(&state, &user_id, "/").await
 }

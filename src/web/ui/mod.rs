@@ -11,6 +11,7 @@ mod format;
 mod login;
 mod recipes;
 mod test_panel;
+pub mod throttle;
 mod transfer;
 
 use actix_web::http::StatusCode;

@@ -30,6 +30,16 @@ pub struct RecipeRow {
     pub last_event_at: String,
     pub events: u64,
     pub failed: u64,
+    /// Webhook calls its `verify` check refused (None: never).
+    pub refused: Option<Refused>,
+}
+
+/// "N refused calls, last: <reason> at <time>".
+pub struct Refused {
+    pub count: u64,
+    pub last_reason: String,
+    pub last_at: String,
+    pub last_ago: String,
 }
 
 #[derive(Template)]
@@ -84,6 +94,13 @@ async fn rows(state: &AppState, recipes: &[StoredRecipe]) -> Result<Vec<RecipeRo
         .into_iter()
         .map(|s| (s.recipe_id.clone(), s))
         .collect();
+    let mut refusals: HashMap<String, _> = state
+        .store
+        .list_refusals()
+        .await?
+        .into_iter()
+        .map(|r| (r.recipe_id.clone(), r))
+        .collect();
     Ok(recipes
         .iter()
         .map(|stored| {
@@ -97,6 +114,12 @@ async fn rows(state: &AppState, recipes: &[StoredRecipe]) -> Result<Vec<RecipeRo
                 last_event_at: last.map(when).unwrap_or_default(),
                 events: stat.map_or(0, |s| s.events),
                 failed: stat.map_or(0, |s| s.failed_deliveries),
+                refused: refusals.remove(&stored.id).map(|r| Refused {
+                    count: r.count,
+                    last_reason: r.last_reason,
+                    last_at: when(r.last_at),
+                    last_ago: ago(r.last_at),
+                }),
             }
         })
         .collect())

@@ -1,0 +1,219 @@
+//! Per-recipe inbound rate limit: a token bucket per recipe id, in memory (per process).
+//!
+//! A bucket holds up to `burst` tokens and refills at `rate`; each webhook call takes one.
+//! An empty bucket refuses the call with 429 and the whole seconds until a token is back.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_HOOK_RATE: &str = "50/s";
+pub const DEFAULT_HOOK_BURST: u32 = 200;
+
+/// Buckets kept before full (idle) ones are dropped; a dropped bucket is full again anyway.
+const PRUNE_ABOVE: usize = 10_000;
+
+/// Calls per second a recipe's webhook accepts on average, or `off`. Written `50/s`,
+/// `3000/m`, `100000/h` (also `sec`, `min`, `hour` and their plurals) or `off`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HookRate {
+    per_second: Option<f64>,
+}
+
+impl HookRate {
+    pub const OFF: HookRate = HookRate { per_second: None };
+
+    pub fn per_second(rate: f64) -> HookRate {
+        HookRate {
+            per_second: Some(rate),
+        }
+    }
+
+    pub fn as_per_second(&self) -> Option<f64> {
+        self.per_second
+    }
+}
+
+impl Default for HookRate {
+    fn default() -> Self {
+        DEFAULT_HOOK_RATE.parse().expect("the default rate parses")
+    }
+}
+
+impl FromStr for HookRate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(HookRate::OFF);
+        }
+        let invalid = || format!("`{text}` is not a rate: write e.g. `50/s`, `3000/m` or `off`");
+        let (count, unit) = text.split_once('/').ok_or_else(invalid)?;
+        let count: u32 = count.trim().parse().map_err(|_| invalid())?;
+        let seconds = match unit.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "second" | "seconds" => 1.0,
+            "m" | "min" | "minute" | "minutes" => 60.0,
+            "h" | "hour" | "hours" => 3600.0,
+            _ => return Err(invalid()),
+        };
+        if count == 0 {
+            return Err(format!(
+                "`{text}` would refuse every call; write `off` for no limit"
+            ));
+        }
+        Ok(HookRate::per_second(f64::from(count) / seconds))
+    }
+}
+
+impl fmt::Display for HookRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.per_second {
+            None => f.write_str("off"),
+            Some(rate) if rate >= 1.0 && rate.fract() == 0.0 => write!(f, "{rate}/s"),
+            Some(rate) => write!(f, "{}/h", (rate * 3600.0).round()),
+        }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// The buckets of every recipe, shared by the HTTP workers.
+pub struct HookLimiter {
+    rate: HookRate,
+    burst: f64,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl HookLimiter {
+    /// `burst` below 1 counts as 1.
+    pub fn new(rate: HookRate, burst: u32) -> Self {
+        Self {
+            rate,
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `recipe_id`, or says how long until one is available.
+    pub fn check(&self, recipe_id: &str) -> Result<(), Duration> {
+        self.check_at(recipe_id, Instant::now())
+    }
+
+    fn check_at(&self, recipe_id: &str, now: Instant) -> Result<(), Duration> {
+        let Some(rate) = self.rate.per_second else {
+            return Ok(());
+        };
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > PRUNE_ABOVE {
+            buckets.retain(|_, b| self.refilled(b, rate, now) < self.burst);
+        }
+        let bucket = buckets
+            .entry(recipe_id.to_owned())
+            .or_insert_with(|| Bucket {
+                tokens: self.burst,
+                updated: now,
+            });
+        bucket.tokens = self.refilled(bucket, rate, now);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
+        }
+    }
+
+    fn refilled(&self, bucket: &Bucket, rate: f64, now: Instant) -> f64 {
+        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        (bucket.tokens + elapsed * rate).min(self.burst)
+    }
+}
+
+/// The `Retry-After` value for a wait: whole seconds, rounded up, at least 1.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    let whole = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    whole.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_per_second_minute_and_hour() {
+        let rate = |text: &str| text.parse::<HookRate>().map(|r| r.as_per_second());
+        assert_eq!(rate("50/s"), Ok(Some(50.0)));
+        assert_eq!(rate(" 3000 / m "), Ok(Some(50.0)));
+        assert_eq!(rate("7200/hour"), Ok(Some(2.0)));
+        assert_eq!(rate("1/sec"), Ok(Some(1.0)));
+        assert_eq!(rate("OFF"), Ok(None));
+        for bad in ["", "50", "50/d", "-1/s", "1.5/s", "x/s", "/s"] {
+            let error = rate(bad).unwrap_err();
+            assert!(error.contains("is not a rate"), "{bad}: {error}");
+        }
+        assert!(rate("0/s").unwrap_err().contains("write `off`"));
+        assert_eq!(HookRate::default(), HookRate::per_second(50.0));
+        assert_eq!(HookRate::default().to_string(), "50/s");
+        assert_eq!("90/m".parse::<HookRate>().unwrap().to_string(), "5400/h");
+        assert_eq!(HookRate::OFF.to_string(), "off");
+    }
+
+    #[test]
+    fn the_burst_passes_then_calls_wait_for_the_refill() {
+        let limiter = HookLimiter::new(HookRate::per_second(2.0), 3);
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.check_at("a", start), Ok(()));
+        }
+        let wait = limiter.check_at("a", start).unwrap_err();
+        assert_eq!(wait, Duration::from_millis(500));
+        assert_eq!(retry_after_secs(wait), 1);
+        // Another recipe has its own bucket.
+        assert_eq!(limiter.check_at("b", start), Ok(()));
+        // Half a second later one token is back, and only one.
+        let later = start + Duration::from_millis(500);
+        assert_eq!(limiter.check_at("a", later), Ok(()));
+        assert!(limiter.check_at("a", later).is_err());
+        // Refills never exceed the burst.
+        let much_later = start + Duration::from_secs(3600);
+        for _ in 0..3 {
+            assert_eq!(limiter.check_at("a", much_later), Ok(()));
+        }
+        assert!(limiter.check_at("a", much_later).is_err());
+    }
+
+    #[test]
+    fn slow_rates_answer_the_whole_wait_and_off_never_refuses() {
+        let limiter = HookLimiter::new("60/h".parse().unwrap(), 1);
+        let now = Instant::now();
+        assert_eq!(limiter.check_at("a", now), Ok(()));
+        let wait = limiter.check_at("a", now).unwrap_err();
+        assert_eq!(retry_after_secs(wait), 60);
+        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1001)), 2);
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+
+        let off = HookLimiter::new(HookRate::OFF, 1);
+        for _ in 0..1000 {
+            assert_eq!(off.check_at("a", now), Ok(()));
+        }
+    }
+
+    #[test]
+    fn idle_buckets_are_pruned_when_there_are_many() {
+        let limiter = HookLimiter::new(HookRate::per_second(1000.0), 5);
+        let now = Instant::now();
+        for i in 0..=PRUNE_ABOVE {
+            limiter.check_at(&format!("r{i}"), now).unwrap();
+        }
+        let later = now + Duration::from_secs(1);
+        limiter.check_at("fresh", later).unwrap();
+        assert_eq!(limiter.buckets.lock().unwrap().len(), 1);
+    }
+}
