@@ -19,7 +19,7 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Settings {
     pub bind: String,
     pub data_dir: PathBuf,
-    /// `sqlite://...` or (later) `postgres://...`; unset means `data_dir/switchyard.db`.
+    /// `sqlite://...` or `postgres://...`; unset means `data_dir/switchyard.db`.
     pub database_url: Option<String>,
     /// Base URL third parties call; defaults to `http://{bind}`.
     pub public_url: Option<String>,

@@ -1,8 +1,10 @@
-//! Durable state behind one trait family, with a SQLite implementation (embedded default).
+//! Durable state behind one trait family, with a SQLite implementation (embedded default) and a
+//! PostgreSQL one (scale-out).
 //! Every multi-row change that must not be half-done is one transaction inside the store.
 
 pub mod crypto;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 use std::path::Path;
@@ -247,8 +249,8 @@ pub async fn open_with_key(
     secret_key: crypto::SecretKey,
 ) -> Result<Arc<dyn Store>, StoreError> {
     match database_url {
-        Some(url) if url.starts_with("postgres") => Err(StoreError::Unsupported(
-            "the PostgreSQL store is not built yet; unset DATABASE_URL to use the embedded SQLite store".into(),
+        Some(url) if url.starts_with("postgres") => Ok(Arc::new(
+            postgres::PgStore::connect_url(url, secret_key).await?,
         )),
         Some(url) => Ok(Arc::new(
             sqlite::SqliteStore::connect_url(url, sync, secret_key).await?,

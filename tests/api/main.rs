@@ -18,5 +18,6 @@ mod retention;
 mod schedule;
 mod scripts;
 mod security;
+mod store_contract;
 mod ui;
 mod verify;

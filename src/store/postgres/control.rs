@@ -1,0 +1,208 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::PgStore;
+use super::events::parse_status;
+use crate::ids::new_webhook_token;
+use crate::store::{
+    Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
+    StoredRecipe, from_ms, now_ms, to_ms,
+};
+
+type SummaryRow = (String, String, String, i64, String, Option<String>);
+
+// One static query per filter shape, so the planner picks the matching index for each.
+const PAGE_ALL: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     WHERE (received_at, id) < ($1, $2) ORDER BY received_at DESC, id DESC LIMIT $3";
+const PAGE_RECIPE: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     WHERE recipe_id = $1 AND (received_at, id) < ($2, $3)
+     ORDER BY received_at DESC, id DESC LIMIT $4";
+const PAGE_STATUS: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     WHERE status = $1 AND (received_at, id) < ($2, $3)
+     ORDER BY received_at DESC, id DESC LIMIT $4";
+const PAGE_RECIPE_STATUS: &str =
+    "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     WHERE recipe_id = $1 AND status = $2 AND (received_at, id) < ($3, $4)
+     ORDER BY received_at DESC, id DESC LIMIT $5";
+
+#[async_trait]
+impl ControlStore for PgStore {
+    async fn rotate_token(&self, recipe_id: &str) -> Result<Option<StoredRecipe>, StoreError> {
+        let updated =
+            sqlx::query("UPDATE recipes SET webhook_token = $1, updated_at = $2 WHERE id = $3")
+                .bind(new_webhook_token())
+                .bind(now_ms())
+                .bind(recipe_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        if updated == 0 {
+            return Ok(None);
+        }
+        self.get_recipe(recipe_id).await
+    }
+
+    async fn replay_event(&self, event_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.tx().await?;
+        // Locks the event: a concurrent prune cannot delete it between the check and the job.
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT id FROM events WHERE id = $1 FOR UPDATE")
+                .bind(event_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO event_jobs (event_id, run_after, skip_dedupe) VALUES ($1, $2, TRUE)
+             ON CONFLICT (event_id) DO UPDATE SET skip_dedupe = TRUE",
+        )
+        .bind(event_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE events SET status = 'pending', error = NULL WHERE id = $1")
+            .bind(event_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn retry_delivery(&self, delivery_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.tx().await?;
+        let now = now_ms();
+        let event_id: Option<String> = sqlx::query_scalar(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
+                    lease_until = NULL, updated_at = $1
+             WHERE id = $2 AND status = 'dead' RETURNING event_id",
+        )
+        .bind(now)
+        .bind(delivery_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(event_id) = event_id else {
+            return Ok(false);
+        };
+        super::deliveries::refresh_event_status(&mut tx, &event_id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn retry_dead(&self, recipe_id: &str) -> Result<u64, StoreError> {
+        let mut tx = self.tx().await?;
+        let now = now_ms();
+        let events: Vec<String> = sqlx::query_scalar(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
+                    lease_until = NULL, updated_at = $1
+             WHERE recipe_id = $2 AND status = 'dead' RETURNING event_id",
+        )
+        .bind(now)
+        .bind(recipe_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let count = events.len() as u64;
+        let mut distinct = events;
+        distinct.sort();
+        distinct.dedup();
+        for event_id in distinct {
+            super::deliveries::refresh_event_status(&mut tx, &event_id).await?;
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    async fn page_events(&self, page: &EventPage) -> Result<Vec<EventSummary>, StoreError> {
+        let limit = page.limit.clamp(1, 500);
+        let mut rows = Vec::new();
+        if page.statuses.is_empty() {
+            rows = self.page_rows(page, None, limit).await?;
+        } else {
+            // One indexed query per status, merged (as in the SQLite store).
+            for status in &page.statuses {
+                rows.extend(self.page_rows(page, Some(status.as_str()), limit).await?);
+            }
+            rows.sort_by(|a, b| (b.3, &b.0).cmp(&(a.3, &a.0)));
+            rows.truncate(limit as usize);
+        }
+        rows.into_iter()
+            .map(|(id, recipe_id, trigger, received_at, status, error)| {
+                Ok(EventSummary {
+                    id,
+                    recipe_id,
+                    trigger,
+                    received_at: from_ms(received_at),
+                    status: parse_status(&status)?,
+                    error,
+                })
+            })
+            .collect()
+    }
+
+    async fn recipe_stats(&self, since: DateTime<Utc>) -> Result<Vec<RecipeStats>, StoreError> {
+        let since = to_ms(since);
+        let rows: Vec<(String, Option<i64>, i64, i64)> = sqlx::query_as(
+            "SELECT r.id,
+                    (SELECT MAX(received_at) FROM events e WHERE e.recipe_id = r.id),
+                    (SELECT COUNT(*) FROM events e WHERE e.recipe_id = r.id AND e.received_at >= $1),
+                    (SELECT COUNT(*) FROM deliveries d
+                      WHERE d.recipe_id = r.id AND d.updated_at >= $1
+                        AND (d.status = 'dead' OR (d.status = 'pending' AND d.last_error IS NOT NULL)))
+             FROM recipes r ORDER BY r.id",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(recipe_id, last, events, failed)| RecipeStats {
+                recipe_id,
+                last_event_at: last.map(from_ms),
+                events: events as u64,
+                failed_deliveries: failed as u64,
+            })
+            .collect())
+    }
+
+    /// Both counts use indexes: the job table is the queue, `deliveries_due` is partial on
+    /// pending deliveries.
+    async fn backlog(&self) -> Result<Backlog, StoreError> {
+        let (events, deliveries): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM event_jobs),
+                    (SELECT COUNT(*) FROM deliveries WHERE status = 'pending')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Backlog {
+            events_pending: events.max(0) as u64,
+            deliveries_pending: deliveries.max(0) as u64,
+        })
+    }
+}
+
+impl PgStore {
+    async fn page_rows(
+        &self,
+        page: &EventPage,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<SummaryRow>, StoreError> {
+        let (before_at, before_id) = page.before.as_ref().map_or((i64::MAX, String::new()), |c| {
+            (c.received_at_ms, c.id.clone())
+        });
+        let query = match (&page.recipe_id, status) {
+            (None, None) => sqlx::query_as::<_, SummaryRow>(PAGE_ALL),
+            (Some(recipe), None) => sqlx::query_as(PAGE_RECIPE).bind(recipe.clone()),
+            (None, Some(status)) => sqlx::query_as(PAGE_STATUS).bind(status.to_owned()),
+            (Some(recipe), Some(status)) => sqlx::query_as(PAGE_RECIPE_STATUS)
+                .bind(recipe.clone())
+                .bind(status.to_owned()),
+        };
+        Ok(query
+            .bind(before_at)
+            .bind(before_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}

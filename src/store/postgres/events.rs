@@ -1,0 +1,312 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, Postgres, Transaction};
+
+use super::{PgStore, parse_json};
+use crate::store::{
+    EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
+    NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, from_ms, now_ms, to_ms,
+};
+
+#[derive(FromRow)]
+struct EventRow {
+    id: String,
+    recipe_id: String,
+    trigger: String,
+    received_at: i64,
+    content_type: Option<String>,
+    headers: String,
+    body: Vec<u8>,
+    payload: String,
+    status: String,
+    error: Option<String>,
+    replay: bool,
+}
+
+impl TryFrom<EventRow> for EventRecord {
+    type Error = StoreError;
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        Ok(EventRecord {
+            headers: parse_json(&row.headers, "event headers")?,
+            payload: parse_json(&row.payload, "event payload")?,
+            status: parse_status(&row.status)?,
+            id: row.id,
+            recipe_id: row.recipe_id,
+            trigger: row.trigger,
+            received_at: from_ms(row.received_at),
+            content_type: row.content_type,
+            body: row.body,
+            error: row.error,
+            replay: row.replay,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct RunRow {
+    id: String,
+    recipe_version: i64,
+    status: String,
+    dedupe_key: Option<String>,
+    output: Option<String>,
+    error: Option<String>,
+    created_at: i64,
+}
+
+pub(super) fn parse_status(s: &str) -> Result<EventStatus, StoreError> {
+    EventStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown status `{s}`")))
+}
+
+const EVENT_COLUMNS: &str = "e.id, e.recipe_id, e.trigger, e.received_at, e.content_type, e.headers, e.body, e.payload, e.status, e.error";
+
+#[async_trait]
+impl EventStore for PgStore {
+    #[tracing::instrument(skip_all, fields(count = events.len()))]
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<(), StoreError> {
+        let mut tx = self.tx().await?;
+        write_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(count = events.len()))]
+    async fn insert_events_once(
+        &self,
+        events: &[(NewEvent, Option<SenderDelivery>)],
+    ) -> Result<Vec<Inserted>, StoreError> {
+        let mut tx = self.tx().await?;
+        let mut results = Vec::with_capacity(events.len());
+        for (event, sender) in events {
+            if let Some(sender) = sender
+                && let Some(first) = claim_sender_delivery(&mut tx, event, sender).await?
+            {
+                results.push(Inserted::Duplicate { event_id: first });
+                continue;
+            }
+            write_events(&mut tx, std::slice::from_ref(event)).await?;
+            results.push(Inserted::Stored);
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn claim_events(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let now = now_ms();
+        let lease_until = now + lease.as_millis() as i64;
+        let mut tx = self.tx().await?;
+        // SKIP LOCKED: concurrent claimers (other processes) take disjoint rows without waiting;
+        // RETURNING names exactly this claim's rows.
+        let ids: Vec<String> = sqlx::query_scalar(
+            "UPDATE event_jobs SET lease_owner = $1, lease_until = $2, claims = claims + 1
+             WHERE event_id IN (
+                SELECT event_id FROM event_jobs
+                WHERE run_after <= $3 AND (lease_until IS NULL OR lease_until < $3)
+                ORDER BY run_after LIMIT $4
+                FOR UPDATE SKIP LOCKED)
+             RETURNING event_id",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS}, j.skip_dedupe AS replay FROM events e JOIN event_jobs j ON j.event_id = e.id
+             WHERE e.id = ANY($1) ORDER BY e.received_at"
+        )))
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(EventRecord::try_from).collect()
+    }
+
+    async fn release_events(&self, owner: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE event_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn dedupe_key_seen(
+        &self,
+        recipe_id: &str,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let seen: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM dedupe_keys WHERE recipe_id = $1 AND key = $2 AND seen_at >= $3)",
+        )
+        .bind(recipe_id)
+        .bind(key)
+        .bind(to_ms(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(seen)
+    }
+
+    #[tracing::instrument(skip_all, fields(count = runs.len()))]
+    async fn complete_runs(
+        &self,
+        owner: &str,
+        runs: Vec<NewRun>,
+    ) -> Result<Vec<Option<RunStatus>>, StoreError> {
+        let mut tx = self.tx().await?;
+        let mut statuses = Vec::with_capacity(runs.len());
+        for run in runs {
+            statuses.push(super::runs::write_run(&mut tx, owner, run).await?);
+        }
+        tx.commit().await?;
+        Ok(statuses)
+    }
+
+    async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError> {
+        // One snapshot (REPEATABLE READ): the event, its runs and deliveries agree, so a reader
+        // never sees every delivery finished while the event still says in flight.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        let row: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS}, FALSE AS replay FROM events e WHERE e.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let runs: Vec<RunRow> = sqlx::query_as(
+            "SELECT id, recipe_version, status, dedupe_key, output, error, created_at
+             FROM runs WHERE event_id = $1 ORDER BY created_at, id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let runs = runs
+            .into_iter()
+            .map(|r| {
+                Ok(RunView {
+                    status: parse_status(&r.status)?,
+                    output: r
+                        .output
+                        .as_deref()
+                        .map(|o| parse_json(o, "run output"))
+                        .transpose()?,
+                    id: r.id,
+                    recipe_version: r.recipe_version,
+                    dedupe_key: r.dedupe_key,
+                    error: r.error,
+                    created_at: from_ms(r.created_at),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let deliveries = super::deliveries::deliveries_of_event(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Some(EventDetail {
+            event: row.try_into()?,
+            runs,
+            deliveries,
+        }))
+    }
+
+    async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
+        let rows: Vec<(String, String, String, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+             WHERE ($1::TEXT IS NULL OR recipe_id = $1) AND ($2::TEXT IS NULL OR status = $2)
+             ORDER BY received_at DESC, id DESC LIMIT $3",
+        )
+        .bind(&query.recipe_id)
+        .bind(query.status.map(EventStatus::as_str))
+        .bind(i64::from(query.limit.max(1)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, recipe_id, trigger, received_at, status, error)| {
+                Ok(EventSummary {
+                    id,
+                    recipe_id,
+                    trigger,
+                    received_at: from_ms(received_at),
+                    status: parse_status(&status)?,
+                    error,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Records the sender's delivery id for `event`; when the recipe saw it since `sender.since`,
+/// records nothing and returns the event id it was first seen with.
+async fn claim_sender_delivery(
+    tx: &mut Transaction<'static, Postgres>,
+    event: &NewEvent,
+    sender: &SenderDelivery,
+) -> Result<Option<String>, StoreError> {
+    // Inserts, or takes over a row older than the window; returns nothing for a retry. A
+    // concurrent insert of the same id waits for the other transaction and then conflicts.
+    let claimed: Option<String> = sqlx::query_scalar(
+        "INSERT INTO sender_deliveries (recipe_id, delivery_id, event_id, seen_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (recipe_id, delivery_id) DO UPDATE
+            SET event_id = excluded.event_id, seen_at = excluded.seen_at
+            WHERE sender_deliveries.seen_at < $5
+         RETURNING event_id",
+    )
+    .bind(&event.recipe_id)
+    .bind(&sender.id)
+    .bind(&event.id)
+    .bind(to_ms(event.received_at))
+    .bind(to_ms(sender.since))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if claimed.is_some() {
+        return Ok(None);
+    }
+    let first: String = sqlx::query_scalar(
+        "SELECT event_id FROM sender_deliveries WHERE recipe_id = $1 AND delivery_id = $2",
+    )
+    .bind(&event.recipe_id)
+    .bind(&sender.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some(first))
+}
+
+/// New events and their processing jobs, inside the caller's transaction.
+pub(super) async fn write_events(
+    tx: &mut Transaction<'static, Postgres>,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    for event in events {
+        sqlx::query(
+            "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')",
+        )
+        .bind(&event.id)
+        .bind(&event.recipe_id)
+        .bind(&event.trigger)
+        .bind(to_ms(event.received_at))
+        .bind(&event.content_type)
+        .bind(event.headers.to_string())
+        .bind(&event.body)
+        .bind(event.payload.to_string())
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("INSERT INTO event_jobs (event_id, run_after) VALUES ($1, $2)")
+            .bind(&event.id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, Transaction};
+
+use super::PgStore;
+use super::events::write_events;
+use crate::store::{NewEvent, ScheduleStore, StoreError, TickClaim, from_ms, now_ms, to_ms};
+
+/// A claim this old that never completed belonged to a process that died mid-tick.
+const STALE_CLAIM_MS: i64 = 2 * 60 * 1000;
+
+#[async_trait]
+impl ScheduleStore for PgStore {
+    async fn claim_tick(&self, claim: &TickClaim) -> Result<bool, StoreError> {
+        let now = now_ms();
+        // The primary key makes the tick once per cluster: a concurrent claim waits for the
+        // other insert, then conflicts and (unless that claim is stale) changes nothing.
+        let claimed = sqlx::query(
+            "INSERT INTO schedule_ticks (recipe_id, scheduled_for, claimed_by, claimed_at, skipped)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (recipe_id, scheduled_for) DO UPDATE
+             SET claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at, skipped = excluded.skipped
+             WHERE schedule_ticks.completed_at IS NULL AND schedule_ticks.claimed_at < $6",
+        )
+        .bind(&claim.recipe_id)
+        .bind(to_ms(claim.scheduled_for))
+        .bind(&claim.owner)
+        .bind(now)
+        .bind(claim.skipped as i64)
+        .bind(now - STALE_CLAIM_MS)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
+    async fn complete_tick(
+        &self,
+        claim: &TickClaim,
+        events: &[NewEvent],
+        failed: Option<(&NewEvent, &str)>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.tx().await?;
+        write_events(&mut tx, events).await?;
+        if let Some((event, error)) = failed {
+            insert_failed_event(&mut tx, event, error).await?;
+        }
+        sqlx::query(
+            "UPDATE schedule_ticks SET completed_at = $1 WHERE recipe_id = $2 AND scheduled_for = $3",
+        )
+        .bind(now_ms())
+        .bind(&claim.recipe_id)
+        .bind(to_ms(claim.scheduled_for))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn last_tick(&self, recipe_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(scheduled_for) FROM schedule_ticks
+             WHERE recipe_id = $1 AND (completed_at IS NOT NULL OR claimed_at >= $2)",
+        )
+        .bind(recipe_id)
+        .bind(now_ms() - STALE_CLAIM_MS)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(last.map(from_ms))
+    }
+
+    async fn skipped_ticks(&self, recipe_id: &str) -> Result<u64, StoreError> {
+        // SUM(BIGINT) is NUMERIC in PostgreSQL: cast back.
+        let skipped: Option<i64> = sqlx::query_scalar(
+            "SELECT SUM(skipped)::BIGINT FROM schedule_ticks WHERE recipe_id = $1",
+        )
+        .bind(recipe_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(skipped.unwrap_or(0) as u64)
+    }
+}
+
+async fn insert_failed_event(
+    tx: &mut Transaction<'static, Postgres>,
+    event: &NewEvent,
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'failed', $9)",
+    )
+    .bind(&event.id)
+    .bind(&event.recipe_id)
+    .bind(&event.trigger)
+    .bind(to_ms(event.received_at))
+    .bind(&event.content_type)
+    .bind(event.headers.to_string())
+    .bind(&event.body)
+    .bind(event.payload.to_string())
+    .bind(error)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
