@@ -52,7 +52,7 @@ impl DeliveryStore for SqliteStore {
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let now = now_ms();
         let lease_until = now + lease.as_millis() as i64;
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.worker_tx().await?;
         // RETURNING names exactly this claim's rows (two claims can share a millisecond).
         let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
@@ -103,7 +103,7 @@ impl DeliveryStore for SqliteStore {
         if attempts.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.worker_tx().await?;
         for (attempt, next) in attempts {
             write_attempt(&mut tx, owner, attempt, next).await?;
         }

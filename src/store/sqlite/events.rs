@@ -100,7 +100,7 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<EventRecord>, StoreError> {
         let now = now_ms();
         let lease_until = now + lease.as_millis() as i64;
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.worker_tx().await?;
         // RETURNING names exactly this claim's rows (two claims can share a millisecond).
         let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE event_jobs SET lease_owner = ?1, lease_until = ?2, claims = claims + 1
@@ -160,7 +160,7 @@ impl EventStore for SqliteStore {
         owner: &str,
         runs: Vec<NewRun>,
     ) -> Result<Vec<Option<RunStatus>>, StoreError> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.worker_tx().await?;
         let mut statuses = Vec::with_capacity(runs.len());
         for run in runs {
             statuses.push(super::runs::write_run(&mut tx, owner, run).await?);

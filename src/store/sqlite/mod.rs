@@ -27,6 +27,7 @@ pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
     secret_key: SecretKey,
+    sync: SyncMode,
 }
 
 impl SqliteStore {
@@ -74,11 +75,41 @@ impl SqliteStore {
             reader,
             writer,
             secret_key,
+            sync,
         })
     }
 
+    /// A write transaction whose commit is synced to disk as configured (`full` by default):
+    /// for what a caller was promised, such as an accepted webhook.
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        self.begin_write(self.sync).await
+    }
+
+    /// A write transaction for worker bookkeeping (claims, runs, attempts) that commits without
+    /// its own disk sync. WAL frames are synced in order, so the next durable commit makes it
+    /// durable too; a power loss in between only repeats work (a run or an attempt), which
+    /// at-least-once delivery allows. A process crash loses nothing.
+    async fn worker_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.begin_write(SyncMode::Normal).await
+    }
+
+    async fn begin_write(
+        &self,
+        sync: SyncMode,
+    ) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        let pragma = match sync {
+            SyncMode::Full => "PRAGMA synchronous = FULL",
+            SyncMode::Normal => "PRAGMA synchronous = NORMAL",
+        };
+        sqlx::query(pragma).execute(&mut *conn).await?;
+        // `Transaction::begin` takes the pooled connection by value, so the transaction owns it
+        // (what `Pool::begin_with` does, after our pragma on the same connection).
+        Ok(Transaction::begin(
+            conn,
+            Some(sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE")),
+        )
+        .await?)
     }
 }
 
