@@ -36,6 +36,8 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// Finished events older than this are deleted with their runs and attempts.
     pub retention: Duration,
+    /// How long an old webhook URL keeps working after a rotation (zero: not at all).
+    pub rotate_grace: Duration,
     pub allow_private_targets: bool,
     /// Ranges and host names outbound calls may reach although private.
     pub outbound_allow: OutboundAllow,
@@ -88,6 +90,7 @@ impl Settings {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             retention: crate::retention::DEFAULT_RETENTION,
+            rotate_grace: Duration::ZERO,
             allow_private_targets: false,
             outbound_allow: OutboundAllow::default(),
             secret_key: None,
@@ -125,6 +128,7 @@ impl std::fmt::Debug for Settings {
             .field("header_timeout", &self.header_timeout)
             .field("body_timeout", &self.body_timeout)
             .field("retention", &self.retention)
+            .field("rotate_grace", &self.rotate_grace)
             .field("allow_private_targets", &self.allow_private_targets)
             .field("outbound_allow", &self.outbound_allow)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))

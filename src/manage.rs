@@ -161,9 +161,14 @@ pub async fn delete_recipe(store: &dyn Store, id: &str) -> Result<(), ManageErro
     }
 }
 
-pub async fn rotate_url(store: &dyn Store, id: &str) -> Result<StoredRecipe, ManageError> {
+/// A new webhook URL; the old one keeps working for `grace` (zero: it stops at once).
+pub async fn rotate_url(
+    store: &dyn Store,
+    id: &str,
+    grace: std::time::Duration,
+) -> Result<StoredRecipe, ManageError> {
     store
-        .rotate_token(id)
+        .rotate_token(id, grace)
         .await?
         .ok_or_else(|| ManageError::NotFound(id.to_owned()))
 }

@@ -206,6 +206,9 @@ pub struct ServeArgs {
     /// Finished events older than this are deleted, with their runs and attempts.
     #[arg(long, env = "SWITCHYARD_RETENTION", value_parser = humantime::parse_duration, default_value = "30d")]
     pub retention: Duration,
+    /// How long an old webhook URL keeps working after "rotate URL" (0s: stops at once).
+    #[arg(long, env = "SWITCHYARD_ROTATE_GRACE", value_parser = humantime::parse_duration, default_value = "0s")]
+    pub rotate_grace: Duration,
     /// Largest accepted webhook body, in bytes.
     #[arg(long, env = "SWITCHYARD_BODY_LIMIT", default_value_t = crate::config::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
@@ -256,6 +259,7 @@ impl ServeArgs {
         settings.header_timeout = self.header_timeout;
         settings.body_timeout = self.body_timeout;
         settings.retention = self.retention;
+        settings.rotate_grace = self.rotate_grace;
         settings.api_token = self.api_token.clone().filter(|t| !t.is_empty());
         settings.allow_private_targets = self.allow_private_targets;
         settings.outbound_allow = self.outbound_allow.clone();

@@ -170,8 +170,12 @@ pub trait RetentionStore {
 /// What operators do to recipes, events and deliveries (UI and API).
 #[async_trait]
 pub trait ControlStore {
-    /// Replaces the webhook token; the old URL stops working at once.
-    async fn rotate_token(&self, recipe_id: &str) -> Result<Option<StoredRecipe>, StoreError>;
+    /// Replaces the webhook token. The old one keeps working for `grace` (zero: stops at once).
+    async fn rotate_token(
+        &self,
+        recipe_id: &str,
+        grace: Duration,
+    ) -> Result<Option<StoredRecipe>, StoreError>;
     /// Queues the event for a new run against the current recipe, skipping the dedupe check.
     async fn replay_event(&self, event_id: &str) -> Result<bool, StoreError>;
     /// Puts a dead delivery back in the queue for one more attempt now.

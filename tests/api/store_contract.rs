@@ -271,9 +271,31 @@ async fn recipe_upsert_keeps_the_token_and_bumps_the_version_only_on_change(
 
     let by_token = store.recipe_by_token(&token).await.unwrap().unwrap();
     assert_eq!(by_token.source, "source v2");
-    let rotated = store.rotate_token("r1").await.unwrap().unwrap();
+    let rotated = store
+        .rotate_token("r1", Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(rotated.webhook_token, token);
     assert!(store.recipe_by_token(&token).await.unwrap().is_none());
+    let graced = store
+        .rotate_token("r1", Duration::from_secs(3600))
+        .await
+        .unwrap()
+        .unwrap();
+    let kept = store.recipe_by_token(&rotated.webhook_token).await.unwrap();
+    assert_eq!(
+        kept.map(|r| r.id),
+        Some("r1".to_owned()),
+        "the old token works during grace"
+    );
+    assert!(
+        store
+            .recipe_by_token(&graced.webhook_token)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(store.list_recipes().await.unwrap().len(), 1);
     assert!(store.delete_recipe("r1").await.unwrap());
     assert!(!store.delete_recipe("r1").await.unwrap());

@@ -27,15 +27,28 @@ const PAGE_RECIPE_STATUS: &str =
 
 #[async_trait]
 impl ControlStore for PgStore {
-    async fn rotate_token(&self, recipe_id: &str) -> Result<Option<StoredRecipe>, StoreError> {
-        let updated =
-            sqlx::query("UPDATE recipes SET webhook_token = $1, updated_at = $2 WHERE id = $3")
-                .bind(new_webhook_token())
-                .bind(now_ms())
-                .bind(recipe_id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+    async fn rotate_token(
+        &self,
+        recipe_id: &str,
+        grace: std::time::Duration,
+    ) -> Result<Option<StoredRecipe>, StoreError> {
+        let now = now_ms();
+        let grace_ms = grace.as_millis() as i64;
+        // With a grace period the old token is kept beside the new one until it ends.
+        let updated = sqlx::query(
+            "UPDATE recipes
+             SET previous_token = CASE WHEN $1 > 0 THEN webhook_token ELSE NULL END,
+                 previous_token_until = CASE WHEN $1 > 0 THEN $2 + $1 ELSE NULL END,
+                 webhook_token = $3, updated_at = $2
+             WHERE id = $4",
+        )
+        .bind(grace_ms)
+        .bind(now)
+        .bind(new_webhook_token())
+        .bind(recipe_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         if updated == 0 {
             return Ok(None);
         }

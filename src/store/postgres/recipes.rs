@@ -131,9 +131,11 @@ impl RecipeStore for PgStore {
 
     async fn recipe_by_token(&self, token: &str) -> Result<Option<StoredRecipe>, StoreError> {
         let row: Option<RecipeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {RECIPE_COLUMNS} FROM recipes WHERE webhook_token = $1"
+            "SELECT {RECIPE_COLUMNS} FROM recipes
+             WHERE webhook_token = $1 OR (previous_token = $1 AND previous_token_until > $2)"
         )))
         .bind(token)
+        .bind(now_ms())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(Into::into))

@@ -125,9 +125,11 @@ impl RecipeStore for SqliteStore {
 
     async fn recipe_by_token(&self, token: &str) -> Result<Option<StoredRecipe>, StoreError> {
         let row: Option<RecipeRow> = sqlx::query_as(
-            "SELECT id, name, enabled, version, source, webhook_token, managed_by, created_at, updated_at FROM recipes WHERE webhook_token = ?",
+            "SELECT id, name, enabled, version, source, webhook_token, managed_by, created_at, updated_at FROM recipes
+             WHERE webhook_token = ?1 OR (previous_token = ?1 AND previous_token_until > ?2)",
         )
         .bind(token)
+        .bind(now_ms())
         .fetch_optional(&self.reader)
         .await?;
         Ok(row.map(Into::into))

@@ -192,15 +192,27 @@ pub async fn disable_recipe(
     Ok(HttpResponse::Ok().json(view(&state, &stored)))
 }
 
-/// A new webhook URL; the old one stops working at once.
-#[utoipa::path(params(("id" = String, Path)), responses((status = 200, body = RecipeView)), security(("bearer" = [])))]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct RotateQuery {
+    /// How long the old URL keeps working, e.g. "1h" (default: SWITCHYARD_ROTATE_GRACE, none).
+    pub grace: Option<String>,
+}
+
+/// A new webhook URL; the old one stops working at once, or after `grace`.
+#[utoipa::path(params(("id" = String, Path), RotateQuery), responses((status = 200, body = RecipeView), (status = 400)), security(("bearer" = [])))]
 #[post("/api/recipes/{id}/rotate")]
 pub async fn rotate_recipe(
     _: ApiCaller,
     id: web::Path<String>,
+    query: web::Query<RotateQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let stored = manage::rotate_url(state.store.as_ref(), &id).await?;
+    let grace = match query.grace.as_deref().filter(|g| !g.is_empty()) {
+        None => state.settings.rotate_grace,
+        Some(text) => humantime::parse_duration(text)
+            .map_err(|e| ApiError::BadRequest(format!("grace `{text}` is not a duration: {e}")))?,
+    };
+    let stored = manage::rotate_url(state.store.as_ref(), &id, grace).await?;
     Ok(HttpResponse::Ok().json(view(&state, &stored)))
 }
 

@@ -267,7 +267,7 @@ pub async fn rotate(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, UiError> {
     check_csrf(&session, &form.csrf)?;
-    manage::rotate_url(state.store.as_ref(), &id).await?;
+    manage::rotate_url(state.store.as_ref(), &id, state.settings.rotate_grace).await?;
     Ok(see_other(&format!("/recipes/{id}?done=rotated")))
 }
 

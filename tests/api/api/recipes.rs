@@ -403,6 +403,58 @@ async fn rotating_gives_a_new_webhook_url_and_the_old_one_stops_working() {
 }
 
 #[tokio::test]
+async fn rotating_with_a_grace_period_keeps_the_old_url_working_until_it_ends() {
+    let api = spawn_api().await;
+    let recipe = api
+        .save(
+            &greeting_recipe("graceful", "https://example.com/x", "Hi"),
+            "created",
+        )
+        .await;
+    let old = recipe["webhook_url"].as_str().unwrap().to_owned();
+    api.post("/api/recipes/graceful/rotate?grace=soon")
+        .await
+        .expect_error(400);
+    let rotated = api
+        .post("/api/recipes/graceful/rotate?grace=1h")
+        .await
+        .expect(200)
+        .json();
+    let new = rotated["webhook_url"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(
+        api.hook(&old, &json!({ "name": "old" })).await.status(),
+        202
+    );
+    assert_eq!(
+        api.hook(&new, &json!({ "name": "new" })).await.status(),
+        202
+    );
+
+    // Rotating again without grace ends both older URLs at once.
+    let again = api
+        .post("/api/recipes/graceful/rotate")
+        .await
+        .expect(200)
+        .json();
+    let newest = again["webhook_url"].as_str().unwrap();
+    assert_eq!(
+        api.hook(&old, &json!({ "name": "old" })).await.status(),
+        404
+    );
+    assert_eq!(
+        api.hook(&new, &json!({ "name": "new" })).await.status(),
+        404
+    );
+    assert_eq!(
+        api.hook(newest, &json!({ "name": "newest" }))
+            .await
+            .status(),
+        202
+    );
+}
+
+#[tokio::test]
 async fn webhook_urls_are_shown_with_the_public_url() {
     let api = spawn_api_with(|settings| {
         settings.public_url = Some("https://hooks.example.com/".into());
