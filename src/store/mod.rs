@@ -5,6 +5,7 @@
 pub mod crypto;
 pub mod model;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::path::Path;

@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::SqliteStore;
-use super::events::parse_status;
 use crate::ids::new_webhook_token;
+use crate::store::rows::parse_status;
 use crate::store::{
     Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
     StoredRecipe, from_ms, now_ms, to_ms,

@@ -1,46 +1,13 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::FromRow;
 
-use super::{SqliteStore, parse_json};
+use super::SqliteStore;
+use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, parse_json};
 use crate::store::{
     AttemptView, ClaimedDelivery, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt,
     StoreError, from_ms, now_ms, to_ms,
 };
-
-#[derive(FromRow)]
-struct ClaimedRow {
-    id: String,
-    event_id: String,
-    recipe_id: String,
-    action_name: String,
-    action: String,
-    output: String,
-    attempt_count: i64,
-    payload: String,
-}
-
-#[derive(FromRow)]
-struct DeliveryRow {
-    id: String,
-    action_name: String,
-    status: String,
-    attempt_count: i64,
-    next_attempt_at: Option<i64>,
-    last_error: Option<String>,
-}
-
-#[derive(FromRow)]
-struct AttemptRow {
-    delivery_id: String,
-    attempt_no: i64,
-    started_at: i64,
-    duration_ms: i64,
-    status_code: Option<i64>,
-    response_snippet: Option<String>,
-    error: Option<String>,
-}
 
 #[async_trait]
 impl DeliveryStore for SqliteStore {

@@ -2,62 +2,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
 
-use super::{SqliteStore, parse_json};
+use super::SqliteStore;
+use crate::store::rows::{EventRow, RunRow, parse_json, parse_status};
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
     NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, from_ms, now_ms, to_ms,
 };
-
-#[derive(FromRow)]
-struct EventRow {
-    id: String,
-    recipe_id: String,
-    trigger: String,
-    received_at: i64,
-    content_type: Option<String>,
-    headers: String,
-    body: Vec<u8>,
-    payload: String,
-    status: String,
-    error: Option<String>,
-    replay: bool,
-}
-
-impl TryFrom<EventRow> for EventRecord {
-    type Error = StoreError;
-    fn try_from(row: EventRow) -> Result<Self, StoreError> {
-        Ok(EventRecord {
-            headers: parse_json(&row.headers, "event headers")?,
-            payload: parse_json(&row.payload, "event payload")?,
-            status: parse_status(&row.status)?,
-            id: row.id,
-            recipe_id: row.recipe_id,
-            trigger: row.trigger,
-            received_at: from_ms(row.received_at),
-            content_type: row.content_type,
-            body: row.body,
-            error: row.error,
-            replay: row.replay,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct RunRow {
-    id: String,
-    recipe_version: i64,
-    status: String,
-    dedupe_key: Option<String>,
-    output: Option<String>,
-    error: Option<String>,
-    created_at: i64,
-}
-
-pub(super) fn parse_status(s: &str) -> Result<EventStatus, StoreError> {
-    EventStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown status `{s}`")))
-}
 
 const EVENT_COLUMNS: &str = "e.id, e.recipe_id, e.trigger, e.received_at, e.content_type, e.headers, e.body, e.payload, e.status, e.error";
 

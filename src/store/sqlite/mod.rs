@@ -120,7 +120,3 @@ impl Store for SqliteStore {
         Ok(())
     }
 }
-
-fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}

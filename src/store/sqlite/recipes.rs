@@ -1,40 +1,11 @@
 use async_trait::async_trait;
-use sqlx::FromRow;
 
 use super::SqliteStore;
 use crate::ids::new_webhook_token;
+use crate::store::rows::RecipeRow;
 use crate::store::{
-    RecipeStore, RecipeUpsert, StoreError, StoredRecipe, UpsertKind, UpsertResult, from_ms, now_ms,
+    RecipeStore, RecipeUpsert, StoreError, StoredRecipe, UpsertKind, UpsertResult, now_ms,
 };
-
-#[derive(FromRow)]
-struct RecipeRow {
-    id: String,
-    name: String,
-    enabled: bool,
-    version: i64,
-    source: String,
-    webhook_token: String,
-    managed_by: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl From<RecipeRow> for StoredRecipe {
-    fn from(row: RecipeRow) -> Self {
-        StoredRecipe {
-            id: row.id,
-            name: row.name,
-            enabled: row.enabled,
-            version: row.version,
-            source: row.source,
-            webhook_token: row.webhook_token,
-            managed_by: row.managed_by,
-            created_at: from_ms(row.created_at),
-            updated_at: from_ms(row.updated_at),
-        }
-    }
-}
 
 #[async_trait]
 impl RecipeStore for SqliteStore {

@@ -1,0 +1,120 @@
+//! Row shapes and their conversions, shared by the SQLite and PostgreSQL stores (both store
+//! times as integer milliseconds, JSON as text and booleans natively).
+
+use sqlx::FromRow;
+
+use crate::store::{EventRecord, EventStatus, StoreError, StoredRecipe, from_ms};
+#[derive(FromRow)]
+pub(crate) struct ClaimedRow {
+    pub(crate) id: String,
+    pub(crate) event_id: String,
+    pub(crate) recipe_id: String,
+    pub(crate) action_name: String,
+    pub(crate) action: String,
+    pub(crate) output: String,
+    pub(crate) attempt_count: i64,
+    pub(crate) payload: String,
+}
+
+#[derive(FromRow)]
+pub(crate) struct DeliveryRow {
+    pub(crate) id: String,
+    pub(crate) action_name: String,
+    pub(crate) status: String,
+    pub(crate) attempt_count: i64,
+    pub(crate) next_attempt_at: Option<i64>,
+    pub(crate) last_error: Option<String>,
+}
+
+#[derive(FromRow)]
+pub(crate) struct AttemptRow {
+    pub(crate) delivery_id: String,
+    pub(crate) attempt_no: i64,
+    pub(crate) started_at: i64,
+    pub(crate) duration_ms: i64,
+    pub(crate) status_code: Option<i64>,
+    pub(crate) response_snippet: Option<String>,
+    pub(crate) error: Option<String>,
+}
+
+#[derive(FromRow)]
+pub(crate) struct EventRow {
+    pub(crate) id: String,
+    pub(crate) recipe_id: String,
+    pub(crate) trigger: String,
+    pub(crate) received_at: i64,
+    pub(crate) content_type: Option<String>,
+    pub(crate) headers: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) payload: String,
+    pub(crate) status: String,
+    pub(crate) error: Option<String>,
+    pub(crate) replay: bool,
+}
+
+impl TryFrom<EventRow> for EventRecord {
+    type Error = StoreError;
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        Ok(EventRecord {
+            headers: parse_json(&row.headers, "event headers")?,
+            payload: parse_json(&row.payload, "event payload")?,
+            status: parse_status(&row.status)?,
+            id: row.id,
+            recipe_id: row.recipe_id,
+            trigger: row.trigger,
+            received_at: from_ms(row.received_at),
+            content_type: row.content_type,
+            body: row.body,
+            error: row.error,
+            replay: row.replay,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct RunRow {
+    pub(crate) id: String,
+    pub(crate) recipe_version: i64,
+    pub(crate) status: String,
+    pub(crate) dedupe_key: Option<String>,
+    pub(crate) output: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) created_at: i64,
+}
+
+pub(crate) fn parse_status(s: &str) -> Result<EventStatus, StoreError> {
+    EventStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown status `{s}`")))
+}
+
+#[derive(FromRow)]
+pub(crate) struct RecipeRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) enabled: bool,
+    pub(crate) version: i64,
+    pub(crate) source: String,
+    pub(crate) webhook_token: String,
+    pub(crate) managed_by: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+}
+
+impl From<RecipeRow> for StoredRecipe {
+    fn from(row: RecipeRow) -> Self {
+        StoredRecipe {
+            id: row.id,
+            name: row.name,
+            enabled: row.enabled,
+            version: row.version,
+            source: row.source,
+            webhook_token: row.webhook_token,
+            managed_by: row.managed_by,
+            created_at: from_ms(row.created_at),
+            updated_at: from_ms(row.updated_at),
+        }
+    }
+}
+
+pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
