@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use crate::store::{EventRecord, EventStatus, StoreError, StoredRecipe, from_ms};
+
 #[derive(FromRow)]
 pub(crate) struct ClaimedRow {
     pub(crate) id: String,
