@@ -56,6 +56,14 @@ impl ResponseError for IngestError {
         if let IngestError::StoreUnavailable(source) = self {
             tracing::error!(error = %source, "webhook refused: store unavailable");
         }
+        // The details (which secret is missing, ...) are for the operator, not the caller.
+        let public_message = match self {
+            IngestError::Misconfigured(detail) => {
+                tracing::warn!(%detail, "webhook refused: recipe misconfigured");
+                "this webhook's recipe is misconfigured; the server log says why".to_owned()
+            }
+            other => other.to_string(),
+        };
         let mut response = HttpResponse::build(self.status_code());
         if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "5"));
@@ -67,6 +75,6 @@ impl ResponseError for IngestError {
             // The rest of the body may still be on its way: this connection is done.
             response.force_close();
         }
-        response.json(serde_json::json!({ "error": self.to_string() }))
+        response.json(serde_json::json!({ "error": public_message }))
     }
 }

@@ -237,6 +237,12 @@ async fn a_signed_webhook_whose_secret_is_not_set_is_refused_with_503_and_stores
         .await
         .unwrap();
     assert_eq!(response.status(), 503);
+    let answer = response.text().await.unwrap();
+    assert!(answer.contains("misconfigured"), "{answer}");
+    assert!(
+        !answer.contains("NOT_SET"),
+        "the caller is not told the secret's name: {answer}"
+    );
     assert_eq!(app.event_count().await, 0);
 }
 
