@@ -145,6 +145,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(hook_limiter.clone())
                 .configure(crate::web::routes)
+                .default_service(web::to(crate::web::not_found))
         })
         .client_request_timeout(header_timeout)
         .client_disconnect_timeout(std::time::Duration::from_secs(1))

@@ -39,3 +39,14 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
 }
+
+/// Unknown paths: a JSON error under `/api`, the UI's error page elsewhere.
+pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    let what = format!("nothing at {} {}", req.method(), req.path());
+    if req.path() == "/api" || req.path().starts_with("/api/") {
+        api::error::ApiError::NotFound(what).error_response()
+    } else {
+        ui::UiError::NotFound(what).error_response()
+    }
+}

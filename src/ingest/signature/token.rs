@@ -25,8 +25,8 @@ pub fn check(keys: &[Vec<u8>], inbound: &Inbound<'_>) -> Result<(), Refusal> {
 fn presented(headers: &HeaderMap, query: &str) -> Option<String> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(auth) = header("authorization") {
-        if let Some(token) = auth.strip_prefix("Bearer ") {
-            return Some(token.trim().to_owned());
+        if let Some(token) = crate::web::auth::bearer_token(auth) {
+            return Some(token.to_owned());
         }
         if let Some(encoded) = auth.strip_prefix("Basic ") {
             let decoded = base64::engine::general_purpose::STANDARD

@@ -92,3 +92,20 @@ async fn the_openapi_document_is_public_openapi_3_json_listing_exactly_the_route
         );
     }
 }
+
+#[tokio::test]
+async fn unknown_api_paths_answer_a_json_404_and_other_paths_the_error_page() {
+    let api = spawn_api().await;
+    let message = api.get("/api/no-such-route").await.expect_error(404);
+    assert!(message.contains("/api/no-such-route"), "{message}");
+    let page = api
+        .app
+        .http
+        .get(format!("{}/no-such-page", api.app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let content_type = page.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+}
