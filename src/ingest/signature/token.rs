@@ -25,8 +25,17 @@ pub fn check(keys: &[Vec<u8>], inbound: &Inbound<'_>) -> Result<(), Refusal> {
 fn presented(headers: &HeaderMap, query: &str) -> Option<String> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(auth) = header("authorization") {
-        if let Some(token) = crate::web::auth::bearer_token(auth) {
-            return Some(token.to_owned());
+        if auth
+            .trim()
+            .get(..6)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer"))
+        {
+            // An empty bearer token is a wrong token, not a missing one.
+            return Some(
+                crate::web::auth::bearer_token(auth)
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         }
         if let Some(encoded) = auth.strip_prefix("Basic ") {
             let decoded = base64::engine::general_purpose::STANDARD
