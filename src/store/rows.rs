@@ -3,7 +3,10 @@
 
 use sqlx::FromRow;
 
-use crate::store::{EventRecord, EventStatus, StoreError, StoredRecipe, from_ms};
+use crate::store::{
+    AttemptView, DeliveryView, EventRecord, EventStatus, EventSummary, RunView, StoreError,
+    StoredRecipe, from_ms,
+};
 
 #[derive(FromRow)]
 pub(crate) struct ClaimedRow {
@@ -81,6 +84,86 @@ pub(crate) struct RunRow {
     pub(crate) output: Option<String>,
     pub(crate) error: Option<String>,
     pub(crate) created_at: i64,
+}
+
+impl TryFrom<RunRow> for RunView {
+    type Error = StoreError;
+    fn try_from(r: RunRow) -> Result<Self, StoreError> {
+        Ok(RunView {
+            status: parse_status(&r.status)?,
+            output: r
+                .output
+                .as_deref()
+                .map(|o| parse_json(o, "run output"))
+                .transpose()?,
+            id: r.id,
+            recipe_version: r.recipe_version,
+            dedupe_key: r.dedupe_key,
+            error: r.error,
+            created_at: from_ms(r.created_at),
+        })
+    }
+}
+
+/// One line of an event list.
+#[derive(FromRow)]
+pub(crate) struct SummaryRow {
+    pub(crate) id: String,
+    pub(crate) recipe_id: String,
+    pub(crate) trigger: String,
+    pub(crate) received_at: i64,
+    pub(crate) status: String,
+    pub(crate) error: Option<String>,
+}
+
+impl TryFrom<SummaryRow> for EventSummary {
+    type Error = StoreError;
+    fn try_from(row: SummaryRow) -> Result<Self, StoreError> {
+        Ok(EventSummary {
+            status: parse_status(&row.status)?,
+            id: row.id,
+            recipe_id: row.recipe_id,
+            trigger: row.trigger,
+            received_at: from_ms(row.received_at),
+            error: row.error,
+        })
+    }
+}
+
+/// Merges the per-status pages of an event list: newest first, at most `limit`.
+pub(crate) fn merge_pages(mut rows: Vec<SummaryRow>, limit: u32) -> Vec<SummaryRow> {
+    rows.sort_by(|a, b| (b.received_at, &b.id).cmp(&(a.received_at, &a.id)));
+    rows.truncate(limit as usize);
+    rows
+}
+
+/// An event's deliveries, each with its attempts (given in attempt order).
+pub(crate) fn assemble_deliveries(
+    rows: Vec<DeliveryRow>,
+    attempts: Vec<AttemptRow>,
+) -> Vec<DeliveryView> {
+    rows.into_iter()
+        .map(|row| DeliveryView {
+            attempts: attempts
+                .iter()
+                .filter(|a| a.delivery_id == row.id)
+                .map(|a| AttemptView {
+                    attempt_no: a.attempt_no as u32,
+                    started_at: from_ms(a.started_at),
+                    duration_ms: a.duration_ms,
+                    status_code: a.status_code.map(|c| c as u16),
+                    response_snippet: a.response_snippet.clone(),
+                    error: a.error.clone(),
+                })
+                .collect(),
+            id: row.id,
+            action_name: row.action_name,
+            status: row.status,
+            attempt_count: row.attempt_count as u32,
+            next_attempt_at: row.next_attempt_at.map(from_ms),
+            last_error: row.last_error,
+        })
+        .collect()
 }
 
 pub(crate) fn parse_status(s: &str) -> Result<EventStatus, StoreError> {

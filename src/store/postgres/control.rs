@@ -3,13 +3,11 @@ use chrono::{DateTime, Utc};
 
 use super::PgStore;
 use crate::ids::new_webhook_token;
-use crate::store::rows::parse_status;
+use crate::store::rows::{SummaryRow, merge_pages};
 use crate::store::{
     Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
     StoredRecipe, from_ms, now_ms, to_ms,
 };
-
-type SummaryRow = (String, String, String, i64, String, Option<String>);
 
 // One static query per filter shape, so the planner picks the matching index for each.
 const PAGE_ALL: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
@@ -135,21 +133,9 @@ impl ControlStore for PgStore {
             for status in &page.statuses {
                 rows.extend(self.page_rows(page, Some(status.as_str()), limit).await?);
             }
-            rows.sort_by(|a, b| (b.3, &b.0).cmp(&(a.3, &a.0)));
-            rows.truncate(limit as usize);
+            rows = merge_pages(rows, limit);
         }
-        rows.into_iter()
-            .map(|(id, recipe_id, trigger, received_at, status, error)| {
-                Ok(EventSummary {
-                    id,
-                    recipe_id,
-                    trigger,
-                    received_at: from_ms(received_at),
-                    status: parse_status(&status)?,
-                    error,
-                })
-            })
-            .collect()
+        rows.into_iter().map(EventSummary::try_from).collect()
     }
 
     async fn recipe_stats(&self, since: DateTime<Utc>) -> Result<Vec<RecipeStats>, StoreError> {

@@ -4,10 +4,10 @@ use async_trait::async_trait;
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::PgStore;
-use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, parse_json};
+use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, assemble_deliveries, parse_json};
 use crate::store::{
-    AttemptView, ClaimedDelivery, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt,
-    StoreError, from_ms, now_ms, to_ms,
+    ClaimedDelivery, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt, StoreError, now_ms,
+    to_ms,
 };
 
 #[async_trait]
@@ -119,29 +119,7 @@ pub(super) async fn deliveries_of_event(
     .bind(event_id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| DeliveryView {
-            attempts: attempts
-                .iter()
-                .filter(|a| a.delivery_id == row.id)
-                .map(|a| AttemptView {
-                    attempt_no: a.attempt_no as u32,
-                    started_at: from_ms(a.started_at),
-                    duration_ms: a.duration_ms,
-                    status_code: a.status_code.map(|c| c as u16),
-                    response_snippet: a.response_snippet.clone(),
-                    error: a.error.clone(),
-                })
-                .collect(),
-            id: row.id,
-            action_name: row.action_name,
-            status: row.status,
-            attempt_count: row.attempt_count as u32,
-            next_attempt_at: row.next_attempt_at.map(from_ms),
-            last_error: row.last_error,
-        })
-        .collect())
+    Ok(assemble_deliveries(rows, attempts))
 }
 
 /// An event whose run passed is `dead` once any delivery died, `delivered` once all succeeded,

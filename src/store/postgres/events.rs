@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
-use crate::store::rows::{EventRow, RunRow, parse_json, parse_status};
+use crate::store::rows::{EventRow, RunRow, SummaryRow};
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
-    NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, from_ms, now_ms, to_ms,
+    NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, now_ms, to_ms,
 };
 
 const EVENT_COLUMNS: &str = "e.id, e.recipe_id, e.trigger, e.received_at, e.content_type, e.headers, e.body, e.payload, e.status, e.error";
@@ -146,21 +146,7 @@ impl EventStore for PgStore {
         .await?;
         let runs = runs
             .into_iter()
-            .map(|r| {
-                Ok(RunView {
-                    status: parse_status(&r.status)?,
-                    output: r
-                        .output
-                        .as_deref()
-                        .map(|o| parse_json(o, "run output"))
-                        .transpose()?,
-                    id: r.id,
-                    recipe_version: r.recipe_version,
-                    dedupe_key: r.dedupe_key,
-                    error: r.error,
-                    created_at: from_ms(r.created_at),
-                })
-            })
+            .map(RunView::try_from)
             .collect::<Result<Vec<_>, StoreError>>()?;
         let deliveries = super::deliveries::deliveries_of_event(&mut tx, id).await?;
         tx.commit().await?;
@@ -172,7 +158,7 @@ impl EventStore for PgStore {
     }
 
     async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        let rows: Vec<(String, String, String, i64, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<SummaryRow> = sqlx::query_as(
             "SELECT id, recipe_id, trigger, received_at, status, error FROM events
              WHERE ($1::TEXT IS NULL OR recipe_id = $1) AND ($2::TEXT IS NULL OR status = $2)
              ORDER BY received_at DESC, id DESC LIMIT $3",
@@ -182,18 +168,7 @@ impl EventStore for PgStore {
         .bind(i64::from(query.limit.max(1)))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(id, recipe_id, trigger, received_at, status, error)| {
-                Ok(EventSummary {
-                    id,
-                    recipe_id,
-                    trigger,
-                    received_at: from_ms(received_at),
-                    status: parse_status(&status)?,
-                    error,
-                })
-            })
-            .collect()
+        rows.into_iter().map(EventSummary::try_from).collect()
     }
 }
 

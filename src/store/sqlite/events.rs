@@ -4,10 +4,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::SqliteStore;
-use crate::store::rows::{EventRow, RunRow, parse_json, parse_status};
+use crate::store::rows::{EventRow, RunRow, SummaryRow};
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
-    NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, from_ms, now_ms, to_ms,
+    NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, now_ms, to_ms,
 };
 
 const EVENT_COLUMNS: &str = "e.id, e.recipe_id, e.trigger, e.received_at, e.content_type, e.headers, e.body, e.payload, e.status, e.error";
@@ -140,21 +140,7 @@ impl EventStore for SqliteStore {
         .await?;
         let runs = runs
             .into_iter()
-            .map(|r| {
-                Ok(RunView {
-                    status: parse_status(&r.status)?,
-                    output: r
-                        .output
-                        .as_deref()
-                        .map(|o| parse_json(o, "run output"))
-                        .transpose()?,
-                    id: r.id,
-                    recipe_version: r.recipe_version,
-                    dedupe_key: r.dedupe_key,
-                    error: r.error,
-                    created_at: from_ms(r.created_at),
-                })
-            })
+            .map(RunView::try_from)
             .collect::<Result<Vec<_>, StoreError>>()?;
         let deliveries = super::deliveries::deliveries_of_event(&mut tx, id).await?;
         tx.commit().await?;
@@ -166,7 +152,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        let rows: Vec<(String, String, String, i64, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<SummaryRow> = sqlx::query_as(
             "SELECT id, recipe_id, trigger, received_at, status, error FROM events
              WHERE (?1 IS NULL OR recipe_id = ?1) AND (?2 IS NULL OR status = ?2)
              ORDER BY received_at DESC, id DESC LIMIT ?3",
@@ -176,18 +162,7 @@ impl EventStore for SqliteStore {
         .bind(query.limit.max(1))
         .fetch_all(&self.reader)
         .await?;
-        rows.into_iter()
-            .map(|(id, recipe_id, trigger, received_at, status, error)| {
-                Ok(EventSummary {
-                    id,
-                    recipe_id,
-                    trigger,
-                    received_at: from_ms(received_at),
-                    status: parse_status(&status)?,
-                    error,
-                })
-            })
-            .collect()
+        rows.into_iter().map(EventSummary::try_from).collect()
     }
 }
 
