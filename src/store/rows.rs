@@ -1,12 +1,77 @@
 //! Row shapes and their conversions, shared by the SQLite and PostgreSQL stores (both store
-//! times as integer milliseconds, JSON as text and booleans natively).
+//! times as integer milliseconds, JSON as text and booleans natively, outside text as [`Text`]).
 
-use sqlx::FromRow;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
+use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
+use sqlx::{Decode, Encode, FromRow, Postgres, Sqlite, Type, encode::IsNull};
 
 use crate::store::{
     AttemptView, DeliveryView, EventRecord, EventStatus, EventSummary, RunView, StoreError,
     StoredRecipe, from_ms,
 };
+
+/// Text that comes from outside (error messages, response snippets, dedupe keys, sender delivery
+/// ids, refusal reasons, content types), kept as exactly its UTF-8 bytes, U+0000 included, so
+/// both stores give back what they were given. SQLite TEXT holds any such string as it is;
+/// PostgreSQL TEXT refuses U+0000 (SQLSTATE 22021), so these columns are BYTEA there
+/// (`migrations/postgres/0003_outside_text.sql`). JSON columns need none of this: serde_json
+/// writes U+0000 as the escape `\u0000`. Bind `Text(&str)`; rows decode to `Text<String>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Text<S = String>(pub(crate) S);
+
+impl Text {
+    pub(crate) fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl<S> Type<Sqlite> for Text<S> {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<S: AsRef<str>> Encode<'_, Sqlite> for Text<S> {
+    fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
+        <&str as Encode<Sqlite>>::encode_by_ref(&self.0.as_ref(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Text {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        <String as Decode<Sqlite>>::decode(value).map(Text)
+    }
+}
+
+impl<S> Type<Postgres> for Text<S> {
+    fn type_info() -> PgTypeInfo {
+        <Vec<u8> as Type<Postgres>>::type_info()
+    }
+}
+
+impl<S: AsRef<str>> Encode<'_, Postgres> for Text<S> {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <&[u8] as Encode<Postgres>>::encode_by_ref(&self.0.as_ref().as_bytes(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Text {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let bytes = <Vec<u8> as Decode<Postgres>>::decode(value)?;
+        String::from_utf8(bytes)
+            .map(Text)
+            .map_err(|e| format!("stored text is not UTF-8: {e}").into())
+    }
+}
+
+/// An optional outside string as a bindable [`Text`].
+pub(crate) fn opt_text(value: &Option<String>) -> Option<Text<&str>> {
+    value.as_deref().map(Text)
+}
 
 #[derive(FromRow)]
 pub(crate) struct ClaimedRow {
@@ -27,7 +92,7 @@ pub(crate) struct DeliveryRow {
     pub(crate) status: String,
     pub(crate) attempt_count: i64,
     pub(crate) next_attempt_at: Option<i64>,
-    pub(crate) last_error: Option<String>,
+    pub(crate) last_error: Option<Text>,
 }
 
 #[derive(FromRow)]
@@ -37,8 +102,8 @@ pub(crate) struct AttemptRow {
     pub(crate) started_at: i64,
     pub(crate) duration_ms: i64,
     pub(crate) status_code: Option<i64>,
-    pub(crate) response_snippet: Option<String>,
-    pub(crate) error: Option<String>,
+    pub(crate) response_snippet: Option<Text>,
+    pub(crate) error: Option<Text>,
 }
 
 #[derive(FromRow)]
@@ -47,12 +112,12 @@ pub(crate) struct EventRow {
     pub(crate) recipe_id: String,
     pub(crate) trigger: String,
     pub(crate) received_at: i64,
-    pub(crate) content_type: Option<String>,
+    pub(crate) content_type: Option<Text>,
     pub(crate) headers: String,
     pub(crate) body: Vec<u8>,
     pub(crate) payload: String,
     pub(crate) status: String,
-    pub(crate) error: Option<String>,
+    pub(crate) error: Option<Text>,
     pub(crate) replay: bool,
 }
 
@@ -67,9 +132,9 @@ impl TryFrom<EventRow> for EventRecord {
             recipe_id: row.recipe_id,
             trigger: row.trigger,
             received_at: from_ms(row.received_at),
-            content_type: row.content_type,
+            content_type: row.content_type.map(Text::into_string),
             body: row.body,
-            error: row.error,
+            error: row.error.map(Text::into_string),
             replay: row.replay,
         })
     }
@@ -80,9 +145,9 @@ pub(crate) struct RunRow {
     pub(crate) id: String,
     pub(crate) recipe_version: i64,
     pub(crate) status: String,
-    pub(crate) dedupe_key: Option<String>,
+    pub(crate) dedupe_key: Option<Text>,
     pub(crate) output: Option<String>,
-    pub(crate) error: Option<String>,
+    pub(crate) error: Option<Text>,
     pub(crate) created_at: i64,
 }
 
@@ -98,8 +163,8 @@ impl TryFrom<RunRow> for RunView {
                 .transpose()?,
             id: r.id,
             recipe_version: r.recipe_version,
-            dedupe_key: r.dedupe_key,
-            error: r.error,
+            dedupe_key: r.dedupe_key.map(Text::into_string),
+            error: r.error.map(Text::into_string),
             created_at: from_ms(r.created_at),
         })
     }
@@ -113,7 +178,7 @@ pub(crate) struct SummaryRow {
     pub(crate) trigger: String,
     pub(crate) received_at: i64,
     pub(crate) status: String,
-    pub(crate) error: Option<String>,
+    pub(crate) error: Option<Text>,
 }
 
 impl TryFrom<SummaryRow> for EventSummary {
@@ -125,7 +190,7 @@ impl TryFrom<SummaryRow> for EventSummary {
             recipe_id: row.recipe_id,
             trigger: row.trigger,
             received_at: from_ms(row.received_at),
-            error: row.error,
+            error: row.error.map(Text::into_string),
         })
     }
 }
@@ -152,8 +217,8 @@ pub(crate) fn assemble_deliveries(
                     started_at: from_ms(a.started_at),
                     duration_ms: a.duration_ms,
                     status_code: a.status_code.map(|c| c as u16),
-                    response_snippet: a.response_snippet.clone(),
-                    error: a.error.clone(),
+                    response_snippet: a.response_snippet.as_ref().map(|t| t.0.clone()),
+                    error: a.error.as_ref().map(|t| t.0.clone()),
                 })
                 .collect(),
             id: row.id,
@@ -161,7 +226,7 @@ pub(crate) fn assemble_deliveries(
             status: row.status,
             attempt_count: row.attempt_count as u32,
             next_attempt_at: row.next_attempt_at.map(from_ms),
-            last_error: row.last_error,
+            last_error: row.last_error.map(Text::into_string),
         })
         .collect()
 }

@@ -170,14 +170,18 @@ contracts!(
     secrets_roundtrip_and_are_sealed_in_the_row,
     events_page_by_keyset_newest_first,
     prune_history_deletes_finished_events_only,
+    hostile_strings_come_back_identical_from_every_outside_text_column,
 );
 
 mod contracts;
 mod delivery_contracts;
+mod hostile;
 #[allow(clippy::wildcard_imports)]
 use contracts::*;
 #[allow(clippy::wildcard_imports)]
 use delivery_contracts::*;
+#[allow(clippy::wildcard_imports)]
+use hostile::*;
 
 /// The whole server on PostgreSQL: a webhook in, its action delivered to a receiver.
 #[tokio::test]

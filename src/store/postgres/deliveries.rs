@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::PgStore;
-use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, assemble_deliveries, parse_json};
+use crate::store::rows::{
+    AttemptRow, ClaimedRow, DeliveryRow, Text, assemble_deliveries, opt_text, parse_json,
+};
 use crate::store::{
     ClaimedDelivery, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt, StoreError, now_ms,
     to_ms,
@@ -165,8 +167,8 @@ async fn write_attempt(
     .bind(to_ms(attempt.started_at))
     .bind(attempt.duration.as_millis() as i64)
     .bind(attempt.status_code.map(i64::from))
-    .bind(&attempt.response_snippet)
-    .bind(&attempt.error)
+    .bind(opt_text(&attempt.response_snippet))
+    .bind(opt_text(&attempt.error))
     .execute(&mut **tx)
     .await?;
     let (status, next_at) = match next {
@@ -188,7 +190,7 @@ async fn write_attempt(
     .bind(status)
     .bind(next_at)
     .bind(attempt.attempt_no as i64)
-    .bind(last_error)
+    .bind(last_error.map(Text))
     .bind(now_ms())
     .bind(&attempt.delivery_id)
     .bind(owner)

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
-use crate::store::rows::{EventRow, RunRow, SummaryRow};
+use crate::store::rows::{EventRow, RunRow, SummaryRow, Text, opt_text};
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
     NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, now_ms, to_ms,
@@ -98,10 +98,11 @@ impl EventStore for PgStore {
         since: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let seen: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM dedupe_keys WHERE recipe_id = $1 AND key = $2 AND seen_at >= $3)",
+            "SELECT EXISTS (SELECT 1 FROM dedupe_keys
+             WHERE recipe_id = $1 AND sha256(key) = sha256($2) AND key = $2 AND seen_at >= $3)",
         )
         .bind(recipe_id)
-        .bind(key)
+        .bind(Text(key))
         .bind(to_ms(since))
         .fetch_one(&self.pool)
         .await?;
@@ -183,13 +184,13 @@ async fn claim_sender_delivery(
     // concurrent insert of the same id waits for the other transaction and then conflicts.
     let claimed: Option<String> = sqlx::query_scalar(
         "INSERT INTO sender_deliveries (recipe_id, delivery_id, event_id, seen_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (recipe_id, delivery_id) DO UPDATE
+         ON CONFLICT (recipe_id, sha256(delivery_id)) DO UPDATE
             SET event_id = excluded.event_id, seen_at = excluded.seen_at
             WHERE sender_deliveries.seen_at < $5
          RETURNING event_id",
     )
     .bind(&event.recipe_id)
-    .bind(&sender.id)
+    .bind(Text(&sender.id))
     .bind(&event.id)
     .bind(to_ms(event.received_at))
     .bind(to_ms(sender.since))
@@ -199,10 +200,11 @@ async fn claim_sender_delivery(
         return Ok(None);
     }
     let first: String = sqlx::query_scalar(
-        "SELECT event_id FROM sender_deliveries WHERE recipe_id = $1 AND delivery_id = $2",
+        "SELECT event_id FROM sender_deliveries
+         WHERE recipe_id = $1 AND sha256(delivery_id) = sha256($2) AND delivery_id = $2",
     )
     .bind(&event.recipe_id)
-    .bind(&sender.id)
+    .bind(Text(&sender.id))
     .fetch_one(&mut **tx)
     .await?;
     Ok(Some(first))
@@ -223,7 +225,7 @@ pub(super) async fn write_events(
         .bind(&event.recipe_id)
         .bind(&event.trigger)
         .bind(to_ms(event.received_at))
-        .bind(&event.content_type)
+        .bind(opt_text(&event.content_type))
         .bind(event.headers.to_string())
         .bind(&event.body)
         .bind(event.payload.to_string())

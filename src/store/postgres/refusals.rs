@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 
 use super::PgStore;
+use crate::store::rows::Text;
 use crate::store::{RefusalStore, StoreError, WebhookRefusals, from_ms, now_ms};
 
 #[async_trait]
@@ -13,7 +14,7 @@ impl RefusalStore for PgStore {
                 last_at = excluded.last_at",
         )
         .bind(recipe_id)
-        .bind(reason)
+        .bind(Text(reason))
         .bind(now_ms())
         .execute(&self.pool)
         .await?;
@@ -21,7 +22,7 @@ impl RefusalStore for PgStore {
     }
 
     async fn list_refusals(&self) -> Result<Vec<WebhookRefusals>, StoreError> {
-        let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64, Text, i64)> = sqlx::query_as(
             "SELECT recipe_id, count, last_reason, last_at FROM webhook_refusals ORDER BY recipe_id",
         )
         .fetch_all(&self.pool)
@@ -31,7 +32,7 @@ impl RefusalStore for PgStore {
             .map(|(recipe_id, count, last_reason, last_at)| WebhookRefusals {
                 recipe_id,
                 count: count.max(0) as u64,
-                last_reason,
+                last_reason: last_reason.into_string(),
                 last_at: from_ms(last_at),
             })
             .collect())

@@ -1,6 +1,7 @@
 use sqlx::{Postgres, Transaction};
 
 use crate::ids::new_id;
+use crate::store::rows::{Text, opt_text};
 use crate::store::{EventStatus, NewRun, RunOutcome, RunStatus, StoreError, now_ms};
 
 /// Writes one finished run inside the caller's transaction: the run, its dedupe key and its
@@ -49,12 +50,12 @@ pub(super) async fn write_run(
                 // sees its row: one of the two runs is the duplicate.
                 let claimed = sqlx::query(
                     "INSERT INTO dedupe_keys (recipe_id, key, event_id, seen_at) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (recipe_id, key) DO UPDATE
+                     ON CONFLICT (recipe_id, sha256(key)) DO UPDATE
                      SET event_id = excluded.event_id, seen_at = excluded.seen_at
                      WHERE dedupe_keys.seen_at < $5",
                 )
                 .bind(&run.recipe_id)
-                .bind(&claim.key)
+                .bind(Text(&claim.key))
                 .bind(&run.event_id)
                 .bind(now)
                 .bind(cutoff)
@@ -82,9 +83,9 @@ pub(super) async fn write_run(
     .bind(&run.recipe_id)
     .bind(run.recipe_version)
     .bind(status.as_str())
-    .bind(&dedupe_key)
+    .bind(opt_text(&dedupe_key))
     .bind(&output_text)
-    .bind(&error)
+    .bind(opt_text(&error))
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -108,7 +109,7 @@ pub(super) async fn write_run(
     }
     sqlx::query("UPDATE events SET status = $1, error = $2 WHERE id = $3")
         .bind(status.as_str())
-        .bind(&error)
+        .bind(opt_text(&error))
         .bind(&run.event_id)
         .execute(&mut **tx)
         .await?;

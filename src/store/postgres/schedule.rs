@@ -4,6 +4,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
 use super::events::write_events;
+use crate::store::rows::{Text, opt_text};
 use crate::store::{NewEvent, ScheduleStore, StoreError, TickClaim, from_ms, now_ms, to_ms};
 
 /// A claim this old that never completed belonged to a process that died mid-tick.
@@ -94,11 +95,11 @@ async fn insert_failed_event(
     .bind(&event.recipe_id)
     .bind(&event.trigger)
     .bind(to_ms(event.received_at))
-    .bind(&event.content_type)
+    .bind(opt_text(&event.content_type))
     .bind(event.headers.to_string())
     .bind(&event.body)
     .bind(event.payload.to_string())
-    .bind(error)
+    .bind(Text(error))
     .execute(&mut **tx)
     .await?;
     Ok(())
