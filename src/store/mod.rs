@@ -275,6 +275,23 @@ pub async fn open_with_key(
     }
 }
 
+/// Pool hook (`before_acquire`): a connection left inside a transaction is closed instead of
+/// handed out again, and the pool opens a fresh one. That happens when a COMMIT or ROLLBACK
+/// fails (SQLite on a full disk rolls the transaction back itself, so the ROLLBACK sqlx sends
+/// afterwards fails and its transaction count stays at 1; a PostgreSQL connection dropped
+/// mid-transaction): reused, such a connection refuses every later `BEGIN` until a restart.
+/// The pool pings the connection first, which also runs any rollback still queued on it.
+fn discard_if_in_transaction<C: sqlx::Connection>(
+    conn: &mut C,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'_, Result<bool, sqlx::Error>> {
+    let in_transaction = conn.is_in_transaction();
+    if in_transaction {
+        tracing::warn!("store connection left inside a failed transaction: replaced by a new one");
+    }
+    Box::pin(std::future::ready(Ok(!in_transaction)))
+}
+
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }

@@ -64,11 +64,13 @@ impl SqliteStore {
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .before_acquire(super::discard_if_in_transaction)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .before_acquire(super::discard_if_in_transaction)
             .connect_with(options)
             .await?;
         Ok(Self {
