@@ -14,6 +14,7 @@ use switchyard::store::{
 
 use super::Raw;
 use super::contracts::{LEASE, event, run};
+use crate::helpers::spawn_app_with;
 
 /// Bytes that are not UTF-8 (a lone continuation byte, an overlong form, a cut-off sequence).
 const NOT_UTF8: &[u8] = b"\xff\xfe \xc0\xaf \x80 \xe2\x82";
@@ -294,4 +295,77 @@ async fn round_trip_failures(store: &Arc<dyn Store>, recipe: &str, what: &str, s
     let refusals = store.list_refusals().await.unwrap();
     let mine = refusals.iter().find(|r| r.recipe_id == recipe).unwrap();
     assert_eq!(mine.last_reason, s, "{what}: refusal reason");
+}
+
+/// A receiver that answers every call `200` with `body`.
+async fn answering(body: &'static [u8]) -> String {
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new().default_service(actix_web::web::to(move || async move {
+            actix_web::HttpResponse::Ok()
+                .content_type("text/plain")
+                .body(body)
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    format!("http://127.0.0.1:{port}/hook")
+}
+
+/// The issue's own inputs, end to end: a receiver answering `ok\0done` plus bytes that are not
+/// UTF-8, and a dedupe key holding U+0000. The attempt is recorded (once, not re-sent every
+/// lease period) and the key dedupes, on either backend.
+async fn a_nul_in_a_response_and_a_dedupe_key_is_recorded(database_url: Option<String>) {
+    let app = spawn_app_with(|s| s.database_url = database_url).await;
+    let url = answering(b"ok\0done \xff\xfe").await;
+    let recipe = app
+        .import(&format!(
+            r#"
+id = "nul"
+name = "NUL"
+dedupe = "event.key"
+[trigger.webhook]
+[[action]]
+name = "notify"
+url = "{url}"
+timeout = "2s"
+"#
+        ))
+        .await;
+    let first = app.send_event(&recipe, &json!({ "key": "a\u{0}b" })).await;
+    let detail = app.wait_for_deliveries(&first).await;
+    assert_eq!(detail.event.status, EventStatus::Delivered, "{detail:#?}");
+    assert_eq!(detail.runs[0].dedupe_key.as_deref(), Some("a\0b"));
+    let attempts = &detail.deliveries[0].attempts;
+    assert_eq!(attempts.len(), 1, "recorded once: {attempts:#?}");
+    assert_eq!(
+        attempts[0].response_snippet.as_deref(),
+        Some("ok\0done \u{fffd}\u{fffd}")
+    );
+
+    let second = app.send_event(&recipe, &json!({ "key": "a\u{0}b" })).await;
+    let duplicate = app.wait_for_run(&second).await;
+    assert_eq!(
+        duplicate.event.status,
+        EventStatus::Duplicate,
+        "{duplicate:#?}"
+    );
+    let other = app.send_event(&recipe, &json!({ "key": "a\u{0}c" })).await;
+    let delivered = app.wait_for_deliveries(&other).await;
+    assert_eq!(delivered.event.status, EventStatus::Delivered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_records_a_nul_in_a_response_and_a_dedupe_key() {
+    a_nul_in_a_response_and_a_dedupe_key_is_recorded(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_records_a_nul_in_a_response_and_a_dedupe_key() {
+    let Some(db) = super::PgDatabase::create().await else {
+        return;
+    };
+    a_nul_in_a_response_and_a_dedupe_key_is_recorded(Some(db.url.clone())).await;
 }
