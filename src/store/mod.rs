@@ -2,6 +2,7 @@
 //! PostgreSQL one (scale-out).
 //! Every multi-row change that must not be half-done is one transaction inside the store.
 
+mod attempts;
 pub mod crypto;
 pub mod model;
 pub mod postgres;
@@ -20,7 +21,11 @@ pub use model::*;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store unavailable: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The store turned a write down for what it holds (a constraint, a value too large or of
+    /// the wrong kind), not for being unreachable: the same write fails again the same way.
+    #[error("the store refused the write: {0}")]
+    Refused(sqlx::Error),
     #[error("store migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
@@ -38,6 +43,36 @@ pub enum StoreError {
          or DATA_DIR/secret.key); set it again"
     )]
     SecretUnreadable(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if is_refusal(&error) {
+            StoreError::Refused(error)
+        } else {
+            StoreError::Database(error)
+        }
+    }
+}
+
+/// A database error about the data written: PostgreSQL SQLSTATE classes 22 (data exception),
+/// 23 (integrity constraint) and 54 (program limit exceeded); SQLite primary result codes
+/// TOOBIG (18), CONSTRAINT (19), MISMATCH (20) and RANGE (25) (sqlite.org/rescode.html).
+fn is_refusal(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = error else {
+        return false;
+    };
+    let code = db.code().unwrap_or_default();
+    if db
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        return ["22", "23", "54"]
+            .iter()
+            .any(|class| code.starts_with(class));
+    }
+    code.parse::<u32>()
+        .is_ok_and(|code| matches!(code & 0xff, 18 | 19 | 20 | 25))
 }
 
 #[async_trait]

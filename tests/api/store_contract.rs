@@ -24,6 +24,36 @@ pub enum Raw {
 }
 
 impl Raw {
+    /// Makes the backend refuse (a constraint violation) any attempt whose response snippet
+    /// contains `poison`: a stand-in for whatever a store may one day refuse to hold.
+    async fn refuse_poisoned_snippets(&self) {
+        match self {
+            Raw::Sqlite(path) => {
+                let url = format!("sqlite://{}", path.display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query(
+                    "CREATE TRIGGER poison BEFORE INSERT ON attempts
+                     WHEN instr(NEW.response_snippet, 'poison') > 0
+                     BEGIN SELECT RAISE(ABORT, 'poisoned snippet'); END",
+                )
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+            Raw::Postgres(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query(
+                    "ALTER TABLE attempts ADD CONSTRAINT no_poison CHECK (
+                        response_snippet IS NULL
+                        OR position(convert_to('poison', 'UTF8') in response_snippet) = 0)",
+                )
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+        }
+    }
+
     async fn secret_column(&self, name: &str) -> Vec<u8> {
         match self {
             Raw::Sqlite(path) => {
@@ -171,17 +201,21 @@ contracts!(
     events_page_by_keyset_newest_first,
     prune_history_deletes_finished_events_only,
     hostile_strings_come_back_identical_from_every_outside_text_column,
+    an_attempt_the_store_refuses_is_kept_without_its_text_and_its_delivery_moves_on,
 );
 
 mod contracts;
 mod delivery_contracts;
 mod hostile;
+mod refusals;
 #[allow(clippy::wildcard_imports)]
 use contracts::*;
 #[allow(clippy::wildcard_imports)]
 use delivery_contracts::*;
 #[allow(clippy::wildcard_imports)]
 use hostile::*;
+#[allow(clippy::wildcard_imports)]
+use refusals::*;
 
 /// The whole server on PostgreSQL: a webhook in, its action delivered to a receiver.
 #[tokio::test]

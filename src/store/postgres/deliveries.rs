@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::PgStore;
+use crate::store::attempts::{WriteAttempts, record_or_explain};
 use crate::store::rows::{
     AttemptRow, ClaimedRow, DeliveryRow, Text, assemble_deliveries, opt_text, parse_json,
 };
@@ -66,8 +67,29 @@ impl DeliveryStore for PgStore {
             .collect()
     }
 
-    #[tracing::instrument(skip_all, fields(count = attempts.len()))]
     async fn record_attempts(
+        &self,
+        owner: &str,
+        attempts: Vec<(NewAttempt, DeliveryNext)>,
+    ) -> Result<(), StoreError> {
+        record_or_explain(self, owner, attempts).await
+    }
+
+    async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WriteAttempts for PgStore {
+    #[tracing::instrument(skip_all, fields(count = attempts.len()))]
+    async fn write_attempts(
         &self,
         owner: &str,
         attempts: Vec<(NewAttempt, DeliveryNext)>,
@@ -88,16 +110,6 @@ impl DeliveryStore for PgStore {
             refresh_event_status(&mut tx, &event_id).await?;
         }
         tx.commit().await?;
-        Ok(())
-    }
-
-    async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
-        )
-        .bind(owner)
-        .execute(&self.pool)
-        .await?;
         Ok(())
     }
 }

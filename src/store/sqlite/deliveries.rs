@@ -3,6 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::SqliteStore;
+use crate::store::attempts::{WriteAttempts, record_or_explain};
 use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, assemble_deliveries, parse_json};
 use crate::store::{
     ClaimedDelivery, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt, StoreError, now_ms,
@@ -61,8 +62,29 @@ impl DeliveryStore for SqliteStore {
             .collect()
     }
 
-    #[tracing::instrument(skip_all, fields(count = attempts.len()))]
     async fn record_attempts(
+        &self,
+        owner: &str,
+        attempts: Vec<(NewAttempt, DeliveryNext)>,
+    ) -> Result<(), StoreError> {
+        record_or_explain(self, owner, attempts).await
+    }
+
+    async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
+        )
+        .bind(owner)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WriteAttempts for SqliteStore {
+    #[tracing::instrument(skip_all, fields(count = attempts.len()))]
+    async fn write_attempts(
         &self,
         owner: &str,
         attempts: Vec<(NewAttempt, DeliveryNext)>,
@@ -75,16 +97,6 @@ impl DeliveryStore for SqliteStore {
             write_attempt(&mut tx, owner, attempt, next).await?;
         }
         tx.commit().await?;
-        Ok(())
-    }
-
-    async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
-        )
-        .bind(owner)
-        .execute(&self.writer)
-        .await?;
         Ok(())
     }
 }
