@@ -127,10 +127,8 @@ fn key(preset: VerifyPreset, name: &str, value: &str) -> Result<Vec<u8>, IngestE
         )));
     }
     match preset {
-        VerifyPreset::StandardWebhooks => secret_key(value).map_err(|_| {
-            IngestError::Misconfigured(format!(
-                "verification secret `{name}` is not a Standard Webhooks secret (`whsec_` and base64)"
-            ))
+        VerifyPreset::StandardWebhooks => secret_key(value).map_err(|error| {
+            IngestError::Misconfigured(format!("verification secret `{name}` {error}"))
         }),
         _ => Ok(value.as_bytes().to_vec()),
     }

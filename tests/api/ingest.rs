@@ -1,7 +1,7 @@
 //! Inbound webhooks: what is accepted and stored, what is refused (and then stores nothing),
 //! token verification, body formats, `respond = "result"`, health endpoints.
 
-mod encoding;
+pub mod encoding;
 mod methods;
 
 use serde_json::{Value, json};

@@ -10,6 +10,9 @@ use crate::helpers::spawn_app;
 const PLAIN: &str = "POST, PUT, OPTIONS";
 const WITH_GET: &str = "GET, HEAD, POST, PUT, OPTIONS";
 
+/// Which hook, its URL, the method, the status, the `Allow` header, whether an event is stored.
+type Case<'a> = (&'a str, String, &'a str, u16, Option<&'a str>, bool);
+
 #[tokio::test]
 async fn every_method_on_every_hook_url_answers_per_rfc_9110_with_a_correct_allow() {
     let app = spawn_app().await;
@@ -28,8 +31,7 @@ async fn every_method_on_every_hook_url_answers_per_rfc_9110_with_a_correct_allo
         .await;
     let unknown = format!("{}/hooks/not-a-real-token", app.address);
 
-    // (which hook, URL, method, status, Allow, whether an event is stored)
-    let table: Vec<(&str, String, &str, u16, Option<&str>, bool)> = vec![
+    let table: Vec<Case> = vec![
         (
             "plain",
             app.hook_url(&plain),
