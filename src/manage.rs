@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::engine::{EventContext, dry_run, off_executor};
 use crate::provision::{ImportError, import_source};
-use crate::recipe::{FieldError, Recipe, RecipeError};
+use crate::recipe::secrets::standard_webhooks_key;
+use crate::recipe::{FieldError, Recipe, RecipeError, RecipeFile};
 use crate::script::ScriptEngine;
 use crate::store::{Store, StoreError, StoredRecipe, UpsertKind};
 
@@ -213,6 +214,33 @@ pub fn check_secret_name(name: &str) -> Result<(), String> {
             "`{name}` is not a valid secret name: use letters, digits and '_', not starting with a digit"
         ))
     }
+}
+
+/// The refusal of `value` for the secret `name`, when a stored recipe uses that secret as a
+/// Standard Webhooks key (verify or action signing) and the value cannot be one
+/// ([`crate::recipe::secrets`]). Names the recipe and field, never the value. CLI, API and UI
+/// call this before setting a secret.
+pub async fn secret_value_refusal(
+    store: &dyn Store,
+    name: &str,
+    value: &str,
+) -> Result<Option<String>, StoreError> {
+    for stored in store.list_recipes().await? {
+        let Ok(file) = toml::from_str::<RecipeFile>(&stored.source) else {
+            continue;
+        };
+        let uses = file.standard_webhooks_secrets();
+        let Some((field, _)) = uses.iter().find(|(_, used)| used == name) else {
+            continue;
+        };
+        if let Err(error) = standard_webhooks_key(value) {
+            return Ok(Some(format!(
+                "secret `{name}` is a Standard Webhooks key of recipe `{}` ({field}), and this value {error}",
+                stored.id
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// Creates an API token; returns `(id, token)`. The token is shown once, only its hash is kept.

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::recipe::{Recipe, RecipeError};
+use crate::recipe::secrets::standard_webhooks_key;
+use crate::recipe::{FieldError, Recipe, RecipeError};
 use crate::script::ScriptEngine;
 use crate::store::{RecipeUpsert, Store, StoreError, UpsertResult};
 
@@ -30,6 +31,7 @@ pub async fn import_source(
     managed_by: Option<String>,
 ) -> Result<UpsertResult, ImportError> {
     let recipe = Recipe::from_toml(source, scripts)?;
+    check_standard_webhooks_keys(store, &recipe).await?;
     let upsert = RecipeUpsert {
         id: recipe.file.id.clone(),
         name: recipe.file.name.clone(),
@@ -38,6 +40,30 @@ pub async fn import_source(
         managed_by,
     };
     Ok(store.upsert_recipe(upsert).await?)
+}
+
+/// Refuses a recipe whose Standard Webhooks secrets (verify or action signing) are set to values
+/// that cannot be keys; secrets not set yet (or unreadable here) are checked when they are set.
+async fn check_standard_webhooks_keys(
+    store: &dyn Store,
+    recipe: &Recipe,
+) -> Result<(), ImportError> {
+    let mut errors = Vec::new();
+    for (field, name) in recipe.file.standard_webhooks_secrets() {
+        let value = match store.get_secret(&name).await {
+            Ok(Some(value)) => value,
+            Ok(None) | Err(StoreError::SecretUnreadable(_)) => continue,
+            Err(error) => return Err(error.into()),
+        };
+        if let Err(error) = standard_webhooks_key(&value) {
+            errors.push(FieldError::new(field, format!("secret `{name}` {error}")));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(RecipeError::new(errors).into())
+    }
 }
 
 /// The recipe texts of one file (usually one; several when it is an export of many).

@@ -240,6 +240,11 @@ async fn secrets(args: &StoreArgs, action: SecretsCommand) -> anyhow::Result<Exi
                 !value.is_empty(),
                 "the secret value on standard input is empty"
             );
+            if let Some(refusal) =
+                crate::manage::secret_value_refusal(store.as_ref(), &name, value).await?
+            {
+                anyhow::bail!(refusal);
+            }
             store.set_secret(&name, value).await?;
             eprintln!("secret {name} set");
         }

@@ -32,7 +32,8 @@ pub struct AttemptResult {
     pub duration: Duration,
     /// The first 4 KiB of the response body, lossy UTF-8.
     pub response_snippet: Option<String>,
-    /// Why no HTTP response arrived; None on any HTTP response.
+    /// Why no HTTP response arrived; on a failed HTTP response, a note on how it was read
+    /// (a `Retry-After` that was not understood). None on a 2xx.
     pub error: Option<String>,
     pub retry_after: Option<Duration>,
     /// The SSRF guard refused the target (the caller does not retry).
@@ -92,8 +93,13 @@ pub async fn send(
             status: Some(response.status),
             duration: started.elapsed(),
             response_snippet: Some(String::from_utf8_lossy(&response.body).into_owned()),
-            error: None,
-            retry_after: response.retry_after,
+            error: response
+                .retry_after
+                .as_ref()
+                .err()
+                .filter(|_| !(200..300).contains(&response.status))
+                .cloned(),
+            retry_after: response.retry_after.ok().flatten(),
             blocked: false,
         },
         Err((error, blocked)) => AttemptResult::failed(error, blocked, started),
@@ -125,7 +131,8 @@ struct Exchanged {
     body: Vec<u8>,
     /// False when reading the body failed or timed out before its end (or the limit).
     complete: bool,
-    retry_after: Option<Duration>,
+    /// `Ok(None)` without the header; `Err(note)` when it was not understood.
+    retry_after: Result<Option<Duration>, String>,
 }
 
 /// One request through the guard; reads at most `max_body` bytes of the response.
@@ -162,11 +169,14 @@ async fn exchange(
         Ok(Err(e)) => return Err(describe(&e, &url)),
         Ok(Ok(response)) => response,
     };
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+    let retry_after = match response.headers().get(reqwest::header::RETRY_AFTER) {
+        None => Ok(None),
+        Some(value) => parse_retry_after(
+            &String::from_utf8_lossy(value.as_bytes()),
+            chrono::Utc::now(),
+        )
+        .map(Some),
+    };
     let status = response.status().as_u16();
     // A body that stalls or breaks after the status arrived still counts as a response.
     let mut body = Vec::new();

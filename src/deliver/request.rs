@@ -127,7 +127,7 @@ pub fn add_webhook_headers(
         .push(("webhook-timestamp".into(), timestamp.to_string()));
     if let Some(secret) = signing_secret {
         let signature = sign(secret, msg_id, timestamp, &request.body)
-            .map_err(|e| format!("cannot sign the request: {e}"))?;
+            .map_err(|e| format!("cannot sign the request: the action's signing secret {e}"))?;
         request
             .headers
             .push(("webhook-signature".into(), signature));

@@ -9,15 +9,8 @@ pub const HEADER_ID: &str = "webhook-id";
 pub const HEADER_TIMESTAMP: &str = "webhook-timestamp";
 pub const HEADER_SIGNATURE: &str = "webhook-signature";
 
-const SECRET_PREFIX: &str = "whsec_";
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignError {
-    #[error("signing secret is empty")]
-    EmptySecret,
-    #[error("signing secret starts with `whsec_` but the rest is not valid base64: {0}")]
-    InvalidBase64(String),
-}
+/// Why a signing secret cannot sign (see [`crate::recipe::secrets::standard_webhooks_key`]).
+pub type SignError = crate::recipe::secrets::KeyError;
 
 /// Signature header value for one outbound call. `msg_id` is stable across retries of one delivery.
 ///
@@ -57,18 +50,10 @@ pub fn standard_headers(
     Ok(headers)
 }
 
-/// The HMAC key of a Standard Webhooks secret: `whsec_<base64>` decoded, any other text as is.
+/// The HMAC key of a Standard Webhooks secret: an optional `whsec_` prefix removed, the rest
+/// base64-decoded, as the reference libraries do. Never the raw text.
 pub fn secret_key(secret: &str) -> Result<Vec<u8>, SignError> {
-    let key = match secret.strip_prefix(SECRET_PREFIX) {
-        Some(encoded) => STANDARD
-            .decode(encoded)
-            .map_err(|e| SignError::InvalidBase64(e.to_string()))?,
-        None => secret.as_bytes().to_vec(),
-    };
-    if key.is_empty() {
-        return Err(SignError::EmptySecret);
-    }
-    Ok(key)
+    crate::recipe::secrets::standard_webhooks_key(secret)
 }
 
 #[cfg(test)]
@@ -103,25 +88,30 @@ mod tests {
     }
 
     #[test]
-    fn plain_secret_uses_utf8_bytes_as_key() {
-        // whsec_ + base64("hunter2") must sign exactly like the plain secret "hunter2".
-        let encoded = format!("whsec_{}", STANDARD.encode("hunter2"));
-        let plain = sign("hunter2", MSG_ID, TS, BODY).unwrap();
-        assert_eq!(plain, sign(&encoded, MSG_ID, TS, BODY).unwrap());
-        assert_ne!(plain, sign("hunter3", MSG_ID, TS, BODY).unwrap());
-        assert!(plain.starts_with("v1,"));
+    fn a_secret_without_the_prefix_is_base64_like_the_reference_libraries() {
+        let bare = SECRET.strip_prefix("whsec_").unwrap();
+        assert_eq!(
+            sign(bare, MSG_ID, TS, BODY).unwrap(),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        // Never the raw text as the key: base64("hunter2") signs like the key "hunter2".
+        let encoded = STANDARD.encode("hunter2");
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"hunter2").unwrap();
+        mac.update(format!("{MSG_ID}.{TS}.").as_bytes());
+        mac.update(BODY);
+        let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+        assert_eq!(sign(&encoded, MSG_ID, TS, BODY).unwrap(), expected);
     }
 
     #[test]
     fn bad_base64_and_empty_secrets_are_errors() {
-        let err = sign("whsec_not*base64!", MSG_ID, TS, BODY).unwrap_err();
-        assert!(matches!(err, SignError::InvalidBase64(_)));
-        assert!(err.to_string().contains("not valid base64"), "{err}");
-        assert_eq!(sign("", MSG_ID, TS, BODY), Err(SignError::EmptySecret));
-        assert_eq!(
-            sign("whsec_", MSG_ID, TS, BODY),
-            Err(SignError::EmptySecret)
-        );
+        for bad in ["whsec_not*base64!", "hunter2!"] {
+            let err = sign(bad, MSG_ID, TS, BODY).unwrap_err();
+            assert!(matches!(err, SignError::NotBase64(_)), "{bad}");
+            assert!(err.to_string().contains("must be base64"), "{err}");
+        }
+        assert_eq!(sign("", MSG_ID, TS, BODY), Err(SignError::Empty));
+        assert_eq!(sign("whsec_", MSG_ID, TS, BODY), Err(SignError::Empty));
     }
 
     #[test]

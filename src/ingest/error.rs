@@ -6,14 +6,26 @@ use actix_web::{HttpResponse, ResponseError};
 pub enum IngestError {
     #[error("no enabled recipe has this webhook URL")]
     UnknownHook,
-    #[error("this webhook does not accept {0} requests")]
-    MethodNotAllowed(String),
+    /// `allow` is the `Allow` header value: what this hook does accept.
+    #[error("this webhook does not accept {method} requests; it accepts {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
     #[error("request body is larger than the limit of {limit} bytes")]
     TooLarge { limit: usize },
     #[error("request body is not valid JSON: {0}")]
     MalformedJson(String),
     #[error("request body is not valid form data: {0}")]
     MalformedForm(String),
+    /// A `Content-Encoding` this server cannot undo (415 with `Accept-Encoding`).
+    #[error(
+        "content encoding `{0}` is not supported; send the body as is or with {accepted}",
+        accepted = super::encoding::ACCEPTED
+    )]
+    UnsupportedEncoding(String),
+    #[error("request body is not valid {coding}: {problem}")]
+    MalformedEncoding {
+        coding: &'static str,
+        problem: String,
+    },
     #[error("could not read the request body: {0}")]
     BodyRead(String),
     /// The body did not arrive within the body timeout (a trickling or stalled sender).
@@ -37,10 +49,12 @@ impl ResponseError for IngestError {
     fn status_code(&self) -> StatusCode {
         match self {
             IngestError::UnknownHook => StatusCode::NOT_FOUND,
-            IngestError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            IngestError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            IngestError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::MalformedJson(_)
             | IngestError::MalformedForm(_)
+            | IngestError::MalformedEncoding { .. }
             | IngestError::BodyRead(_) => StatusCode::BAD_REQUEST,
             IngestError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -70,6 +84,12 @@ impl ResponseError for IngestError {
         }
         if let IngestError::RateLimited { retry_after } = self {
             response.insert_header(("Retry-After", retry_after.to_string()));
+        }
+        if let IngestError::MethodNotAllowed { allow, .. } = self {
+            response.insert_header(("Allow", *allow));
+        }
+        if let IngestError::UnsupportedEncoding(_) = self {
+            response.insert_header(("Accept-Encoding", super::encoding::ACCEPTED));
         }
         if let IngestError::BodyTimeout(_) = self {
             // The rest of the body may still be on its way: this connection is done.

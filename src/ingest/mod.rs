@@ -1,19 +1,23 @@
-//! Inbound webhooks: `POST|PUT|GET /hooks/{token}`. The event is committed before it is answered.
+//! Inbound webhooks: `/hooks/{token}` (methods: see [`methods`]). The event is committed
+//! before it is answered.
 
 pub mod commit;
+pub mod encoding;
 pub mod error;
+pub mod methods;
 pub mod payload;
 pub mod rate_limit;
+mod read;
 pub mod signature;
 pub mod verify;
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use futures_util::StreamExt;
 use serde_json::json;
 
 use self::error::IngestError;
+use self::methods::Handling;
 use self::payload::{headers_map, media_type, parse_body, parse_form};
 use self::rate_limit::{HookLimiter, retry_after_secs};
 use crate::engine::{EventContext, Verdict, filter_and_transform, off_executor};
@@ -45,10 +49,16 @@ pub async fn receive_webhook(
         .get(&stored)
         .map_err(|e| IngestError::Misconfigured(e.to_string()))?;
     let webhook = recipe.webhook.as_ref().ok_or(IngestError::UnknownHook)?;
-    let is_get = req.method() == Method::GET;
-    if is_get && !webhook.allow_get {
-        return Err(IngestError::MethodNotAllowed("GET".into()));
+    match methods::handling(req.method(), webhook.allow_get)? {
+        Handling::Receive => {}
+        Handling::Head => return Ok(HttpResponse::Ok().finish()),
+        Handling::Options => {
+            return Ok(HttpResponse::NoContent()
+                .insert_header(("Allow", methods::allow(webhook.allow_get)))
+                .finish());
+        }
     }
+    let is_get = req.method() == Method::GET;
 
     // Before the body is read: a refused call costs next to nothing.
     if let Err(wait) = limiter.check(&stored.id) {
@@ -59,14 +69,25 @@ pub async fn receive_webhook(
     }
 
     let limits = &state.settings;
-    let body = read_limited(body, &req, limits.body_limit, limits.body_timeout).await?;
-    if let Err(error) = verify::verify(webhook, &req, &body, state.store.as_ref()).await {
+    let codings = encoding::codings(req.headers())?;
+    let wire = read::read_limited(body, &req, limits.body_limit, limits.body_timeout).await?;
+    let decoded = match codings.is_empty() {
+        true => None,
+        false => Some(encoding::decode(&wire, &codings, limits.body_limit)?),
+    };
+    // The decoded bytes first (what senders sign), then the bytes as received.
+    let candidates: Vec<&[u8]> = match &decoded {
+        Some(decoded) => vec![decoded, &wire],
+        None => vec![&wire],
+    };
+    if let Err(error) = verify::verify(webhook, &req, &candidates, state.store.as_ref()).await {
         if let IngestError::Refused(refusal) = &error {
             state.metrics.webhook_refused(&stored.id, refusal);
             record_refusal(&state, &stored.id, &refusal.to_string()).await;
         }
         return Err(error);
     }
+    let body = decoded.unwrap_or(wire);
     let payload = if is_get {
         let mut query = parse_form(req.query_string().as_bytes())?;
         if webhook.verify == VerifyPreset::Token
@@ -143,47 +164,6 @@ async fn record_refusal(state: &AppState, recipe_id: &str, reason: &str) {
     if let Err(error) = state.store.record_refusal(recipe_id, reason).await {
         tracing::warn!(%error, "could not count a refused webhook");
     }
-}
-
-/// Reads the body, refusing it as soon as it passes `limit` (declared or actual length) or
-/// when it has not fully arrived within `timeout` (zero: no deadline).
-async fn read_limited(
-    body: web::Payload,
-    req: &HttpRequest,
-    limit: usize,
-    timeout: std::time::Duration,
-) -> Result<Vec<u8>, IngestError> {
-    let read = read_body(body, req, limit);
-    if timeout.is_zero() {
-        return read.await;
-    }
-    tokio::time::timeout(timeout, read)
-        .await
-        .map_err(|_| IngestError::BodyTimeout(timeout))?
-}
-
-async fn read_body(
-    mut body: web::Payload,
-    req: &HttpRequest,
-    limit: usize,
-) -> Result<Vec<u8>, IngestError> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(IngestError::TooLarge { limit });
-    }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| IngestError::BodyRead(e.to_string()))?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(IngestError::TooLarge { limit });
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
 }
 
 fn unwrap_shared(error: std::sync::Arc<crate::store::StoreError>) -> crate::store::StoreError {

@@ -1,4 +1,6 @@
 //! Turns a raw request into what scripts see: JSON → map, form → map, anything else → text.
+//! An empty body is an empty event, `{}`, whatever the declared type: providers send pings
+//! with no body under a JSON type, and a script tests `event.field` the same way either way.
 
 use actix_web::HttpRequest;
 use serde_json::{Map, Value};
@@ -12,12 +14,15 @@ pub fn media_type(req: &HttpRequest) -> Option<String> {
     (!media.is_empty()).then_some(media)
 }
 
+/// The event of a (decoded) body: `{}` when empty (zero bytes; for JSON also only whitespace,
+/// which JSON ignores), a map for JSON objects and forms, any JSON value, or else the text.
 pub fn parse_body(media_type: Option<&str>, body: &[u8]) -> Result<Value, IngestError> {
+    let is_json = media_type.is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+    if body.is_empty() || (is_json && body.iter().all(u8::is_ascii_whitespace)) {
+        return Ok(Value::Object(Map::new()));
+    }
     match media_type {
-        Some(m) if m == "application/json" || m.ends_with("+json") => {
-            if body.iter().all(u8::is_ascii_whitespace) {
-                return Err(IngestError::MalformedJson("the body is empty".into()));
-            }
+        _ if is_json => {
             serde_json::from_slice(body).map_err(|e| IngestError::MalformedJson(e.to_string()))
         }
         Some("application/x-www-form-urlencoded") => parse_form(body),
@@ -87,6 +92,29 @@ mod tests {
         assert_eq!(value["name"], "Ada");
         assert_eq!(value["msg"], "hi there");
         assert_eq!(value["tag"], serde_json::json!(["a", "b"]));
+    }
+
+    #[test]
+    fn an_empty_body_is_an_empty_event_whatever_the_type() {
+        for media_type in [
+            Some("application/json"),
+            Some("application/cloudevents+json"),
+            Some("application/x-www-form-urlencoded"),
+            Some("text/plain"),
+            Some("application/octet-stream"),
+            None,
+        ] {
+            assert_eq!(parse_body(media_type, b"").unwrap(), serde_json::json!({}));
+        }
+        assert_eq!(
+            parse_body(Some("application/json"), b" \r\n").unwrap(),
+            serde_json::json!({})
+        );
+        // Whitespace is text, though.
+        assert_eq!(
+            parse_body(Some("text/plain"), b" ").unwrap(),
+            Value::from(" ")
+        );
     }
 
     #[test]

@@ -29,11 +29,23 @@ pub fn delivery_id(preset: VerifyPreset, req: &HttpRequest) -> Option<String> {
     (!value.is_empty() && value.len() <= MAX_DELIVERY_ID).then(|| value.to_owned())
 }
 
-/// Checks `body` (the raw bytes, before any parsing) against the recipe's `verify` preset.
+/// Checks the body against the recipe's `verify` preset; a signature over any of `bodies`
+/// passes (a refusal names the first's problem).
+///
+/// `bodies` are the bytes before any parsing: the decoded body, then, when the request had a
+/// `Content-Encoding`, the bytes as received. Every preset signs the raw payload bytes:
+/// GitHub (`X-Hub-Signature-256`, HMAC of "the payload body", GitHub Docs "Validating webhook
+/// deliveries"), Stripe (`{t}.{raw body}`, Stripe Docs "Check the webhook signatures"), Slack
+/// (`v0:{timestamp}:{raw body}`, Slack "Verifying requests from Slack"), Shopify (HMAC of the
+/// raw body, Shopify "Verify webhooks"), Standard Webhooks (`{id}.{timestamp}.{payload}`,
+/// the specification's "Signature scheme"). None of them documents compressing deliveries;
+/// senders that do (GetStream, QuickNode Streams) sign the uncompressed JSON, so that is
+/// checked first. A sender signing the compressed bytes it sends verifies too; either way the
+/// signature covers exactly what is stored.
 pub async fn verify(
     webhook: &WebhookTrigger,
     req: &HttpRequest,
-    body: &[u8],
+    bodies: &[&[u8]],
     secrets: &(dyn SecretStore + Send + Sync),
 ) -> Result<(), IngestError> {
     let scheme = match webhook.verify {
@@ -49,13 +61,25 @@ pub async fn verify(
         VerifyPreset::StandardWebhooks => Scheme::StandardWebhooks,
     };
     let keys = keys(webhook, secrets).await?;
-    let inbound = Inbound {
-        headers: req.headers(),
-        query: req.query_string(),
-        body,
-        now: Utc::now().timestamp(),
-    };
-    signature::check(scheme, &keys, &inbound).map_err(IngestError::Refused)
+    let now = Utc::now().timestamp();
+    let mut first_refusal = None;
+    for body in bodies {
+        let inbound = Inbound {
+            headers: req.headers(),
+            query: req.query_string(),
+            body,
+            now,
+        };
+        match signature::check(scheme, &keys, &inbound) {
+            Ok(()) => return Ok(()),
+            Err(refusal) => {
+                first_refusal.get_or_insert(refusal);
+            }
+        }
+    }
+    Err(IngestError::Refused(
+        first_refusal.unwrap_or(signature::Refusal::MissingToken),
+    ))
 }
 
 async fn keys(
@@ -103,10 +127,8 @@ fn key(preset: VerifyPreset, name: &str, value: &str) -> Result<Vec<u8>, IngestE
         )));
     }
     match preset {
-        VerifyPreset::StandardWebhooks => secret_key(value).map_err(|_| {
-            IngestError::Misconfigured(format!(
-                "verification secret `{name}` is not a Standard Webhooks secret (`whsec_` and base64)"
-            ))
+        VerifyPreset::StandardWebhooks => secret_key(value).map_err(|error| {
+            IngestError::Misconfigured(format!("verification secret `{name}` {error}"))
         }),
         _ => Ok(value.as_bytes().to_vec()),
     }

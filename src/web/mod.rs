@@ -17,12 +17,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics))
-        .service(
-            web::resource("/hooks/{token}")
-                .route(web::post().to(receive_webhook))
-                .route(web::put().to(receive_webhook))
-                .route(web::get().to(receive_webhook)),
-        );
+        // Every method: the hook answers 404, 405 with `Allow`, 204 to OPTIONS (ingest::methods).
+        .service(web::resource("/hooks/{token}").route(web::route().to(receive_webhook)));
 }
 
 /// For responses that are not UI pages (JSON, redirects, assets, errors): nothing may load,

@@ -15,6 +15,7 @@ mod metrics;
 mod pages;
 mod receiver;
 mod retention;
+mod retry_after;
 mod schedule;
 mod scripts;
 mod security;

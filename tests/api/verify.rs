@@ -2,8 +2,11 @@
 //! sender's signature on the raw body and refuses anything else with 401, storing nothing and
 //! counting the refusal; rotation; sender retries (same delivery id) are not new events.
 
+mod compressed;
+mod schemes;
 mod sender_ids;
 mod sign;
+mod standard_secret;
 
 use chrono::Utc;
 use reqwest::RequestBuilder;

@@ -24,22 +24,14 @@ pub fn check(keys: &[Vec<u8>], inbound: &Inbound<'_>) -> Result<(), Refusal> {
 
 fn presented(headers: &HeaderMap, query: &str) -> Option<String> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(auth) = header("authorization") {
-        if auth
-            .trim()
-            .get(..6)
-            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer"))
-        {
+    if let Some((scheme, credentials)) = header("authorization").and_then(credentials) {
+        if scheme.eq_ignore_ascii_case("bearer") {
             // An empty bearer token is a wrong token, not a missing one.
-            return Some(
-                crate::web::auth::bearer_token(auth)
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
+            return Some(credentials.to_owned());
         }
-        if let Some(encoded) = auth.strip_prefix("Basic ") {
+        if scheme.eq_ignore_ascii_case("basic") {
             let decoded = base64::engine::general_purpose::STANDARD
-                .decode(encoded.trim())
+                .decode(credentials)
                 .ok()?;
             let text = String::from_utf8(decoded).ok()?;
             return text
@@ -55,6 +47,14 @@ fn presented(headers: &HeaderMap, query: &str) -> Option<String> {
         .into_iter()
         .find(|(key, _)| key == "token")
         .map(|(_, value)| value)
+}
+
+/// The scheme and credentials of an `Authorization` value (`Basic dXNlcjpwdw==`); the caller
+/// compares the scheme case-insensitively (RFC 9110 §11.1). A bare scheme has empty credentials.
+fn credentials(value: &str) -> Option<(&str, &str)> {
+    let value = value.trim();
+    let (scheme, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
+    (!scheme.is_empty()).then(|| (scheme, rest.trim()))
 }
 
 #[cfg(test)]
@@ -83,6 +83,30 @@ mod tests {
         ] {
             assert_eq!(run(&pairs, query, &["tok"]), Ok(()), "{pairs:?} {query}");
         }
+    }
+
+    #[test]
+    fn scheme_names_are_case_insensitive() {
+        for scheme in ["Basic", "basic", "BASIC", "bAsIc"] {
+            let basic = format!("{scheme} {}", base64(b"user:tok"));
+            assert_eq!(
+                run(&[("Authorization", &basic)], "", &["tok"]),
+                Ok(()),
+                "{scheme}"
+            );
+        }
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            let bearer = format!("{scheme}  tok ");
+            assert_eq!(
+                run(&[("Authorization", &bearer)], "", &["tok"]),
+                Ok(()),
+                "{scheme}"
+            );
+        }
+        assert_eq!(
+            run(&[("Authorization", "Bearer")], "", &["tok"]),
+            Err(Refusal::InvalidToken)
+        );
     }
 
     #[test]

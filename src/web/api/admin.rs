@@ -38,6 +38,11 @@ pub async fn set_secret(
     if body.value.is_empty() {
         return Err(ApiError::BadRequest("the secret value is empty".into()));
     }
+    if let Some(refusal) =
+        manage::secret_value_refusal(state.store.as_ref(), &name, &body.value).await?
+    {
+        return Err(ApiError::BadRequest(refusal));
+    }
     state.store.set_secret(&name, &body.value).await?;
     Ok(HttpResponse::NoContent().finish())
 }

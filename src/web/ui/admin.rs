@@ -139,8 +139,13 @@ pub async fn set_secret(
         Err(message) => message,
         Ok(()) if form.value.is_empty() => "The value is empty.".into(),
         Ok(()) => {
-            state.store.set_secret(name, &form.value).await?;
-            return Ok(see_other("/secrets?done=secret-set"));
+            match manage::secret_value_refusal(state.store.as_ref(), name, &form.value).await? {
+                Some(refusal) => refusal,
+                None => {
+                    state.store.set_secret(name, &form.value).await?;
+                    return Ok(see_other("/secrets?done=secret-set"));
+                }
+            }
         }
     };
     let layout = Layout::new(&session, "secrets", &req);
