@@ -174,6 +174,7 @@ contracts!(
 
 mod contracts;
 mod delivery_contracts;
+mod lease_contracts;
 #[allow(clippy::wildcard_imports)]
 use contracts::*;
 #[allow(clippy::wildcard_imports)]
