@@ -59,7 +59,8 @@ impl DeliveryWorker {
     }
 
     /// One step: claim due deliveries, attempt them concurrently, record every attempt in one
-    /// transaction. Returns how many were attempted. (`run` pipelines the same work.)
+    /// transaction. Returns how many were attempted. (`run` pipelines the same work, with the
+    /// fair share per destination and lease renewal, which a single step does not need.)
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let claimed = self
             .store

@@ -42,3 +42,22 @@ timeout = "60s"
     assert_eq!(detail.deliveries[0].attempt_count, 1, "{detail:#?}");
     assert_eq!(receiver.arrivals(), 1);
 }
+
+#[test]
+fn serve_refuses_a_lease_too_short_for_its_heartbeat_and_a_zero_destination_share() {
+    let cli = crate::binary::Cli::new();
+    let short = cli.run(&["serve", "--bind", "127.0.0.1:0", "--lease", "100ms"]);
+    assert_ne!(short.code, Some(0), "{short:#?}");
+    assert!(
+        short.stderr.contains("100ms is too short: at least 400ms"),
+        "{short:#?}"
+    );
+    let zero = cli
+        .with_env("SWITCHYARD_DESTINATION_CONCURRENCY", "0")
+        .run(&["serve", "--bind", "127.0.0.1:0"]);
+    assert_ne!(zero.code, Some(0), "{zero:#?}");
+    assert!(
+        zero.stderr.contains("--destination-concurrency"),
+        "{zero:#?}"
+    );
+}
