@@ -14,6 +14,14 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Time a webhook's body has to arrive, from the end of its head, before it gets 408.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Claims of a dead process move on after at most this (`SWITCHYARD_LEASE`); live ones are
+/// renewed every quarter of it.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
+/// Below the 10 s most process managers (Kubernetes, systemd, Docker) wait before SIGKILL.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+/// Part of the shutdown grace kept for recording finished attempts and releasing claims (at
+/// most half the grace).
+pub const SHUTDOWN_MARGIN: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Settings {
@@ -54,8 +62,17 @@ pub struct WorkerSettings {
     pub engine_batch: u32,
     /// Outbound calls in flight at once.
     pub delivery_concurrency: u32,
-    /// How long a claim holds before another worker may take it over.
+    /// Outbound calls in flight at once to one destination (`host:port` of the rendered URL);
+    /// `None`: a quarter of `delivery_concurrency` (at least 1). See [`Self::destination_cap`].
+    pub destination_concurrency: Option<u32>,
+    /// How long a claim holds before another worker may take it over. Claims are renewed every
+    /// [`Self::heartbeat`] while their work is in progress, so this bounds how long a dead
+    /// process's claims wait, not how long work may take.
     pub lease: Duration,
+    /// After SIGTERM: time until the process exits. In-flight calls get this less
+    /// [`SHUTDOWN_MARGIN`]; what is unfinished then is abandoned and its claims released (the
+    /// attempt not counted), so the next process retries it at once.
+    pub shutdown_grace: Duration,
     /// How often idle workers look for work that became due (retries, expired leases).
     pub idle_poll: Duration,
     /// How often the scheduler re-reads recipes to pick up imports, edits and deletes.
@@ -67,10 +84,35 @@ impl Default for WorkerSettings {
         Self {
             engine_batch: 32,
             delivery_concurrency: 32,
-            lease: Duration::from_secs(60),
+            destination_concurrency: None,
+            lease: DEFAULT_LEASE,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             idle_poll: Duration::from_millis(200),
             schedule_refresh: Duration::from_secs(1),
         }
+    }
+}
+
+impl WorkerSettings {
+    /// In-flight calls one destination may hold: the setting, or a quarter of the slots (at
+    /// least 1), so one stuck receiver delays only its own deliveries.
+    pub fn destination_cap(&self) -> usize {
+        let cap = self
+            .destination_concurrency
+            .unwrap_or(self.delivery_concurrency / 4);
+        cap.max(1) as usize
+    }
+
+    /// How often held claims are renewed: a quarter of the lease, so three renewals in a row
+    /// may be late or fail (a stalled store) before another worker can take the work over.
+    pub fn heartbeat(&self) -> Duration {
+        (self.lease / 4).max(Duration::from_millis(10))
+    }
+
+    /// How long in-flight calls may still run after SIGTERM (see `shutdown_grace`).
+    pub fn drain_time(&self) -> Duration {
+        let margin = SHUTDOWN_MARGIN.min(self.shutdown_grace / 2);
+        self.shutdown_grace - margin
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -46,6 +47,7 @@ pub struct Application {
     setup_url: Option<String>,
     store: Arc<dyn Store>,
     shutdown: CancellationToken,
+    shutdown_grace: Duration,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -138,6 +140,7 @@ impl Application {
             state.settings.hook_burst,
         ));
         let header_timeout = state.settings.header_timeout;
+        let shutdown_grace = state.settings.workers.shutdown_grace;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(crate::web::security_headers())
@@ -150,7 +153,9 @@ impl Application {
         .client_request_timeout(header_timeout)
         .client_disconnect_timeout(std::time::Duration::from_secs(1))
         .listen(listener)?
-        .shutdown_timeout(30)
+        // Signals are ours (`run_until_stopped`): HTTP and workers stop together, in the grace.
+        .disable_signals()
+        .shutdown_timeout(shutdown_grace.as_secs())
         .run();
 
         tracing::info!(%address, %public_base, "switchyard listening");
@@ -161,6 +166,7 @@ impl Application {
             setup_url,
             store,
             shutdown,
+            shutdown_grace,
             workers,
         })
     }
@@ -183,16 +189,64 @@ impl Application {
         self.store.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM (or the server is stopped), then lets the workers finish
-    /// what is in flight and give back their claims.
+    /// Serves until SIGINT/SIGTERM (or the server stops), then stops within the shutdown
+    /// grace: the HTTP server finishes the requests it has, workers finish or abandon what is in
+    /// flight and give back their claims (`WorkerSettings::shutdown_grace`).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let served = self.server.await;
+        let handle = self.server.handle();
+        let mut server = tokio::spawn(self.server);
+        let signalled = tokio::select! {
+            _ = &mut server => false,
+            signal = stop_signal() => {
+                tracing::info!(signal, grace = ?self.shutdown_grace, "stopping");
+                true
+            }
+        };
         self.shutdown.cancel();
-        for worker in self.workers {
-            let _ = worker.await;
+        let stopped = async {
+            if signalled {
+                handle.stop(true).await;
+            }
+            let served = (&mut server).await;
+            for worker in self.workers {
+                let _ = worker.await;
+            }
+            served
+        };
+        match tokio::time::timeout(self.shutdown_grace, stopped).await {
+            Ok(served) => {
+                tracing::info!("switchyard stopped");
+                Ok(served??)
+            }
+            Err(_) => {
+                tracing::warn!(grace = ?self.shutdown_grace, "not stopped within the shutdown grace; exiting anyway");
+                Ok(())
+            }
         }
-        tracing::info!("switchyard stopped");
-        Ok(served?)
+    }
+}
+
+/// The first SIGTERM or SIGINT, by name.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
 }
 

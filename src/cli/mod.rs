@@ -235,7 +235,9 @@ pub struct ServeArgs {
     #[arg(long, env = "SWITCHYARD_OUTBOUND_ALLOW", value_parser = parse_outbound_allow, default_value = "")]
     pub outbound_allow: OutboundAllow,
     /// How long a worker's claim on an event or delivery holds before others may take it.
-    #[arg(long, env = "SWITCHYARD_LEASE", value_parser = humantime::parse_duration, default_value = "60s")]
+    /// Live claims are renewed every quarter of it, so this is how long a dead process's work
+    /// waits before another worker takes it over.
+    #[arg(long, env = "SWITCHYARD_LEASE", value_parser = parse_lease, default_value = "10s")]
     pub lease: Duration,
     /// How often idle workers look for due retries and expired claims.
     #[arg(long, env = "SWITCHYARD_IDLE_POLL", value_parser = humantime::parse_duration, default_value = "200ms")]
@@ -243,6 +245,14 @@ pub struct ServeArgs {
     /// Outbound calls in flight at once.
     #[arg(long, env = "SWITCHYARD_DELIVERY_CONCURRENCY", default_value_t = WorkerSettings::default().delivery_concurrency)]
     pub delivery_concurrency: u32,
+    /// Outbound calls in flight at once to one destination (host:port); unset: a quarter of
+    /// `--delivery-concurrency` (at least 1).
+    #[arg(long, env = "SWITCHYARD_DESTINATION_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..))]
+    pub destination_concurrency: Option<u32>,
+    /// After SIGTERM the process exits within this: in-flight calls get it less 1 s, then
+    /// unfinished ones are abandoned and their claims released for the next process.
+    #[arg(long, env = "SWITCHYARD_SHUTDOWN_GRACE", value_parser = humantime::parse_duration, default_value = "8s")]
+    pub shutdown_grace: Duration,
 }
 
 impl ServeArgs {
@@ -268,12 +278,25 @@ impl ServeArgs {
         settings.workers.lease = self.lease;
         settings.workers.idle_poll = self.idle_poll;
         settings.workers.delivery_concurrency = self.delivery_concurrency;
+        settings.workers.destination_concurrency = self.destination_concurrency;
+        settings.workers.shutdown_grace = self.shutdown_grace;
         settings
     }
 }
 
 fn parse_outbound_allow(list: &str) -> Result<OutboundAllow, String> {
     list.parse()
+}
+
+/// A lease must leave room for its heartbeat (a quarter of it) to reach the store.
+fn parse_lease(text: &str) -> Result<Duration, String> {
+    let lease = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if lease < Duration::from_millis(400) {
+        return Err(format!(
+            "{text} is too short: at least 400ms (claims are renewed every quarter of it)"
+        ));
+    }
+    Ok(lease)
 }
 
 fn parse_call_depth(text: &str) -> Result<usize, String> {

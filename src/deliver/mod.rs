@@ -3,8 +3,11 @@
 
 mod cidr;
 pub mod client;
+mod fair_share;
 mod guard;
+mod heartbeat;
 mod pipeline;
+mod redact;
 pub mod request;
 pub mod retry;
 pub mod sign;

@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::task::JoinSet;
 
-use super::client::{AttemptResult, OutboundPolicy, OutboundRequest, SNIPPET_LIMIT, send};
+use super::client::{AttemptResult, OutboundPolicy, OutboundRequest, send};
+use super::redact::redact;
+pub(crate) use super::redact::redact_text;
 use super::request::{add_webhook_headers, render, secret_names};
 use super::retry::next_delay;
 use crate::config::WorkerSettings;
@@ -57,7 +59,8 @@ impl DeliveryWorker {
     }
 
     /// One step: claim due deliveries, attempt them concurrently, record every attempt in one
-    /// transaction. Returns how many were attempted. (`run` pipelines the same work.)
+    /// transaction. Returns how many were attempted. (`run` pipelines the same work, with the
+    /// fair share per destination and lease renewal, which a single step does not need.)
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let claimed = self
             .store
@@ -85,12 +88,24 @@ impl DeliveryWorker {
         Ok(count)
     }
 
-    #[tracing::instrument(skip_all, fields(delivery = %delivery.id, recipe = %delivery.recipe_id, action = %delivery.action_name))]
+    /// One attempt of a claimed delivery, start to finish (no destination cap: `run_once`).
     pub(super) async fn attempt(
         &self,
         delivery: ClaimedDelivery,
     ) -> Result<AttemptRecord, StoreError> {
-        let attempt_no = delivery.attempt_count + 1;
+        Ok(match self.prepare_attempt(delivery).await? {
+            Prepared::Decided(record) => record,
+            Prepared::Ready(ready) => self.send_ready(ready).await,
+        })
+    }
+
+    /// Renders and signs a claimed delivery's request, or decides its attempt without a call
+    /// (an invalid stored action or template, a missing secret).
+    #[tracing::instrument(skip_all, fields(delivery = %delivery.id, recipe = %delivery.recipe_id, action = %delivery.action_name))]
+    pub(super) async fn prepare_attempt(
+        &self,
+        delivery: ClaimedDelivery,
+    ) -> Result<Prepared, StoreError> {
         let started_at = Utc::now();
         let action = match serde_json::from_value::<ActionSection>(delivery.action.clone())
             .map_err(|e| e.to_string())
@@ -106,30 +121,47 @@ impl DeliveryWorker {
             Ok(action) => action,
             Err(message) => {
                 let result = failure(format!("the stored action is invalid: {message}"));
-                self.metrics
-                    .delivery_attempt(&delivery.recipe_id, "dead", result.duration);
-                return Ok(record(
-                    &delivery,
-                    attempt_no,
+                let attempt = Attempt {
+                    delivery,
                     started_at,
-                    &result,
-                    DeliveryNext::Dead,
-                ));
+                    retry_schedule: Vec::new(),
+                    secrets: HashMap::new(),
+                };
+                return Ok(Prepared::Decided(self.finish(attempt, result)));
             }
         };
         let mut secrets = HashMap::new();
-        let result = match self.prepare(&delivery, &action, &mut secrets).await? {
-            Ok(request) => send(&self.client, &self.policy, request).await,
-            Err(message) => failure(message),
+        let prepared = self.prepare(&delivery, &action, &mut secrets).await?;
+        let attempt = Attempt {
+            delivery,
+            started_at,
+            retry_schedule: action.retry_schedule,
+            secrets,
         };
-        let result = redact(result, &secrets);
+        Ok(match prepared {
+            Ok(request) => Prepared::Ready(Box::new(ReadyAttempt { attempt, request })),
+            Err(message) => Prepared::Decided(self.finish(attempt, failure(message))),
+        })
+    }
+
+    /// Sends a prepared request and decides what follows: delivered, a retry, or dead.
+    #[tracing::instrument(skip_all, fields(delivery = %ready.attempt.delivery.id, recipe = %ready.attempt.delivery.recipe_id, action = %ready.attempt.delivery.action_name))]
+    pub(super) async fn send_ready(&self, ready: Box<ReadyAttempt>) -> AttemptRecord {
+        let result = send(&self.client, &self.policy, ready.request).await;
+        self.finish(ready.attempt, result)
+    }
+
+    fn finish(&self, attempt: Attempt, result: AttemptResult) -> AttemptRecord {
+        let delivery = &attempt.delivery;
+        let attempt_no = delivery.attempt_count + 1;
+        let result = redact(result, &attempt.secrets);
         let next = if result.succeeded() {
             DeliveryNext::Delivered
         } else if result.blocked {
             DeliveryNext::Dead
         } else {
             match next_delay(
-                &action.retry_schedule,
+                &attempt.retry_schedule,
                 attempt_no as usize,
                 result.retry_after,
             ) {
@@ -153,7 +185,7 @@ impl DeliveryWorker {
                 tracing::info!(attempt_no, %at, error = ?result.error, status = ?result.status, "attempt failed, retry scheduled")
             }
         }
-        Ok(record(&delivery, attempt_no, started_at, &result, next))
+        record(delivery, attempt_no, attempt.started_at, &result, next)
     }
 
     /// Renders and signs the request with the secrets it fills in; `Ok(Err(..))` is a failed
@@ -213,6 +245,44 @@ impl DeliveryWorker {
 /// One attempt's outcome, ready to be written.
 pub type AttemptRecord = (NewAttempt, DeliveryNext);
 
+/// A claimed delivery, decided without a call or ready to send.
+pub(super) enum Prepared {
+    Decided(AttemptRecord),
+    Ready(Box<ReadyAttempt>),
+}
+
+/// What an attempt needs besides its request to decide and record its outcome.
+pub(super) struct Attempt {
+    delivery: ClaimedDelivery,
+    started_at: chrono::DateTime<Utc>,
+    retry_schedule: Vec<Duration>,
+    /// Values the request used, redacted from what is stored.
+    secrets: HashMap<String, String>,
+}
+
+/// A rendered, signed request and the attempt it belongs to.
+pub(super) struct ReadyAttempt {
+    attempt: Attempt,
+    request: OutboundRequest,
+}
+
+impl ReadyAttempt {
+    pub(super) fn delivery(&self) -> &ClaimedDelivery {
+        &self.attempt.delivery
+    }
+
+    /// The `host:port` the request goes to (the port the scheme implies when none is given);
+    /// `None` for a URL without a host, which fails when sent.
+    pub(super) fn destination(&self) -> Option<String> {
+        let url = reqwest::Url::parse(&self.request.url).ok()?;
+        let host = url.host_str()?.to_ascii_lowercase();
+        Some(match url.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        })
+    }
+}
+
 fn record(
     delivery: &ClaimedDelivery,
     attempt_no: u32,
@@ -240,115 +310,5 @@ fn failure(message: String) -> AttemptResult {
         error: Some(message),
         retry_after: None,
         blocked: false,
-    }
-}
-
-/// Replaces every secret value the request used with `[redacted secret NAME]` in what the
-/// attempt stores, e.g. a receiver echoing the `Authorization` header back.
-fn redact(mut result: AttemptResult, secrets: &HashMap<String, String>) -> AttemptResult {
-    if secrets.is_empty() {
-        return result;
-    }
-    let truncated = result
-        .response_snippet
-        .as_ref()
-        .is_some_and(|s| s.len() >= SNIPPET_LIMIT);
-    result.response_snippet = result
-        .response_snippet
-        .map(|s| redact_text(&s, secrets, truncated));
-    result.error = result.error.map(|e| redact_text(&e, secrets, false));
-    result
-}
-
-/// `text` with each secret value (also JSON-escaped) replaced by `[redacted secret NAME]`;
-/// `truncated` also replaces a secret's first part at the end (a cut-off snippet).
-pub(crate) fn redact_text(
-    text: &str,
-    secrets: &HashMap<String, String>,
-    truncated: bool,
-) -> String {
-    let mut by_length: Vec<_> = secrets.iter().filter(|(_, v)| !v.is_empty()).collect();
-    // Longest first, so a secret that contains another is replaced whole.
-    by_length.sort_by_key(|(_, value)| std::cmp::Reverse(value.len()));
-    let mut out = text.to_owned();
-    for (name, value) in by_length {
-        let mark = format!("[redacted secret {name}]");
-        out = out.replace(value.as_str(), &mark);
-        // As a JSON string (a receiver echoing a JSON body).
-        let json = serde_json::to_string(value).unwrap_or_default();
-        if let Some(escaped) = json.get(1..json.len().saturating_sub(1))
-            && escaped != value.as_str()
-        {
-            out = out.replace(escaped, &mark);
-        }
-        // A snippet cut off in the middle of a secret ends with its first part.
-        if truncated
-            && let Some(cut) = (1..value.len())
-                .rev()
-                .filter(|&n| value.is_char_boundary(n))
-                .find(|&n| out.ends_with(&value[..n]))
-        {
-            out.truncate(out.len() - cut);
-            out.push_str(&mark);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn secrets(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn secret_values_are_redacted_from_snippets_and_errors() {
-        let used = secrets(&[
-            ("TOKEN", "tok-123"),
-            ("LONG", "tok-123-and-more"),
-            ("Q", "a\"b"),
-        ]);
-        let result = AttemptResult {
-            status: Some(401),
-            response_snippet: Some(
-                r#"{"auth":"Bearer tok-123","x":"tok-123-and-more","q":"a\"b"}"#.into(),
-            ),
-            error: Some("echo tok-123".into()),
-            ..AttemptResult::default()
-        };
-        let redacted = redact(result, &used);
-        assert_eq!(
-            redacted.response_snippet.as_deref(),
-            Some(
-                r#"{"auth":"Bearer [redacted secret TOKEN]","x":"[redacted secret LONG]","q":"[redacted secret Q]"}"#
-            )
-        );
-        assert_eq!(
-            redacted.error.as_deref(),
-            Some("echo [redacted secret TOKEN]")
-        );
-    }
-
-    #[test]
-    fn a_secret_cut_off_by_the_snippet_limit_is_redacted_too() {
-        let used = secrets(&[("TOKEN", "tok-123456")]);
-        let mut snippet = "x".repeat(SNIPPET_LIMIT - 4);
-        snippet.push_str("tok-");
-        let result = AttemptResult {
-            response_snippet: Some(snippet),
-            ..AttemptResult::default()
-        };
-        let snippet = redact(result, &used).response_snippet.unwrap();
-        assert!(snippet.ends_with("xx[redacted secret TOKEN]"), "{snippet}");
-        let short = redact_text("ends with tok-", &used, false);
-        assert_eq!(
-            short, "ends with tok-",
-            "only a truncated snippet is cut off"
-        );
     }
 }

@@ -58,6 +58,48 @@ impl EngineWorker {
         if count == 0 {
             return Ok(0);
         }
+        let ids: Vec<String> = events.iter().map(|event| event.id.clone()).collect();
+        self.with_heartbeat(&ids, self.finish_step(&events)).await?;
+        Ok(count)
+    }
+
+    /// Runs `step` while renewing the claims on `ids` every heartbeat (one statement each), so a
+    /// step longer than the lease (slow scripts, a slow store) keeps its events.
+    async fn with_heartbeat<T>(
+        &self,
+        ids: &[String],
+        step: impl std::future::Future<Output = T>,
+    ) -> T {
+        let beat = async {
+            let mut ticker = tokio::time::interval(self.settings.heartbeat());
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let renewed = self
+                    .store
+                    .renew_event_leases(&self.owner, ids, self.settings.lease)
+                    .await;
+                match renewed {
+                    // Taken over after a stall: `complete_runs` refuses this worker's result.
+                    Ok(renewed) if renewed.len() < ids.len() => tracing::warn!(
+                        lost = ids.len() - renewed.len(),
+                        "event claims lost to another worker"
+                    ),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "could not renew event claims"),
+                }
+            }
+        };
+        tokio::select! {
+            done = step => done,
+            never = beat => never,
+        }
+    }
+
+    /// Decides the claimed events and commits their runs in one transaction.
+    async fn finish_step(&self, events: &[EventRecord]) -> Result<(), StoreError> {
+        let count = events.len();
         let decisions = events.iter().map(|event| self.decide(event));
         let mut runs = Vec::with_capacity(count);
         for (event, decided) in events
@@ -86,7 +128,7 @@ impl EngineWorker {
             }
         }
         self.deliveries_ready.notify_one();
-        Ok(count)
+        Ok(())
     }
 
     /// Runs until cancelled, then gives back what it had claimed.

@@ -107,6 +107,15 @@ pub trait EventStore {
     ) -> Result<Vec<EventRecord>, StoreError>;
     /// Gives back events this owner claimed but did not finish (graceful shutdown).
     async fn release_events(&self, owner: &str) -> Result<(), StoreError>;
+    /// Heartbeat: extends to `lease` from now the claims among `event_ids` that `owner` still
+    /// holds, in one statement. Returns the ids renewed; a missing one was taken over by another
+    /// worker (its lease had expired) or finished.
+    async fn renew_event_leases(
+        &self,
+        owner: &str,
+        event_ids: &[String],
+        lease: Duration,
+    ) -> Result<Vec<String>, StoreError>;
     async fn dedupe_key_seen(
         &self,
         recipe_id: &str,
@@ -150,6 +159,27 @@ pub trait DeliveryStore {
         attempts: Vec<(NewAttempt, DeliveryNext)>,
     ) -> Result<(), StoreError>;
     async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError>;
+    /// `claim_deliveries`, passing over deliveries of the `(recipe_id, action_name)` pairs in
+    /// `skip` (actions whose destination holds its fair share of this worker's slots).
+    async fn claim_deliveries_skipping(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+        skip: &[(String, String)],
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// Heartbeat: extends to `lease` from now the claims among `ids` that `owner` still holds,
+    /// in one statement. Returns the ids renewed; a missing one was taken over by another
+    /// worker (its lease had expired) or finished.
+    async fn renew_delivery_leases(
+        &self,
+        owner: &str,
+        ids: &[String],
+        lease: Duration,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Gives back these claims of `owner` without an attempt: due again at once, for any
+    /// worker, with their attempt count unchanged (a full destination, an abandoned call).
+    async fn release_delivery_claims(&self, owner: &str, ids: &[String]) -> Result<(), StoreError>;
 }
 
 #[async_trait]

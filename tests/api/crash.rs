@@ -191,3 +191,40 @@ async fn events_claimed_by_a_killed_server_are_taken_over_after_the_lease() {
         "crash mid-batch: {processed} of 60 processed at kill -9, all delivered {took:?} after restart"
     );
 }
+
+/// Calls in flight when the process is killed: their claims were renewed by the heartbeat, and
+/// with the default lease (10 s) the next process takes them over within seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deliveries_in_flight_at_kill_9_are_taken_over_within_the_default_lease() {
+    const IN_FLIGHT: usize = 5;
+    let receiver = crate::held::HeldReceiver::start().await;
+    // Default lease; only the idle poll is shortened.
+    let cli = Cli::new()
+        .with_env("SWITCHYARD_ALLOW_PRIVATE_TARGETS", "true")
+        .with_env("SWITCHYARD_IDLE_POLL", "50ms");
+    let mut server = Server::start(&cli, &[]).await;
+    let file = cli.write(
+        "held.toml",
+        &format!(
+            "id = \"held\"\nname = \"Held\"\n[trigger.webhook]\n[[action]]\nname = \"notify\"\n\
+             url = \"{}\"\ntimeout = \"60s\"\n",
+            receiver.url("/held")
+        ),
+    );
+    let (_, _, url) = cli
+        .with_env("SWITCHYARD_BIND", &server.bind)
+        .import(&file)
+        .remove(0);
+    send_burst(&server.hook_url(&url), IN_FLIGHT).await;
+    receiver.wait_for(IN_FLIGHT, Duration::from_secs(30)).await;
+
+    let killed = Instant::now();
+    server.kill9();
+    receiver.release();
+    let _restarted = Server::start(&cli, &[]).await;
+    receiver
+        .wait_for(2 * IN_FLIGHT, Duration::from_secs(10 + 10))
+        .await;
+    let took = killed.elapsed();
+    eprintln!("crash in flight: {IN_FLIGHT} calls taken over {took:?} after kill -9 (lease 10s)");
+}

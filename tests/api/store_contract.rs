@@ -207,6 +207,7 @@ contracts!(
 mod contracts;
 mod delivery_contracts;
 mod hostile;
+mod lease_contracts;
 mod refusals;
 #[allow(clippy::wildcard_imports)]
 use contracts::*;

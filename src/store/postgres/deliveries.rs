@@ -21,6 +21,17 @@ impl DeliveryStore for PgStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        self.claim_deliveries_skipping(owner, limit, lease, &[])
+            .await
+    }
+
+    async fn claim_deliveries_skipping(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+        skip: &[(String, String)],
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let now = now_ms();
         let lease_until = now + lease.as_millis() as i64;
         let mut tx = self.tx().await?;
@@ -32,6 +43,10 @@ impl DeliveryStore for PgStore {
                 SELECT id FROM deliveries
                 WHERE status = 'pending' AND next_attempt_at <= $3
                   AND (lease_until IS NULL OR lease_until < $3)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM UNNEST($5::text[], $6::text[]) AS s(recipe_id, action_name)
+                    WHERE s.recipe_id = deliveries.recipe_id
+                      AND s.action_name = deliveries.action_name)
                 ORDER BY next_attempt_at LIMIT $4
                 FOR UPDATE SKIP LOCKED)
              RETURNING id",
@@ -40,6 +55,16 @@ impl DeliveryStore for PgStore {
         .bind(lease_until)
         .bind(now)
         .bind(i64::from(limit))
+        .bind(
+            skip.iter()
+                .map(|(recipe, _)| recipe.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            skip.iter()
+                .map(|(_, action)| action.as_str())
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(&mut *tx)
         .await?;
         let rows: Vec<ClaimedRow> = sqlx::query_as(
@@ -80,6 +105,42 @@ impl DeliveryStore for PgStore {
             "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
         )
         .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn renew_delivery_leases(
+        &self,
+        owner: &str,
+        ids: &[String],
+        lease: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_scalar(
+            "UPDATE deliveries SET lease_until = $1
+             WHERE lease_owner = $2 AND id = ANY($3)
+             RETURNING id",
+        )
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(owner)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn release_delivery_claims(&self, owner: &str, ids: &[String]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+             WHERE lease_owner = $1 AND id = ANY($2)",
+        )
+        .bind(owner)
+        .bind(ids)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -91,6 +91,27 @@ impl EventStore for PgStore {
         Ok(())
     }
 
+    async fn renew_event_leases(
+        &self,
+        owner: &str,
+        event_ids: &[String],
+        lease: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_scalar(
+            "UPDATE event_jobs SET lease_until = $1
+             WHERE lease_owner = $2 AND event_id = ANY($3)
+             RETURNING event_id",
+        )
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(owner)
+        .bind(event_ids)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn dedupe_key_seen(
         &self,
         recipe_id: &str,

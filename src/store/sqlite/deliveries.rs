@@ -18,6 +18,17 @@ impl DeliveryStore for SqliteStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        self.claim_deliveries_skipping(owner, limit, lease, &[])
+            .await
+    }
+
+    async fn claim_deliveries_skipping(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+        skip: &[(String, String)],
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let now = now_ms();
         let lease_until = now + lease.as_millis() as i64;
         let mut tx = self.worker_tx().await?;
@@ -28,6 +39,10 @@ impl DeliveryStore for SqliteStore {
                 SELECT id FROM deliveries
                 WHERE status = 'pending' AND next_attempt_at <= ?3
                   AND (lease_until IS NULL OR lease_until < ?3)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM json_each(?5) s
+                    WHERE json_extract(s.value, '$[0]') = deliveries.recipe_id
+                      AND json_extract(s.value, '$[1]') = deliveries.action_name)
                 ORDER BY next_attempt_at LIMIT ?4)
              RETURNING id",
         )
@@ -35,6 +50,7 @@ impl DeliveryStore for SqliteStore {
         .bind(lease_until)
         .bind(now)
         .bind(limit)
+        .bind(serde_json::to_string(skip).expect("pairs serialise"))
         .fetch_all(&mut *tx)
         .await?;
         let rows: Vec<ClaimedRow> = sqlx::query_as(
@@ -77,6 +93,47 @@ impl DeliveryStore for SqliteStore {
         .bind(owner)
         .execute(&self.writer)
         .await?;
+        Ok(())
+    }
+
+    async fn renew_delivery_leases(
+        &self,
+        owner: &str,
+        ids: &[String],
+        lease: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.worker_tx().await?;
+        let renewed = sqlx::query_scalar(
+            "UPDATE deliveries SET lease_until = ?
+             WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))
+             RETURNING id",
+        )
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(owner)
+        .bind(serde_json::to_string(ids).expect("ids serialise"))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(renewed)
+    }
+
+    async fn release_delivery_claims(&self, owner: &str, ids: &[String]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.worker_tx().await?;
+        sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+             WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(owner)
+        .bind(serde_json::to_string(ids).expect("ids serialise"))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -88,6 +88,30 @@ impl EventStore for SqliteStore {
         Ok(())
     }
 
+    async fn renew_event_leases(
+        &self,
+        owner: &str,
+        event_ids: &[String],
+        lease: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.worker_tx().await?;
+        let renewed = sqlx::query_scalar(
+            "UPDATE event_jobs SET lease_until = ?
+             WHERE lease_owner = ? AND event_id IN (SELECT value FROM json_each(?))
+             RETURNING event_id",
+        )
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(owner)
+        .bind(serde_json::to_string(event_ids).expect("ids serialise"))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(renewed)
+    }
+
     async fn dedupe_key_seen(
         &self,
         recipe_id: &str,
