@@ -165,7 +165,11 @@ fn a_fixed_time_inside_a_repeated_hour_fires_once_at_the_first_pass() {
             "2026-04-03T00:00:00Z",
             "2026-04-06T00:00:00Z"
         ),
-        times(&["2026-04-03T02:30:00Z", "2026-04-04T02:30:00Z", "2026-04-05T02:30:00Z"]),
+        times(&[
+            "2026-04-03T02:30:00Z",
+            "2026-04-04T02:30:00Z",
+            "2026-04-05T02:30:00Z"
+        ]),
         "Saturday 23:30 runs in its first pass (-03), not again an hour later (-04)"
     );
 }
