@@ -109,9 +109,7 @@ impl Application {
             policy,
             owner: format!("scheduler-{}", crate::ids::new_id()),
             events_ready: events_ready.clone(),
-        })
-        .await
-        .context("cannot start the scheduler")?;
+        });
         let workers = vec![
             tokio::spawn(engine.run(events_ready.clone(), shutdown.clone())),
             tokio::spawn(deliverer.run(deliveries_ready.clone(), shutdown.clone())),

@@ -1,8 +1,10 @@
 //! Scheduled triggers and polls, in process: per-second cron ticks, poll pages on a real local
 //! server, one dedupe key across webhook and poll, visible poll failures, live rescheduling.
 //! Submodules: `polls` (items, shared dedupe, failures), `live` (rescheduling without a restart),
+//! `dst` (a hand-set clock through daylight-saving changes, restarts and two schedulers),
 //! `processes` (the real binary: two servers on one store, restart after a pause, `check`).
 
+mod dst;
 mod live;
 mod polls;
 mod processes;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::recipe::{Recipe, VerifyPreset, parse_cron};
+use crate::schedule::tick::TickSchedule;
 use crate::store::EventStatus;
 
 /// `2025-03-01 14:05:09 UTC`
@@ -108,10 +109,15 @@ pub fn schedule_preview(cron: &str, timezone: &str) -> SchedulePreview {
     match parse_cron(cron.trim()) {
         Ok(parsed) => {
             preview.description = parsed.describe();
-            preview.next_runs = parsed
-                .iter_after(Utc::now().with_timezone(&tz))
+            // The scheduler's own tick sequence, so the preview agrees across DST changes.
+            preview.next_runs = TickSchedule::new(parsed, tz)
+                .ticks_after(Utc::now())
                 .take(5)
-                .map(|t| t.format("%a %Y-%m-%d %H:%M:%S %Z").to_string())
+                .map(|t| {
+                    t.with_timezone(&tz)
+                        .format("%a %Y-%m-%d %H:%M:%S %Z")
+                        .to_string()
+                })
                 .collect();
         }
         Err(message) => preview.error = message,

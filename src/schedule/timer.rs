@@ -1,0 +1,216 @@
+//! The timer: one loop sleeps until the earliest next tick of any scheduled recipe (or the next
+//! re-read of the recipes), then runs what is due. Every tick instant comes from
+//! [`TickSchedule`], the same function the catch-up after a restart walks.
+//!
+//! Not tokio-cron-scheduler: 0.15 freezes a zone's UTC offset when a job is created (every tick
+//! after the first daylight-saving change is an hour off) and steps with croner's iterator,
+//! which skips every other tick of a per-second cron and stalls in a repeated hour. Its
+//! remaining value (a sleep until the next instant) is the few lines of [`Scheduler::run`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::TickContext;
+use super::clock::{Clock, SystemClock};
+use super::tick::TickSchedule;
+use crate::recipe::{ScheduleTrigger, parse_cron};
+use crate::store::StoreError;
+
+/// A running timer that fell further behind than this (a suspended machine, a stalled
+/// process) runs only the latest due tick and records how many it skipped, as after a restart.
+/// Within it, every due tick runs.
+pub const LATE_LIMIT: chrono::Duration = chrono::Duration::seconds(60);
+
+/// One tick to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Due {
+    pub recipe_id: String,
+    /// The tick's identity: a whole-second UTC instant of the recipe's schedule.
+    pub scheduled_for: DateTime<Utc>,
+    /// Earlier ticks this one stands in for (missed while no server ran), not run.
+    pub skipped: u64,
+}
+
+struct Job {
+    version: i64,
+    schedule: TickSchedule,
+    /// Every tick at or before this instant is handled (run, claimed elsewhere, or skipped).
+    cursor: DateTime<Utc>,
+    next: Option<DateTime<Utc>>,
+    /// The cursor came from the store at start: the first due batch is a catch-up.
+    catching_up: bool,
+}
+
+pub struct Scheduler {
+    ctx: Arc<TickContext>,
+    clock: Arc<dyn Clock>,
+    jobs: HashMap<String, Job>,
+    started: bool,
+}
+
+impl Scheduler {
+    pub fn new(ctx: TickContext) -> Self {
+        Self {
+            ctx: Arc::new(ctx),
+            clock: Arc::new(SystemClock),
+            jobs: HashMap::new(),
+            started: false,
+        }
+    }
+
+    /// Reads the time from `clock` instead of the system clock (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Runs until cancelled: re-reads the recipes every `refresh` and fires each tick at its
+    /// instant. Ticks run as tasks, so a slow poll delays no other recipe; shutdown waits for
+    /// the ticks in flight.
+    pub async fn run(mut self, refresh: Duration, shutdown: CancellationToken) {
+        let mut running = JoinSet::new();
+        while !shutdown.is_cancelled() {
+            match self.sync().await {
+                Ok(()) => {
+                    for due in self.take_due() {
+                        let (ctx, fired_at) = (self.ctx.clone(), self.clock.now());
+                        running.spawn(async move { ctx.fire_logged(&due, fired_at).await });
+                    }
+                }
+                Err(error) => tracing::error!(%error, "scheduler could not read the recipes"),
+            }
+            while running.try_join_next().is_some() {}
+            let wait = self
+                .next_tick()
+                .map(|next| (next - self.clock.now()).to_std().unwrap_or_default())
+                .map_or(refresh, |until_next| until_next.min(refresh));
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.cancelled() => {}
+            }
+        }
+        while running.join_next().await.is_some() {}
+    }
+
+    /// One step, in order and awaited: re-read the recipes, then run every due tick. Returns
+    /// the ticks this process ran (a tick another process claimed is not among them).
+    pub async fn run_once(&mut self) -> Result<Vec<Due>, StoreError> {
+        self.sync().await?;
+        let mut ran = Vec::new();
+        for due in self.take_due() {
+            if self.ctx.fire(&due, self.clock.now()).await? {
+                ran.push(due);
+            }
+        }
+        Ok(ran)
+    }
+
+    /// The earliest next tick of any scheduled recipe.
+    pub fn next_tick(&self) -> Option<DateTime<Utc>> {
+        self.jobs.values().filter_map(|job| job.next).min()
+    }
+
+    /// Brings the jobs in line with the stored recipes. At start, a recipe's cursor is its
+    /// latest recorded tick, so the ticks missed while no server ran are caught up once.
+    pub async fn sync(&mut self) -> Result<(), StoreError> {
+        let mut wanted = HashMap::new();
+        for stored in self.ctx.store.list_recipes().await? {
+            if !stored.enabled {
+                continue;
+            }
+            if let Ok(recipe) = self.ctx.cache.get(&stored)
+                && let Some(schedule) = recipe.schedule.clone()
+            {
+                wanted.insert(stored.id.clone(), (stored.version, schedule));
+            }
+        }
+        self.jobs.retain(|id, job| {
+            let keep = wanted.get(id).is_some_and(|(v, _)| *v == job.version);
+            if !keep {
+                tracing::info!(recipe = %id, "schedule removed");
+            }
+            keep
+        });
+        let now = self.clock.now();
+        for (id, (version, trigger)) in wanted {
+            if self.jobs.contains_key(&id) {
+                continue;
+            }
+            let last = match self.started {
+                false => self.ctx.store.last_tick(&id).await?,
+                true => None,
+            };
+            match job(version, &trigger, last, now) {
+                Ok(job) => {
+                    tracing::info!(recipe = %id, cron = %trigger.cron, tz = %trigger.timezone, "scheduled");
+                    self.jobs.insert(id, job);
+                }
+                Err(error) => tracing::error!(recipe = %id, %error, "could not schedule"),
+            }
+        }
+        self.started = true;
+        Ok(())
+    }
+
+    /// Advances every job whose next tick is due at the clock's now and returns the ticks to run.
+    fn take_due(&mut self) -> Vec<Due> {
+        let now = self.clock.now();
+        let mut due = Vec::new();
+        for (id, job) in &mut self.jobs {
+            if job.next.is_none_or(|next| next > now) {
+                continue;
+            }
+            let first = job.next.unwrap_or(now);
+            if job.catching_up || first < now - LATE_LIMIT {
+                let span = job.schedule.span(job.cursor, now);
+                if span.capped {
+                    tracing::warn!(recipe = %id, "more than {} missed ticks", span.count);
+                }
+                if let Some(latest) = span.latest {
+                    let skipped = span.count.saturating_sub(1);
+                    due.push(tick(id, latest, skipped));
+                }
+            } else {
+                let ticks = job.schedule.ticks_after(job.cursor);
+                due.extend(ticks.take_while(|t| *t <= now).map(|t| tick(id, t, 0)));
+            }
+            job.cursor = now;
+            job.next = job.schedule.next_after(now);
+            job.catching_up = false;
+        }
+        due.sort_by_key(|d| d.scheduled_for);
+        due
+    }
+}
+
+fn tick(recipe_id: &str, scheduled_for: DateTime<Utc>, skipped: u64) -> Due {
+    Due {
+        recipe_id: recipe_id.to_owned(),
+        scheduled_for,
+        skipped,
+    }
+}
+
+/// A job whose first tick is the first after `last` (the latest recorded tick, at start) or
+/// after `now` (a recipe added or changed while running).
+fn job(
+    version: i64,
+    trigger: &ScheduleTrigger,
+    last: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Job, String> {
+    let schedule = TickSchedule::new(parse_cron(&trigger.cron)?, trigger.timezone);
+    let cursor = last.unwrap_or(now);
+    Ok(Job {
+        version,
+        next: schedule.next_after(cursor),
+        schedule,
+        cursor,
+        catching_up: last.is_some(),
+    })
+}
