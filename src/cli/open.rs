@@ -4,7 +4,7 @@
 //! success against a store no server reads, and a new key could not decrypt the secrets stored
 //! with the old one. Only `serve` creates a store, on its first start.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -46,7 +46,7 @@ pub async fn existing_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> 
 
 /// The file, described for messages; an error when it is not there.
 fn sqlite_file_store(path: &Path, source: &str) -> anyhow::Result<String> {
-    let shown = format!("{}{source} ({})", path.display(), absolute(path).display());
+    let shown = format!("{}{}{source}", path.display(), absolute_note(path));
     if !path.is_file() {
         bail!("no Switchyard store at {shown}; this command creates none. {POINT_ELSEWHERE}");
     }
@@ -84,20 +84,24 @@ fn existing_key(data_dir: &Path, store: &str) -> anyhow::Result<SecretKey> {
     let path = data_dir.join(KEY_FILE);
     if !path.is_file() {
         bail!(
-            "{store} exists, but its secret key {} ({}) does not; this command will not create \
+            "{store} exists, but its secret key {}{} does not; this command will not create \
              a new key, since secrets stored with the old one could not be read with it. Set \
              SWITCHYARD_SECRET_KEY (or --secret-key) to the key the server uses, point \
              --data-dir (SWITCHYARD_DATA_DIR) at the folder holding {KEY_FILE}, or restore the \
              file from a backup",
             path.display(),
-            absolute(&path).display()
+            absolute_note(&path)
         );
     }
     Ok(SecretKey::resolve(None, data_dir)?)
 }
 
-fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+/// ` (/abs/path)` for a relative path: where it is depends on the current directory.
+fn absolute_note(path: &Path) -> String {
+    match std::path::absolute(path) {
+        Ok(full) if full != path => format!(" ({})", full.display()),
+        _ => String::new(),
+    }
 }
 
 /// The URL without its password, for messages.

@@ -38,7 +38,7 @@ fn shipped_recipes() -> Vec<PathBuf> {
 
 #[test]
 fn every_shipped_recipe_checks_and_dry_runs_with_secrets_by_reference() {
-    let cli = Cli::without_store();
+    let cli = Cli::new();
     for file in shipped_recipes() {
         let payload = file.with_extension("payload.json");
         assert!(
