@@ -1,6 +1,5 @@
 use std::io::Read;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::json;
@@ -10,13 +9,16 @@ use crate::provision::{ImportError, import_source, read_documents};
 use crate::recipe::Recipe;
 use crate::script::{ScriptEngine, ScriptLimits};
 use crate::startup::Application;
-use crate::store::crypto::SecretKey;
-use crate::store::{EventQuery, Store, StoredRecipe};
+use crate::store::{EventQuery, StoredRecipe};
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve(args) => {
             let app = Application::build(args.settings()).await?;
+            if let Some(url) = app.setup_url() {
+                // Plain, on a line of its own: it must survive logs written to a file.
+                eprintln!("Open this link once to set the admin password:\n{url}");
+            }
             app.run_until_stopped().await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -35,7 +37,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             json,
         } => super::dry_run::run(limits.limits(), &file, &payload, headers.as_deref(), json),
         Command::Delete { store, id } => {
-            let store = open_store(&store).await?;
+            let store = super::open::existing_store(&store).await?;
             anyhow::ensure!(store.delete_recipe(&id).await?, "no recipe with id `{id}`");
             eprintln!("recipe {id} deleted");
             Ok(ExitCode::SUCCESS)
@@ -55,19 +57,6 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Opens the store with the server's secret key (the same variable or key file).
-async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
-    let key = SecretKey::resolve(args.secret_key().as_deref(), &args.data_dir)?;
-    crate::store::open_with_key(
-        args.database_url.as_deref(),
-        &args.data_dir,
-        args.sqlite_sync,
-        key,
-    )
-    .await
-    .context("cannot open the store")
-}
-
 fn webhook_url(address: &AddressArgs, recipe: &StoredRecipe) -> String {
     let base = address
         .public_url
@@ -85,7 +74,7 @@ async fn import(
     address: &AddressArgs,
     files: &[std::path::PathBuf],
 ) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let store = super::open::existing_store(args).await?;
     let scripts = ScriptEngine::new(ScriptLimits::default());
     let mut failed = false;
     for path in files {
@@ -124,7 +113,7 @@ async fn import(
 }
 
 async fn export(args: &StoreArgs, ids: &[String]) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let store = super::open::existing_store(args).await?;
     let ids = (!ids.is_empty()).then(|| ids.join(","));
     print!(
         "{}",
@@ -168,7 +157,7 @@ async fn recipes(
     address: &AddressArgs,
     as_json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let store = super::open::existing_store(args).await?;
     let recipes = store.list_recipes().await?;
     if as_json {
         let list: Vec<_> = recipes
@@ -199,7 +188,7 @@ async fn events(
     limit: u32,
     as_json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let store = super::open::existing_store(args).await?;
     let query = EventQuery {
         recipe_id: recipe,
         status: None,
@@ -226,7 +215,7 @@ async fn events(
 }
 
 async fn secrets(args: &StoreArgs, action: SecretsCommand) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let store = super::open::existing_store(args).await?;
     match action {
         SecretsCommand::Set { name } => {
             crate::manage::check_secret_name(&name).map_err(anyhow::Error::msg)?;

@@ -2,6 +2,7 @@
 
 mod commands;
 mod dry_run;
+mod open;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -114,7 +115,7 @@ pub enum SecretsCommand {
 
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// Folder for the embedded SQLite store.
+    /// Folder of the embedded SQLite store and its secret key (only `serve` creates them).
     #[arg(long, env = "SWITCHYARD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// Store URL (`sqlite://...`); unset means DATA_DIR/switchyard.db.
@@ -129,7 +130,7 @@ pub struct StoreArgs {
     )]
     pub sqlite_sync: SyncMode,
     /// Base64 of the 32-byte key secrets are encrypted with (prefer the variable: command
-    /// lines are visible to other users); unset means DATA_DIR/secret.key, created on first use.
+    /// lines are visible to other users); unset means DATA_DIR/secret.key, created by `serve`.
     #[arg(long, env = "SWITCHYARD_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 }
@@ -212,7 +213,7 @@ pub struct ServeArgs {
     /// Largest accepted webhook body, in bytes.
     #[arg(long, env = "SWITCHYARD_BODY_LIMIT", default_value_t = crate::config::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
-    /// Inbound calls one recipe's webhook accepts on average: `50/s`, `3000/m`, `100/h` or
+    /// Inbound calls one recipe's webhook accepts on average: `500/s`, `3000/m`, `100/h` or
     /// `off`. Over the limit (and the burst) a call gets 429 with `Retry-After`.
     #[arg(long, env = "SWITCHYARD_HOOK_RATE", default_value = crate::ingest::rate_limit::DEFAULT_HOOK_RATE)]
     pub hook_rate: crate::ingest::rate_limit::HookRate,

@@ -250,7 +250,8 @@ pub trait ControlStore {
     async fn retry_dead(&self, recipe_id: &str) -> Result<u64, StoreError>;
     /// Newest first, `limit` at most, after the cursor (keyset paging).
     async fn page_events(&self, page: &EventPage) -> Result<Vec<EventSummary>, StoreError>;
-    /// Per recipe: last event time, events and failed deliveries since `since`.
+    /// Per recipe: last event time, and events received since `since` by outcome (see
+    /// [`RecipeStats`]).
     async fn recipe_stats(&self, since: DateTime<Utc>) -> Result<Vec<RecipeStats>, StoreError>;
     /// Work waiting in the whole store: events not run yet, deliveries not finished.
     async fn backlog(&self) -> Result<Backlog, StoreError>;

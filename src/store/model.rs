@@ -317,12 +317,27 @@ pub struct EventPage {
     pub limit: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One recipe's events received since a point in time, counted by what became of them (the
+/// counts add up to `events`), and its events waiting for a delivery retry now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RecipeStats {
     pub recipe_id: String,
+    /// The latest event of any age.
     pub last_event_at: Option<DateTime<Utc>>,
+    /// Every event received in the window.
     pub events: u64,
-    pub failed_deliveries: u64,
+    /// Not run yet, or passed with deliveries in flight (`pending`, `done`).
+    pub in_progress: u64,
+    /// Every action succeeded (`delivered`).
+    pub delivered: u64,
+    /// Stopped by the filter or as a duplicate (`filtered`, `duplicate`): nothing to send.
+    pub skipped: u64,
+    /// The run failed: a filter, dedupe or transform error (`failed`).
+    pub failed: u64,
+    /// An action gave up after its last attempt (`dead`).
+    pub dead: u64,
+    /// Events of any age with a delivery waiting to retry after a failed attempt.
+    pub retrying: u64,
 }
 
 /// Work waiting in the store (the `/metrics` backlog gauges).

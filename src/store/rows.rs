@@ -7,8 +7,8 @@ use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, FromRow, Postgres, Sqlite, Type, encode::IsNull};
 
 use crate::store::{
-    AttemptView, DeliveryView, EventRecord, EventStatus, EventSummary, RunView, StoreError,
-    StoredRecipe, from_ms,
+    AttemptView, DeliveryView, EventRecord, EventStatus, EventSummary, RecipeStats, RunView,
+    StoreError, StoredRecipe, from_ms,
 };
 
 /// Text that comes from outside (error messages, response snippets, dedupe keys, sender delivery
@@ -266,4 +266,44 @@ impl From<RecipeRow> for StoredRecipe {
 
 pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Per recipe and event status: events received since `$1`, the latest event of any age, and
+/// the events with a delivery waiting to retry. `$1` binds by number in both dialects.
+pub(crate) const RECIPE_STATS: &str = "SELECT r.id, e.status, COUNT(e.id),
+        (SELECT MAX(x.received_at) FROM events x WHERE x.recipe_id = r.id),
+        (SELECT COUNT(DISTINCT d.event_id) FROM deliveries d
+          WHERE d.recipe_id = r.id AND d.status = 'pending' AND d.last_error IS NOT NULL)
+     FROM recipes r LEFT JOIN events e ON e.recipe_id = r.id AND e.received_at >= $1
+     GROUP BY r.id, e.status ORDER BY r.id";
+
+/// `(recipe, status, count, last event, retrying)`, one row per recipe and status.
+pub(crate) type StatsRow = (String, Option<String>, i64, Option<i64>, i64);
+
+/// Folds [`RECIPE_STATS`] rows into one [`RecipeStats`] per recipe, in recipe order.
+pub(crate) fn recipe_stats(rows: Vec<StatsRow>) -> Result<Vec<RecipeStats>, StoreError> {
+    let mut stats: Vec<RecipeStats> = Vec::new();
+    for (recipe_id, status, count, last, retrying) in rows {
+        if stats.last().is_none_or(|s| s.recipe_id != recipe_id) {
+            stats.push(RecipeStats {
+                recipe_id,
+                last_event_at: last.map(from_ms),
+                retrying: retrying.max(0) as u64,
+                ..RecipeStats::default()
+            });
+        }
+        let (Some(stat), Some(status)) = (stats.last_mut(), status) else {
+            continue;
+        };
+        let count = count.max(0) as u64;
+        stat.events += count;
+        *match parse_status(&status)? {
+            EventStatus::Pending | EventStatus::Done => &mut stat.in_progress,
+            EventStatus::Delivered => &mut stat.delivered,
+            EventStatus::Filtered | EventStatus::Duplicate => &mut stat.skipped,
+            EventStatus::Failed => &mut stat.failed,
+            EventStatus::Dead => &mut stat.dead,
+        } += count;
+    }
+    Ok(stats)
 }

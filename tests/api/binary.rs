@@ -8,6 +8,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use switchyard::store::SyncMode;
 use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
@@ -62,7 +63,16 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// A data directory holding an empty store and its key file, as `serve` leaves them on its
+    /// first start (the other commands refuse to create either).
     pub fn new() -> Cli {
+        let cli = Cli::without_store();
+        create_store(&cli.data_dir);
+        cli
+    }
+
+    /// A data directory that does not exist yet.
+    pub fn without_store() -> Cli {
         let dir = tempfile::tempdir().expect("temp dir");
         Cli {
             data_dir: dir.path().join("data"),
@@ -109,39 +119,9 @@ impl Cli {
         self.run_with_stdin(args, "")
     }
 
-    /// Runs one command to completion; a command still running after `CLI_TIMEOUT` is killed
-    /// and fails the test (a CLI call must never hang the suite).
+    /// Runs one command with `stdin` to completion (see [`run_command`]).
     pub fn run_with_stdin<S: AsRef<std::ffi::OsStr>>(&self, args: &[S], stdin: &str) -> Output {
-        let mut child = self
-            .command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("switchyard binary starts");
-        let mut input = child.stdin.take().expect("stdin piped");
-        input.write_all(stdin.as_bytes()).expect("write stdin");
-        drop(input);
-        let stdout = drain(child.stdout.take().expect("stdout piped"));
-        let stderr = drain(child.stderr.take().expect("stderr piped"));
-        let deadline = Instant::now() + CLI_TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("`switchyard` still running after {CLI_TIMEOUT:?}; killed");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        Output {
-            code: status.code(),
-            stdout: stdout.join().expect("stdout reader"),
-            stderr: stderr.join().expect("stderr reader"),
-        }
+        run_command(self.command(), args, stdin)
     }
 
     /// `import FILE` and the printed `(id, kind, webhook_url)` of each recipe.
@@ -157,6 +137,61 @@ impl Cli {
             })
             .collect()
     }
+}
+
+/// Runs one command to completion; a command still running after `CLI_TIMEOUT` is killed
+/// and fails the test (a CLI call must never hang the suite).
+pub fn run_command<S: AsRef<std::ffi::OsStr>>(
+    mut command: Command,
+    args: &[S],
+    stdin: &str,
+) -> Output {
+    let mut child = command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("switchyard binary starts");
+    let mut input = child.stdin.take().expect("stdin piped");
+    input.write_all(stdin.as_bytes()).expect("write stdin");
+    drop(input);
+    let stdout = drain(child.stdout.take().expect("stdout piped"));
+    let stderr = drain(child.stderr.take().expect("stderr piped"));
+    let deadline = Instant::now() + CLI_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`switchyard` still running after {CLI_TIMEOUT:?}; killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        code: status.code(),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+/// Creates the store and key file in `data_dir` through the library, on a thread of its own
+/// (callers may be inside a runtime already).
+fn create_store(data_dir: &Path) {
+    let data_dir = data_dir.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime
+            .block_on(switchyard::store::open(None, &data_dir, SyncMode::Normal))
+            .expect("store created");
+    })
+    .join()
+    .expect("store thread");
 }
 
 /// An HTTP client for talking to a served binary (reqwest needs the rustls provider installed).

@@ -1,8 +1,10 @@
 //! The `switchyard` command line, run as the real binary: check, import/export, recipes and
-//! secrets here; the `test` dry run (with every shipped example) and `serve` in submodules.
+//! secrets here; the `test` dry run (with every shipped example), `serve`, and the refusal to
+//! create a store anywhere but in `serve`, in submodules.
 
 mod dry_run;
 mod serve;
+mod store_refusal;
 
 use std::path::Path;
 
@@ -43,7 +45,7 @@ pub const WEBHOOK_ACTION: &str =
 
 #[test]
 fn check_accepts_a_valid_recipe_without_touching_a_store() {
-    let cli = Cli::new();
+    let cli = Cli::without_store();
     let file = cli.write(
         "good.toml",
         &recipe("good", "Good", "https://example.com/x"),

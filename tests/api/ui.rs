@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use switchyard::config::Settings;
 use switchyard::provision::import_source;
 use switchyard::script::{ScriptEngine, ScriptLimits};
 use switchyard::startup::Application;
@@ -113,10 +114,14 @@ fn location(response: &reqwest::Response) -> String {
 
 /// A fresh app and its one-time setup link.
 async fn spawn() -> (TestApp, String) {
+    spawn_with(|_| {}).await
+}
+
+async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> (TestApp, String) {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let app = Application::build(test_settings(&data_dir))
-        .await
-        .expect("app builds");
+    let mut settings = test_settings(&data_dir);
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("app builds");
     let setup_url = app.setup_url().expect("no admin yet").to_owned();
     let test_app = TestApp {
         address: format!("http://127.0.0.1:{}", app.port()),
@@ -149,7 +154,11 @@ async fn set_up_admin(browser: &Browser, setup_url: &str) -> reqwest::Response {
 
 /// A browser logged in as the admin (created through the setup link).
 async fn logged_in() -> (TestApp, Browser) {
-    let (app, setup_url) = spawn().await;
+    logged_in_with(|_| {}).await
+}
+
+async fn logged_in_with(configure: impl FnOnce(&mut Settings)) -> (TestApp, Browser) {
+    let (app, setup_url) = spawn_with(configure).await;
     let browser = Browser::new(&app.address);
     let done = set_up_admin(&browser, &setup_url).await;
     assert_eq!(done.status(), 303);
@@ -300,4 +309,5 @@ name = "crm"
 url = "https://crm.example.com/orders"
 "#;
 
+mod counts;
 mod editor;

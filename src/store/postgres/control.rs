@@ -3,10 +3,10 @@ use chrono::{DateTime, Utc};
 
 use super::PgStore;
 use crate::ids::new_webhook_token;
-use crate::store::rows::{SummaryRow, merge_pages};
+use crate::store::rows::{RECIPE_STATS, StatsRow, SummaryRow, merge_pages, recipe_stats};
 use crate::store::{
     Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
-    StoredRecipe, from_ms, now_ms, to_ms,
+    StoredRecipe, now_ms, to_ms,
 };
 
 // One static query per filter shape, so the planner picks the matching index for each.
@@ -139,28 +139,11 @@ impl ControlStore for PgStore {
     }
 
     async fn recipe_stats(&self, since: DateTime<Utc>) -> Result<Vec<RecipeStats>, StoreError> {
-        let since = to_ms(since);
-        let rows: Vec<(String, Option<i64>, i64, i64)> = sqlx::query_as(
-            "SELECT r.id,
-                    (SELECT MAX(received_at) FROM events e WHERE e.recipe_id = r.id),
-                    (SELECT COUNT(*) FROM events e WHERE e.recipe_id = r.id AND e.received_at >= $1),
-                    (SELECT COUNT(*) FROM deliveries d
-                      WHERE d.recipe_id = r.id AND d.updated_at >= $1
-                        AND (d.status = 'dead' OR (d.status = 'pending' AND d.last_error IS NOT NULL)))
-             FROM recipes r ORDER BY r.id",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(recipe_id, last, events, failed)| RecipeStats {
-                recipe_id,
-                last_event_at: last.map(from_ms),
-                events: events as u64,
-                failed_deliveries: failed as u64,
-            })
-            .collect())
+        let rows: Vec<StatsRow> = sqlx::query_as(RECIPE_STATS)
+            .bind(to_ms(since))
+            .fetch_all(&self.pool)
+            .await?;
+        recipe_stats(rows)
     }
 
     /// Both counts use indexes: the job table is the queue, `deliveries_due` is partial on

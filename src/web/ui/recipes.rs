@@ -17,7 +17,7 @@ use super::{CsrfForm, Layout, UiError, check_csrf, page, see_other};
 use crate::manage::{self, RecipeView};
 use crate::recipe::Recipe;
 use crate::startup::AppState;
-use crate::store::{EventPage, StoredRecipe};
+use crate::store::{EventPage, RecipeStats, StoredRecipe};
 use crate::web::auth::UiSession;
 
 const RECENT_EVENTS: u32 = 10;
@@ -28,8 +28,8 @@ pub struct RecipeRow {
     pub broken: String,
     pub last_event: String,
     pub last_event_at: String,
-    pub events: u64,
-    pub failed: u64,
+    /// Events received in the last 24 hours, by what became of them.
+    pub stats: RecipeStats,
     /// Webhook calls its `verify` check refused (None: never).
     pub refused: Option<Refused>,
 }
@@ -112,8 +112,7 @@ async fn rows(state: &AppState, recipes: &[StoredRecipe]) -> Result<Vec<RecipeRo
                 broken,
                 last_event: last.map(ago).unwrap_or_else(|| "never".into()),
                 last_event_at: last.map(when).unwrap_or_default(),
-                events: stat.map_or(0, |s| s.events),
-                failed: stat.map_or(0, |s| s.failed_deliveries),
+                stats: stat.cloned().unwrap_or_default(),
                 refused: refusals.remove(&stored.id).map(|r| Refused {
                     count: r.count,
                     last_reason: r.last_reason,

@@ -100,7 +100,7 @@ fn every_shipped_recipe_checks_and_dry_runs_with_secrets_by_reference() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_reports_the_exact_request_and_sends_nothing() {
     let receiver = Receiver::start().await;
-    let cli = Cli::new();
+    let cli = Cli::without_store();
     let url = receiver.url("/notify");
     let file = cli.write("r.toml", &recipe("dry", "Dry", &url));
     let pass = cli.write("pass.json", r#"{"id": "ev-1", "amount": 42}"#);

@@ -1,4 +1,5 @@
-//! `switchyard serve` as a process: provisioning, live imports, refusing bad files, SIGTERM.
+//! `switchyard serve` as a process: provisioning, live imports, refusing bad files, SIGTERM,
+//! a plain log with the setup link on its own line.
 
 use std::time::{Duration, Instant};
 
@@ -179,4 +180,36 @@ async fn sigterm_lets_an_in_flight_delivery_finish_and_records_it() {
         1,
         "delivered once, not again after the stop"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_to_a_pipe_without_colour_and_prints_the_setup_link_on_its_own_line() {
+    // An empty NO_COLOR counts as unset (no-color.org): the pipe alone turns colours off.
+    let cli = Cli::new().with_env("NO_COLOR", "");
+    let server = Server::start(&cli, &[]).await;
+    let prefix = format!("{}/setup?token=", server.address);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let link = loop {
+        let log = server.log();
+        if let Some(line) = log.lines().find(|line| line.starts_with(&prefix)) {
+            break line.to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no setup link on a line of its own:\n{log}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!link.contains(char::is_whitespace), "{link:?}");
+    let log = server.log();
+    assert!(log.contains("switchyard listening"), "{log}");
+    assert!(
+        !log.contains('\x1b'),
+        "escape codes in a piped log: {log:?}"
+    );
+
+    // The printed link is the working one.
+    let page = http().get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{link}");
+    drop(server);
 }
