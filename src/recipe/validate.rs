@@ -9,6 +9,15 @@ use crate::script::{CompiledScript, ScriptEngine, ScriptKind};
 
 const MAX_ID_LEN: usize = 64;
 
+/// Names and descriptions are operator text stored as plain TEXT (PostgreSQL refuses U+0000) and
+/// shown on one line: no control characters (U+0000–U+001F, U+007F–U+009F), except that a
+/// description (`multiline`) may hold tabs and line breaks.
+fn control_character(text: &str, multiline: bool) -> Option<String> {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\t' | '\r');
+    let bad = text.chars().find(|&c| c.is_control() && !allowed(c));
+    bad.map(|c| format!("contains the control character U+{:04X}", c as u32))
+}
+
 pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<FieldError>> {
     let mut errors = Vec::new();
 
@@ -17,6 +26,12 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
     }
     if file.name.trim().is_empty() {
         errors.push(FieldError::new("name", "must not be empty"));
+    }
+    if let Some(message) = control_character(&file.name, false) {
+        errors.push(FieldError::new("name", message));
+    }
+    if let Some(message) = control_character(&file.description, true) {
+        errors.push(FieldError::new("description", message));
     }
     let webhook = file
         .trigger
@@ -99,6 +114,9 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
             &mut errors,
             Action::from_section(section, &format!("action[{i}]")),
         ) {
+            if let Some(message) = control_character(&action.name, false) {
+                errors.push(FieldError::new(format!("action[{i}].name"), message));
+            }
             if actions.iter().any(|a: &Action| a.name == action.name) {
                 errors.push(FieldError::new(
                     format!("action[{i}].name"),

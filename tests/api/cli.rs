@@ -58,7 +58,7 @@ fn check_accepts_a_valid_recipe_without_touching_a_store() {
 #[test]
 fn check_refuses_bad_files_naming_file_key_and_script_position() {
     let cli = Cli::new();
-    let cases: [(&str, String, &[&str]); 7] = [
+    let cases: [(&str, String, &[&str]); 9] = [
         (
             "unknown-key.toml",
             format!("{MINIMAL_HEAD}{WEBHOOK_ACTION}timeuot = \"5s\"\n"),
@@ -103,6 +103,21 @@ fn check_refuses_bad_files_naming_file_key_and_script_position() {
                 "{MINIMAL_HEAD}[trigger.webhook]\nverify = \"token\"\nsecret = \"abc\"\n[[action]]\nname = \"a\"\nurl = \"https://example.com/\"\n"
             ),
             &["trigger.webhook.secret", "{{ secrets.NAME }}"],
+        ),
+        (
+            "nul-in-name.toml",
+            format!(
+                "{}{WEBHOOK_ACTION}",
+                MINIMAL_HEAD.replacen("name = \"", "name = \"a\\u0000", 1)
+            ),
+            &["name", "control character U+0000"],
+        ),
+        (
+            "newline-in-action-name.toml",
+            format!(
+                "{MINIMAL_HEAD}[trigger.webhook]\n[[action]]\nname = \"a\\nb\"\nurl = \"https://example.com/\"\n"
+            ),
+            &["action[0].name", "control character U+000A"],
         ),
     ];
     for (name, text, expected) in &cases {
