@@ -148,8 +148,6 @@ impl ScriptEngine {
             .set_max_modules(0)
             .set_strict_variables(true)
             .set_fail_on_invalid_map_property(true)
-            // Registered operators first: Rhai's built-ins say `false` for `"49.00" > 10`.
-            .set_fast_operators(false)
             .set_module_resolver(DummyModuleResolver::new())
             .disable_symbol("eval")
             .disable_symbol("import")

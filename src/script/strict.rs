@@ -9,7 +9,7 @@
 //! - Ordering text, `()` or a bool against a number (`"49.00" > 10`, `() > 10`), or testing
 //!   text and a number for equality, is an error naming both values; Rhai would say `false`.
 
-use rhai::{Dynamic, Engine, EvalAltResult, FLOAT, INT, ImmutableString, Position};
+use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position, Token};
 
 use super::number::ExactNumber;
 use super::translate::fault;
@@ -199,6 +199,8 @@ fn shown(value: &Dynamic) -> String {
         "nothing (())".to_string()
     } else if let Ok(text) = value.as_immutable_string_ref() {
         format!("the text {:?}", text.as_str())
+    } else if let Ok(c) = value.as_char() {
+        format!("the text {:?}", c.to_string())
     } else if let Some(n) = value.read_lock::<ExactNumber>() {
         format!("the number {}", n.0)
     } else if value.is_bool() {
@@ -208,52 +210,143 @@ fn shown(value: &Dynamic) -> String {
     }
 }
 
-fn mismatch(op: &str, a: &Dynamic, b: &Dynamic) -> Box<EvalAltResult> {
-    let hint = if a.is_unit() || b.is_unit() {
+#[derive(PartialEq)]
+enum Kind {
+    Text,
+    Number,
+    Nothing,
+    Bool,
+    Other,
+}
+
+fn kind(value: &Dynamic) -> Kind {
+    if value.is_string() || value.is_char() {
+        Kind::Text
+    } else if value.is_int() || value.is_float() || value.is::<ExactNumber>() {
+        Kind::Number
+    } else if value.is_unit() {
+        Kind::Nothing
+    } else if value.is_bool() {
+        Kind::Bool
+    } else {
+        Kind::Other
+    }
+}
+
+/// The error for comparing `a op b` when their kinds do not compare (see the module doc).
+fn mismatch(op: &str, a: &Dynamic, b: &Dynamic) -> Option<Box<EvalAltResult>> {
+    let (ka, kb) = (kind(a), kind(b));
+    let ordering = !matches!(op, "==" | "!=");
+    let pair = |x: Kind, y: Kind| (ka == x && kb == y) || (ka == y && kb == x);
+    let refused = pair(Kind::Text, Kind::Number)
+        || (ordering
+            && (pair(Kind::Nothing, Kind::Number)
+                || pair(Kind::Bool, Kind::Number)
+                || pair(Kind::Nothing, Kind::Text)));
+    if !refused {
+        return None;
+    }
+    let hint = if ka == Kind::Nothing || kb == Kind::Nothing {
         "a field that may be missing is read with ?. and tested first (e.g. \"x\" in event)"
-    } else if a.is_string() || b.is_string() {
+    } else if ka == Kind::Text || kb == Kind::Text {
         "convert on purpose, e.g. parse_float(text) or parse_int(text), or compare text with text"
     } else {
         "compare values of the same kind"
     };
-    fault(format!(
+    Some(fault(format!(
         "cannot compare {} {op} {}: text, (), bools and numbers do not compare; {hint}",
         shown(a),
         shown(b)
-    ))
+    )))
 }
 
-/// Registers comparison operators that fail for mismatched kinds (see the module doc).
+/// The order of two values of the common kinds (integers, floats, text, bools), compared
+/// here directly because a call back into Rhai costs several times more.
+fn common_order(a: &Dynamic, b: &Dynamic) -> Option<Option<std::cmp::Ordering>> {
+    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+        return Some(Some(x.cmp(&y)));
+    }
+    let float = |v: &Dynamic| {
+        v.as_float()
+            .ok()
+            .or_else(|| v.as_int().ok().map(|i| i as f64))
+    };
+    if (a.is_float() || b.is_float())
+        && let (Some(x), Some(y)) = (float(a), float(b))
+    {
+        return Some(x.partial_cmp(&y));
+    }
+    if let (Ok(x), Ok(y)) = (a.as_immutable_string_ref(), b.as_immutable_string_ref()) {
+        return Some(Some(x.as_str().cmp(y.as_str())));
+    }
+    if let (Ok(x), Ok(y)) = (a.as_bool(), b.as_bool()) {
+        return Some(Some(x.cmp(&y)));
+    }
+    None
+}
+
+fn answers(op: &str, order: Option<std::cmp::Ordering>) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    match (op, order) {
+        ("==", order) => order == Some(Equal),
+        ("!=", order) => order != Some(Equal),
+        ("<", order) => order == Some(Less),
+        ("<=", order) => matches!(order, Some(Less | Equal)),
+        (">", order) => order == Some(Greater),
+        (">=", order) => matches!(order, Some(Greater | Equal)),
+        _ => false,
+    }
+}
+
+/// The comparison operators, each as (operator, stand-in custom operator, precedence).
+/// Rhai answers `false` for mismatched kinds before any registered overload is consulted
+/// (its fast built-in operators), so the parser maps each comparison token to a custom
+/// operator of the same precedence whose function checks the kinds, then compares as Rhai
+/// does. Arithmetic keeps Rhai's fast built-ins.
+const COMPARISONS: [(&str, &str, u8); 6] = [
+    ("==", "strict_eq", 90),
+    ("!=", "strict_ne", 90),
+    ("<", "strict_lt", 130),
+    ("<=", "strict_le", 130),
+    (">", "strict_gt", 130),
+    (">=", "strict_ge", 130),
+];
+
+/// Registers the strict comparison operators (see [`COMPARISONS`]).
+#[allow(deprecated)] // `on_parse_token` is marked volatile, not deprecated.
 pub fn register(engine: &mut Engine) {
-    macro_rules! refuse {
-        ($ops:expr, $a:ty, $b:ty) => {
-            for op in $ops {
-                engine.register_fn(
-                    op,
-                    move |a: $a, b: $b| -> Result<bool, Box<EvalAltResult>> {
-                        Err(mismatch(op, &Dynamic::from(a), &Dynamic::from(b)))
-                    },
-                );
-            }
-        };
+    for (op, name, precedence) in COMPARISONS {
+        engine
+            .register_custom_operator(name, precedence)
+            .expect("a valid custom operator");
+        engine.register_fn(
+            name,
+            move |ctx: NativeCallContext,
+                  a: Dynamic,
+                  b: Dynamic|
+                  -> Result<bool, Box<EvalAltResult>> {
+                if let Some(order) = common_order(&a, &b) {
+                    return Ok(answers(op, order));
+                }
+                if let Some(error) = mismatch(op, &a, &b) {
+                    return Err(error);
+                }
+                ctx.call_native_fn::<bool>(op, (a, b))
+            },
+        );
     }
-    macro_rules! against_numbers {
-        ($ops:expr, $other:ty) => {
-            refuse!($ops, $other, INT);
-            refuse!($ops, INT, $other);
-            refuse!($ops, $other, FLOAT);
-            refuse!($ops, FLOAT, $other);
-            refuse!($ops, $other, ExactNumber);
-            refuse!($ops, ExactNumber, $other);
+    engine.on_parse_token(|token, _, _| {
+        let stand_in = match token {
+            Token::EqualsTo => "strict_eq",
+            Token::NotEqualsTo => "strict_ne",
+            Token::LessThan => "strict_lt",
+            Token::LessThanEqualsTo => "strict_le",
+            Token::GreaterThan => "strict_gt",
+            Token::GreaterThanEqualsTo => "strict_ge",
+            other => return other,
         };
-    }
-    const ORDER: [&str; 4] = ["<", "<=", ">", ">="];
-    const ALL: [&str; 6] = ["<", "<=", ">", ">=", "==", "!="];
-    against_numbers!(ALL, ImmutableString);
-    against_numbers!(ORDER, ());
-    against_numbers!(ORDER, bool);
-    refuse!(ORDER, ImmutableString, ());
-    refuse!(ORDER, (), ImmutableString);
+        Token::Custom(Box::new(stand_in.into()))
+    });
 }
 
 #[cfg(test)]

@@ -19,5 +19,6 @@ mod schedule;
 mod scripts;
 mod security;
 mod store_contract;
+mod templates;
 mod ui;
 mod verify;

@@ -28,6 +28,8 @@ pub(super) enum Slot {
     JsonString,
     JsonValue,
     Component,
+    /// A component of a URL's path, where `.` and `..` would move up the path.
+    PathComponent,
 }
 
 /// RFC 3986 §2.3: only unreserved characters stay as they are.
@@ -44,6 +46,7 @@ pub(super) struct Tracker {
     in_json_string: bool,
     escaped: bool,
     in_authority: bool,
+    in_query: bool,
 }
 
 impl Tracker {
@@ -54,6 +57,7 @@ impl Tracker {
             in_json_string: false,
             escaped: false,
             in_authority: true,
+            in_query: false,
         }
     }
 
@@ -69,12 +73,13 @@ impl Tracker {
                     }
                 }
             }
-            Landing::Url if self.in_authority => {
+            Landing::Url => {
                 let rest = match (self.started, text.find("://")) {
                     (false, Some(at)) => &text[at + 3..],
                     _ => text,
                 };
-                self.in_authority = !rest.contains(['/', '?', '#']);
+                self.in_authority &= !rest.contains(['/', '?', '#']);
+                self.in_query |= !self.in_authority && rest.contains(['?', '#']);
             }
             _ => {}
         }
@@ -92,7 +97,8 @@ impl Tracker {
             // Secrets are the operator's own configuration (a whole webhook URL, a path with
             // slashes): inserted as written, like everything before the end of the host.
             Landing::Url if secret || self.in_authority => Slot::Text,
-            Landing::Url => Slot::Component,
+            Landing::Url if self.in_query => Slot::Component,
+            Landing::Url => Slot::PathComponent,
         }
     }
 }
@@ -144,7 +150,13 @@ pub(super) fn push(
             let quoted = Value::String(text).to_string();
             out.push_str(&quoted[1..quoted.len() - 1]);
         }
-        Slot::Component => out.extend(utf8_percent_encode(&text, COMPONENT)),
+        Slot::PathComponent if text == "." || text == ".." => {
+            return Err(TemplateError::Unusable(format!(
+                "`{{{{ {shown} }}}}` is {text:?}, which would move along the URL's path \
+                 instead of naming a segment"
+            )));
+        }
+        Slot::Component | Slot::PathComponent => out.extend(utf8_percent_encode(&text, COMPONENT)),
         Slot::JsonValue => unreachable!("handled above"),
     }
     Ok(())

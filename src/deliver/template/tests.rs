@@ -362,7 +362,12 @@ proptest! {
     #[test]
     fn url_components_decode_to_the_value(text in any::<String>()) {
         let ev = json!({ "v": text.clone() });
-        let url = try_render("https://x.test/a/{{ event.v }}?q={{ event.v }}", Landing::Url, &json!(null), &ev).unwrap();
+        let url = try_render("https://x.test/a/{{ event.v }}?q={{ event.v }}", Landing::Url, &json!(null), &ev);
+        if text == "." || text == ".." {
+            prop_assert!(url.unwrap_err().to_string().contains("move along the URL's path"));
+            return Ok(());
+        }
+        let url = url.unwrap();
         let parsed = reqwest::Url::parse(&url).unwrap();
         prop_assert_eq!(parsed.path_segments().unwrap().count(), 2);
         let segment = parsed.path_segments().unwrap().nth(1).unwrap().to_string();
