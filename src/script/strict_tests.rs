@@ -241,3 +241,18 @@ fn exact_numbers_compare_exactly_and_refuse_rounding_arithmetic() {
             .contains("64 bits")
     );
 }
+
+proptest::proptest! {
+    /// Any JSON number comes out of a script, as a value and as text, with the text it went in.
+    #[test]
+    fn any_json_number_keeps_its_text_through_a_script(
+        text in "-?(0|[1-9][0-9]{0,40})(\\.[0-9]{1,40})?([eE][+-]?[0-9]{1,4})?"
+    ) {
+        let number: serde_json::Number = text.parse().unwrap();
+        let event = json!({ "n": number.clone() });
+        let out = run_json(&engine(), "#{ v: event.n, t: `${event.n}`, same: event.n == event.n }", event).unwrap();
+        proptest::prop_assert_eq!(out["v"].to_string(), number.to_string());
+        proptest::prop_assert_eq!(&out["t"], &json!(number.to_string()));
+        proptest::prop_assert_eq!(&out["same"], &json!(true));
+    }
+}
