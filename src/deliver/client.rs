@@ -36,7 +36,8 @@ pub struct AttemptResult {
     /// (a `Retry-After` that was not understood). None on a 2xx.
     pub error: Option<String>,
     pub retry_after: Option<Duration>,
-    /// The SSRF guard refused the target (the caller does not retry).
+    /// Refused before sending, for good (the caller does not retry): the SSRF guard refused
+    /// the target, or the request cannot be built from this data (a template path missing).
     pub blocked: bool,
 }
 

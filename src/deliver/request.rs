@@ -71,18 +71,22 @@ pub fn render(
 }
 
 /// Renders with every secret shown as its `{{ secrets.NAME }}` reference: for dry runs.
-pub fn render_redacted(action: &Action, output: &Value, event: &Value) -> PlannedRequest {
+pub fn render_redacted(
+    action: &Action,
+    output: &Value,
+    event: &Value,
+) -> Result<PlannedRequest, TemplateError> {
     let headers = action
         .headers
         .iter()
-        .map(|(name, t)| (name.clone(), t.render_redacted(output, event)))
-        .collect();
-    let body = action
-        .body
-        .as_ref()
-        .map(|t| t.render_redacted(output, event).into_bytes());
-    let url = action.url.render_redacted(output, event);
-    assemble(action, url, headers, body, output)
+        .map(|(name, t)| Ok((name.clone(), t.render_redacted(output, event)?)))
+        .collect::<Result<Vec<_>, TemplateError>>()?;
+    let body = match &action.body {
+        Some(t) => Some(t.render_redacted(output, event)?.into_bytes()),
+        None => None,
+    };
+    let url = action.url.render_redacted(output, event)?;
+    Ok(assemble(action, url, headers, body, output))
 }
 
 fn assemble(

@@ -1,19 +1,69 @@
-//! `{{ output.path }}`, `{{ event.path }}` and `{{ secrets.NAME }}` templates used in action
-//! URLs, headers and bodies.
+//! Templates in action URLs, headers and bodies (and poll requests).
+//!
+//! Grammar (whitespace inside `{{ }}` is free):
+//!
+//! ```text
+//! template   = { literal | "{{" expression "}}" }
+//! expression = path [ "|" "default" ":" json-scalar ]  |  "secrets." NAME
+//! path       = ("output" | "event") { "." segment }     (a segment of digits indexes an array)
+//! NAME       = letter or _, then letters, digits, _
+//! ```
+//!
+//! `json-scalar` is a JSON string, number, `true`, `false` or `null` (`| default: ""`).
+//! `{{ output }}` and `{{ event }}` alone stand for the whole value. A lone `}}` is literal.
+//!
+//! Values are escaped for where they land ([`Landing`]): inside a JSON string of a JSON body
+//! they are JSON-escaped; at a value position of a JSON body (`{"n": {{ event.n }}}`) they are
+//! written as JSON (text quoted, numbers with their exact digits); in a URL's path or query,
+//! and in a form body, they are percent-encoded (RFC 3986 §2.1, everything but unreserved
+//! characters); before the end of a URL's host, and secrets anywhere in a URL, they are
+//! inserted as written and the whole URL is then checked; in a header value, CR, LF, NUL and
+//! other control characters are refused (RFC 9110 §5.5). A path that does not exist, or is
+//! null where text is needed, fails the render naming the path, unless a default is given.
+
+mod escape;
+#[cfg(test)]
+mod tests;
 
 use serde_json::Value;
+
+pub use escape::Landing;
+use escape::Slot;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     parts: Vec<Part>,
+    landing: Landing,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
     Literal(String),
-    Output(Vec<String>),
-    Event(Vec<String>),
-    Secret(String),
+    Value {
+        root: Root,
+        path: Vec<String>,
+        default: Option<Value>,
+        slot: Slot,
+    },
+    Secret {
+        name: String,
+        slot: Slot,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Root {
+    Output,
+    Event,
+}
+
+impl Root {
+    fn name(self) -> &'static str {
+        match self {
+            Root::Output => "output",
+            Root::Event => "event",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -26,10 +76,31 @@ pub enum TemplateError {
     UnknownRoot { root: String, expr: String },
     #[error("invalid path in `{expr}`: {reason}")]
     BadPath { expr: String, reason: String },
+    #[error("invalid filter in `{expr}`: {reason}")]
+    BadFilter { expr: String, reason: String },
     #[error("invalid secret reference `{expr}`: {reason}")]
     BadSecret { expr: String, reason: String },
     #[error("missing secret `{name}`")]
     MissingSecret { name: String },
+    /// The path is not in the data: permanent (the data will not change on a retry).
+    #[error(
+        "`{{{{ {path} }}}}`: {reason}; give a default if it is optional, e.g. `{{{{ {path} | default: \"\" }}}}`"
+    )]
+    MissingPath { path: String, reason: String },
+    /// The rendered value cannot go where it lands (a header with a line break...): permanent.
+    #[error("{0}")]
+    Unusable(String),
+    /// The template does not fit where it is used (a JSON body that is not JSON...).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl TemplateError {
+    /// Whether rendering again with the same data must fail again (no point in retrying).
+    /// A missing secret is not permanent: setting it fixes the next attempt.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, TemplateError::MissingSecret { .. })
+    }
 }
 
 pub struct TemplateContext<'a> {
@@ -39,13 +110,20 @@ pub struct TemplateContext<'a> {
 }
 
 impl Template {
-    /// Parses and validates a template (run at recipe-check time).
+    /// Parses a template whose values are inserted as written ([`Landing::Text`]).
     pub fn parse(src: &str) -> Result<Template, TemplateError> {
+        Self::parse_for(src, Landing::Text)
+    }
+
+    /// Parses and validates a template for where its result lands (run at recipe-check time).
+    pub fn parse_for(src: &str, landing: Landing) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut rest = src;
         let mut offset = 0;
+        let mut tracker = escape::Tracker::new(landing);
         while let Some(start) = rest.find("{{") {
             if start > 0 {
+                tracker.literal(&rest[..start]);
                 parts.push(Part::Literal(rest[..start].to_string()));
             }
             let open_at = offset + start;
@@ -53,22 +131,25 @@ impl Template {
             let end = after_open
                 .find("}}")
                 .ok_or(TemplateError::Unclosed { offset: open_at })?;
-            parts.push(parse_expr(after_open[..end].trim(), open_at)?);
+            parts.push(parse_expr(after_open[..end].trim(), open_at, &mut tracker)?);
             let consumed = start + 2 + end + 2;
             rest = &rest[consumed..];
             offset += consumed;
         }
         if !rest.is_empty() {
+            tracker.literal(rest);
             parts.push(Part::Literal(rest.to_string()));
         }
-        Ok(Template { parts })
+        let template = Template { parts, landing };
+        escape::check_shape(&template.sample(), landing)?;
+        Ok(template)
     }
 
     /// Names referenced by `{{ secrets.X }}`, in order of first appearance, without repeats.
     pub fn secret_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for part in &self.parts {
-            if let Part::Secret(name) = part
+            if let Part::Secret { name, .. } = part
                 && !names.contains(name)
             {
                 names.push(name.clone());
@@ -80,13 +161,12 @@ impl Template {
     /// `Some(name)` iff the whole template is exactly one `{{ secrets.NAME }}`.
     pub fn is_single_secret_ref(&self) -> Option<String> {
         match self.parts.as_slice() {
-            [Part::Secret(name)] => Some(name.clone()),
+            [Part::Secret { name, .. }] => Some(name.clone()),
             _ => None,
         }
     }
 
-    /// Renders. Strings are inserted as-is, numbers/bools as their JSON text, objects/arrays as
-    /// compact JSON, null and missing paths as "" (empty).
+    /// Renders, escaping every value for where it lands (see the module doc).
     pub fn render(&self, ctx: &TemplateContext) -> Result<String, TemplateError> {
         self.render_with(ctx.output, ctx.event, |name| {
             (ctx.secrets)(name).ok_or_else(|| TemplateError::MissingSecret {
@@ -97,11 +177,10 @@ impl Template {
 
     /// Like `render`, but every secret reference is rendered as the literal text
     /// `{{ secrets.NAME }}`, so dry runs never print secret values.
-    pub fn render_redacted(&self, output: &Value, event: &Value) -> String {
+    pub fn render_redacted(&self, output: &Value, event: &Value) -> Result<String, TemplateError> {
         self.render_with(output, event, |name| {
             Ok(format!("{{{{ secrets.{name} }}}}"))
         })
-        .unwrap_or_default() // the redacting closure never fails
     }
 
     fn render_with(
@@ -112,52 +191,110 @@ impl Template {
     ) -> Result<String, TemplateError> {
         let mut out = String::new();
         for part in &self.parts {
-            let value = match part {
-                Part::Literal(text) => {
-                    out.push_str(text);
-                    continue;
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Secret { name, slot } => {
+                    escape::push(&mut out, *slot, &Value::String(secret(name)?), name)?
                 }
-                Part::Secret(name) => {
-                    out.push_str(&secret(name)?);
-                    continue;
+                Part::Value {
+                    root,
+                    path,
+                    default,
+                    slot,
+                } => {
+                    let data = match root {
+                        Root::Output => output,
+                        Root::Event => event,
+                    };
+                    let shown = std::iter::once(root.name())
+                        .chain(path.iter().map(String::as_str))
+                        .collect::<Vec<_>>()
+                        .join(".");
+                    let value = match (lookup(data, *root, path), default) {
+                        (Ok(Value::Null), Some(default)) | (Err(_), Some(default)) => default,
+                        (Ok(value), _) => value,
+                        (Err(reason), None) => {
+                            return Err(TemplateError::MissingPath {
+                                path: shown,
+                                reason,
+                            });
+                        }
+                    };
+                    escape::push(&mut out, *slot, value, &shown)?;
                 }
-                Part::Output(path) => lookup(output, path),
-                Part::Event(path) => lookup(event, path),
-            };
-            match value {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) => out.push_str(s),
-                Some(other) => out.push_str(&other.to_string()),
             }
         }
+        escape::check_rendered(&out, self.landing)?;
         Ok(out)
+    }
+
+    /// The template with a harmless stand-in for every value, to check its shape.
+    fn sample(&self) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Value { slot, .. } | Part::Secret { slot, .. } => {
+                    out.push_str(escape::stand_in(*slot))
+                }
+            }
+        }
+        out
     }
 }
 
-fn lookup<'v>(root: &'v Value, path: &[String]) -> Option<&'v Value> {
-    path.iter().try_fold(root, |value, segment| match value {
-        Value::Array(items) if is_index(segment) => items.get(segment.parse::<usize>().ok()?),
-        Value::Object(map) => map.get(segment),
-        _ => None,
-    })
+/// The value at `path`, or why there is none ("the event has no field `amout`").
+fn lookup<'v>(root: &'v Value, name: Root, path: &[String]) -> Result<&'v Value, String> {
+    let mut value = root;
+    let mut at = name.name().to_string();
+    for segment in path {
+        value = match value {
+            Value::Array(items) if is_index(segment) => {
+                let index: usize = segment.parse().unwrap_or(usize::MAX);
+                items
+                    .get(index)
+                    .ok_or_else(|| format!("{at} has {} item(s), no item {segment}", items.len()))?
+            }
+            Value::Object(map) => map.get(segment).ok_or_else(|| {
+                let owner = if at == "event" {
+                    "the event".to_string()
+                } else {
+                    at.clone()
+                };
+                format!("{owner} has no field `{segment}`")
+            })?,
+            Value::Null => return Err(format!("{at} is null")),
+            other => return Err(format!("{at} is {}, not an object", escape::kind(other))),
+        };
+        at = format!("{at}.{segment}");
+    }
+    Ok(value)
 }
 
 fn is_index(segment: &str) -> bool {
     !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn parse_expr(expr: &str, offset: usize) -> Result<Part, TemplateError> {
+fn parse_expr(
+    expr: &str,
+    offset: usize,
+    tracker: &mut escape::Tracker,
+) -> Result<Part, TemplateError> {
     if expr.is_empty() {
         return Err(TemplateError::Empty { offset });
     }
     let shown = format!("{{{{ {expr} }}}}");
-    if expr.contains(char::is_whitespace) || expr.contains('{') || expr.contains('}') {
+    let (path_text, filter) = match expr.split_once('|') {
+        Some((path, filter)) => (path.trim(), Some(filter.trim())),
+        None => (expr, None),
+    };
+    if path_text.contains(char::is_whitespace) || path_text.contains(['{', '}']) {
         return Err(TemplateError::BadPath {
             expr: shown,
             reason: "a path is dot-separated names without spaces or braces".to_string(),
         });
     }
-    let mut segments = expr.split('.');
+    let mut segments = path_text.split('.');
     let root = segments.next().unwrap_or_default();
     let path: Vec<String> = segments.map(str::to_string).collect();
     if path.iter().any(String::is_empty) {
@@ -166,11 +303,25 @@ fn parse_expr(expr: &str, offset: usize) -> Result<Part, TemplateError> {
             reason: "empty path segment".to_string(),
         });
     }
+    let default = filter.map(|f| parse_default(f, &shown)).transpose()?;
+    let value = |root, slot| Part::Value {
+        root,
+        path: path.clone(),
+        default: default.clone(),
+        slot,
+    };
     match root {
-        "output" => Ok(Part::Output(path)),
-        "event" => Ok(Part::Event(path)),
+        "output" => Ok(value(Root::Output, tracker.slot(false))),
+        "event" => Ok(value(Root::Event, tracker.slot(false))),
+        "secrets" if default.is_some() => Err(TemplateError::BadFilter {
+            expr: shown,
+            reason: "a secret takes no default: set the secret".to_string(),
+        }),
         "secrets" => match path.as_slice() {
-            [name] if is_secret_name(name) => Ok(Part::Secret(name.clone())),
+            [name] if is_secret_name(name) => Ok(Part::Secret {
+                name: name.clone(),
+                slot: tracker.slot(true),
+            }),
             [name] => Err(TemplateError::BadSecret {
                 expr: shown,
                 reason: format!(
@@ -193,161 +344,30 @@ fn parse_expr(expr: &str, offset: usize) -> Result<Part, TemplateError> {
     }
 }
 
+/// `default: "text"` (or a JSON number, `true`, `false`, `null`).
+fn parse_default(filter: &str, shown: &str) -> Result<Value, TemplateError> {
+    let bad = |reason: String| TemplateError::BadFilter {
+        expr: shown.to_string(),
+        reason,
+    };
+    let (name, argument) = filter.split_once(':').unwrap_or((filter, ""));
+    if name.trim() != "default" {
+        return Err(bad(format!(
+            "unknown filter `{}` (the only filter is `default: \"...\"`)",
+            name.trim()
+        )));
+    }
+    match serde_json::from_str::<Value>(argument.trim()) {
+        Ok(value) if !value.is_array() && !value.is_object() => Ok(value),
+        _ => Err(bad(
+            "`default:` takes a JSON string, number, true, false or null, e.g. `default: \"\"`"
+                .to_string(),
+        )),
+    }
+}
+
 fn is_secret_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn no_secrets(_: &str) -> Option<String> {
-        None
-    }
-
-    fn render(src: &str, output: &Value, event: &Value) -> String {
-        let ctx = TemplateContext {
-            output,
-            event,
-            secrets: &|name| (name == "TOKEN").then(|| "s3cret".to_string()),
-        };
-        Template::parse(src).unwrap().render(&ctx).unwrap()
-    }
-
-    #[test]
-    fn renders_paths_with_and_without_whitespace() {
-        let out = json!({"user": {"name": "Ada", "age": 36}});
-        let ev = json!({"id": "ev_1"});
-        assert_eq!(
-            render("hi {{output.user.name}} / {{  event.id  }}!", &out, &ev),
-            "hi Ada / ev_1!"
-        );
-        assert_eq!(render("no templates here", &out, &ev), "no templates here");
-        assert_eq!(render("", &out, &ev), "");
-    }
-
-    #[test]
-    fn digit_segments_index_arrays() {
-        let out = json!({"items": [{"name": "a"}, {"name": "b"}], "map": {"0": "zero"}});
-        let ev = json!(null);
-        assert_eq!(render("{{ output.items.1.name }}", &out, &ev), "b");
-        assert_eq!(render("{{ output.items.9.name }}", &out, &ev), "");
-        assert_eq!(render("{{ output.map.0 }}", &out, &ev), "zero");
-    }
-
-    #[test]
-    fn value_kinds_render_as_documented() {
-        let out = json!({"s": "text \"q\"", "n": 1.5, "i": -3, "b": true, "z": null,
-                         "o": {"a": [1, 2]}, "a": ["x", {"y": null}]});
-        let ev = json!({});
-        assert_eq!(render("{{ output.s }}", &out, &ev), "text \"q\"");
-        assert_eq!(
-            render("{{ output.n }}|{{ output.i }}|{{ output.b }}", &out, &ev),
-            "1.5|-3|true"
-        );
-        assert_eq!(
-            render("[{{ output.z }}][{{ output.nope.deeper }}]", &out, &ev),
-            "[][]"
-        );
-        assert_eq!(render("{{ output.o }}", &out, &ev), r#"{"a":[1,2]}"#);
-        assert_eq!(render("{{ output.a }}", &out, &ev), r#"["x",{"y":null}]"#);
-        assert_eq!(render("{{ output.s.x }}", &out, &ev), "");
-    }
-
-    #[test]
-    fn bare_roots_render_whole_values() {
-        let out = json!({"k": 1});
-        let ev = json!("plain");
-        assert_eq!(
-            render("{{ output }} {{event}}", &out, &ev),
-            r#"{"k":1} plain"#
-        );
-    }
-
-    #[test]
-    fn secrets_render_and_missing_ones_fail_by_name() {
-        let null = json!(null);
-        assert_eq!(
-            render("Bearer {{ secrets.TOKEN }}", &null, &null),
-            "Bearer s3cret"
-        );
-        let ctx = TemplateContext {
-            output: &null,
-            event: &null,
-            secrets: &no_secrets,
-        };
-        let err = Template::parse("{{ secrets.SLACK_URL }}")
-            .unwrap()
-            .render(&ctx)
-            .unwrap_err();
-        assert_eq!(err.to_string(), "missing secret `SLACK_URL`");
-    }
-
-    #[test]
-    fn redacted_render_never_shows_secret_values() {
-        let t = Template::parse("{{event.id}}:{{secrets.TOKEN}}:{{ secrets.OTHER }}").unwrap();
-        let text = t.render_redacted(&json!(null), &json!({"id": 7}));
-        assert_eq!(text, "7:{{ secrets.TOKEN }}:{{ secrets.OTHER }}");
-    }
-
-    #[test]
-    fn secret_names_and_single_ref() {
-        let t = Template::parse("{{ secrets.A }} {{ output.x }} {{secrets._b2}} {{ secrets.A }}")
-            .unwrap();
-        assert_eq!(t.secret_names(), vec!["A".to_string(), "_b2".to_string()]);
-        assert_eq!(t.is_single_secret_ref(), None);
-        let single = Template::parse("{{secrets.WEBHOOK_SECRET}}").unwrap();
-        assert_eq!(
-            single.is_single_secret_ref(),
-            Some("WEBHOOK_SECRET".to_string())
-        );
-        assert_eq!(
-            Template::parse(" {{ secrets.A }}")
-                .unwrap()
-                .is_single_secret_ref(),
-            None
-        );
-        assert_eq!(
-            Template::parse("{{ output.A }}")
-                .unwrap()
-                .is_single_secret_ref(),
-            None
-        );
-        assert!(Template::parse("plain").unwrap().secret_names().is_empty());
-    }
-
-    #[test]
-    fn parse_errors_name_the_problem() {
-        let err = |src: &str| Template::parse(src).unwrap_err().to_string();
-        assert_eq!(
-            err("{{ evnt.id }}"),
-            "unknown template root `evnt` in `{{ evnt.id }}` (use output, event or secrets)"
-        );
-        assert_eq!(err("0123456789  {{ output.x"), "unclosed `{{` at offset 12");
-        assert_eq!(
-            err("ab{{}}"),
-            "empty template expression `{{ }}` at offset 2"
-        );
-        assert!(err("{{ output..x }}").contains("empty path segment"));
-        assert!(err("{{ output.x. }}").contains("empty path segment"));
-        assert!(err("{{ output.a b }}").contains("without spaces"));
-        assert!(err("{{ secrets.1X }}").contains("`1X` is not a valid secret name"));
-        assert!(err("{{ secrets.A-B }}").contains("not a valid secret name"));
-        assert!(err("{{ secrets }}").contains("name the secret"));
-        assert!(err("{{ secrets.A.B }}").contains("single name"));
-        assert!(matches!(
-            Template::parse("{{ outputs.x }}"),
-            Err(TemplateError::UnknownRoot { .. })
-        ));
-    }
-
-    #[test]
-    fn lone_closing_braces_are_literal() {
-        let t = Template::parse(r#"{"a":{"b":"{{ output }}"}}"#).unwrap();
-        let text = t.render_redacted(&json!("v"), &json!(null));
-        assert_eq!(text, r#"{"a":{"b":"v"}}"#);
-    }
 }

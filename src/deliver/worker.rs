@@ -140,7 +140,7 @@ impl DeliveryWorker {
         };
         Ok(match prepared {
             Ok(request) => Prepared::Ready(Box::new(ReadyAttempt { attempt, request })),
-            Err(message) => Prepared::Decided(self.finish(attempt, failure(message))),
+            Err(failed) => Prepared::Decided(self.finish(attempt, failed)),
         })
     }
 
@@ -189,13 +189,13 @@ impl DeliveryWorker {
     }
 
     /// Renders and signs the request with the secrets it fills in; `Ok(Err(..))` is a failed
-    /// attempt (e.g. a missing secret).
+    /// attempt (e.g. a missing secret; a template path missing from the data is permanent).
     async fn prepare(
         &self,
         delivery: &ClaimedDelivery,
         action: &Action,
         secrets: &mut HashMap<String, String>,
-    ) -> Result<Result<OutboundRequest, String>, StoreError> {
+    ) -> Result<Result<OutboundRequest, AttemptResult>, StoreError> {
         for name in secret_names(action) {
             match self.store.get_secret(&name).await {
                 Ok(Some(value)) => {
@@ -204,22 +204,31 @@ impl DeliveryWorker {
                 Ok(None) => {}
                 // A failed attempt retried on schedule (setting the secret again fixes it), not
                 // a store error, which would leave the claim to expire and repeat at once.
-                Err(error @ StoreError::SecretUnreadable(_)) => return Ok(Err(error.to_string())),
+                Err(error @ StoreError::SecretUnreadable(_)) => {
+                    return Ok(Err(failure(error.to_string())));
+                }
                 Err(error) => return Err(error),
             }
         }
         let lookup = |name: &str| secrets.get(name).cloned();
         let mut request = match render(action, &delivery.output, &delivery.event_payload, &lookup) {
             Ok(request) => request,
-            Err(error) => return Ok(Err(error.to_string())),
+            // The same data renders the same way: no retry can succeed.
+            Err(error) if error.is_permanent() => {
+                return Ok(Err(AttemptResult {
+                    blocked: true,
+                    ..failure(error.to_string())
+                }));
+            }
+            Err(error) => return Ok(Err(failure(error.to_string()))),
         };
         let signing_secret = match &action.signing_secret {
             Some(name) => match secrets.get(name) {
                 Some(value) => Some(value.as_str()),
                 None => {
-                    return Ok(Err(format!(
+                    return Ok(Err(failure(format!(
                         "missing secret `{name}` (the action's signing secret)"
-                    )));
+                    ))));
                 }
             },
             None => None,
@@ -230,7 +239,7 @@ impl DeliveryWorker {
             Utc::now().timestamp(),
             signing_secret,
         ) {
-            return Ok(Err(message));
+            return Ok(Err(failure(message)));
         }
         Ok(Ok(OutboundRequest {
             method: request.method,

@@ -10,7 +10,8 @@ use crate::recipe::Recipe;
 use crate::script::ScriptEngine;
 
 /// The dry run as data: `filter` (true/false/null without a filter), `dedupe_key`, `output`,
-/// `requests`, `error`.
+/// `requests` (each `{action, request}`, or `{action, error}` when its templates cannot
+/// render, e.g. a missing path), `error` (the first such error when nothing else failed).
 pub fn evaluate(
     scripts: &ScriptEngine,
     recipe: &Recipe,
@@ -33,7 +34,12 @@ pub fn evaluate(
         .actions
         .iter()
         .map(|action| {
-            let mut request = render_redacted(action, &output, payload);
+            let mut request = match render_redacted(action, &output, payload) {
+                Ok(request) => request,
+                Err(error) => {
+                    return json!({ "action": action.name, "error": format!("action `{}`: {error}", action.name) });
+                }
+            };
             let _ =
                 add_webhook_headers(&mut request, "<delivery id>", Utc::now().timestamp(), None);
             if let Some(name) = &action.signing_secret {
@@ -45,7 +51,8 @@ pub fn evaluate(
             json!({ "action": action.name, "request": request_json(&request) })
         })
         .collect();
-    json!({ "dedupe_key": key, "filter": passed, "output": output, "requests": requests, "error": null })
+    let error = requests.iter().find_map(|r| r.get("error").cloned());
+    json!({ "dedupe_key": key, "filter": passed, "output": output, "requests": requests, "error": error })
 }
 
 fn request_json(request: &PlannedRequest) -> Value {

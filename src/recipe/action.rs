@@ -8,7 +8,7 @@ use reqwest::Method;
 use super::error::FieldError;
 use super::file::ActionSection;
 use crate::deliver::retry::{default_schedule, parse_duration};
-use crate::deliver::template::Template;
+use crate::deliver::template::{Landing, Template};
 
 pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_ACTION_TIMEOUT: Duration = Duration::from_secs(300);
@@ -49,7 +49,7 @@ impl Action {
                 ),
             );
         }
-        let url = match Template::parse(&section.url) {
+        let url = match Template::parse_for(&section.url, Landing::Url) {
             Ok(template) => {
                 if let Err(message) = check_url_template(&section.url) {
                     err("url", message);
@@ -67,12 +67,18 @@ impl Action {
                 err("headers", format!("`{name}` is not a valid header name"));
                 continue;
             }
-            match Template::parse(value) {
+            match Template::parse_for(value, Landing::Header) {
                 Ok(t) => headers.push((name.clone(), t)),
                 Err(e) => err(&format!("headers.{name}"), e.to_string()),
             }
         }
-        let body = match section.body.as_deref().map(Template::parse).transpose() {
+        let landing = body_landing(section);
+        let body = match section
+            .body
+            .as_deref()
+            .map(|body| Template::parse_for(body, landing))
+            .transpose()
+        {
             Ok(body) => body,
             Err(e) => {
                 err("body", e.to_string());
@@ -139,6 +145,25 @@ impl Action {
             }),
             _ => Err(errors),
         }
+    }
+}
+
+/// How a body template escapes its values: by the action's Content-Type, or, without one,
+/// JSON when the body looks like JSON (starts with `{` or `[`) and plain text otherwise.
+fn body_landing(section: &ActionSection) -> Landing {
+    let content_type = section
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.to_ascii_lowercase());
+    match content_type {
+        Some(t) if t.contains("json") => Landing::JsonBody,
+        Some(t) if t.contains("x-www-form-urlencoded") => Landing::FormBody,
+        Some(_) => Landing::Text,
+        None => match section.body.as_deref().map(str::trim_start) {
+            Some(body) if body.starts_with(['{', '[']) => Landing::JsonBody,
+            _ => Landing::Text,
+        },
     }
 }
 

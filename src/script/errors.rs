@@ -4,10 +4,25 @@ use rhai::{Dynamic, EvalAltResult, ParseError, ParseErrorType, Position};
 
 use super::deadline::WALL_TIME_TOKEN;
 use super::limits::{MAX_RESULT_DEPTH, MAX_VARIABLES};
-use super::{CompileError, ScriptError, ScriptKind, ScriptLimits};
+use super::strict::Rewrites;
+use super::{CompileError, ScriptError, ScriptInput, ScriptKind, ScriptLimits, translate};
 
-pub(crate) fn compile_error(kind: ScriptKind, err: &ParseError) -> CompileError {
-    let pos = err.position();
+/// What a run's error message may draw on.
+pub(crate) struct Context<'a> {
+    pub kind: ScriptKind,
+    pub limits: &'a ScriptLimits,
+    /// The source as written (before the `?.` rewrite).
+    pub source: &'a str,
+    pub rewrites: &'a Rewrites,
+    pub input: &'a ScriptInput<'a>,
+}
+
+pub(crate) fn compile_error(
+    kind: ScriptKind,
+    err: &ParseError,
+    rewrites: &Rewrites,
+) -> CompileError {
+    let pos = rewrites.original(err.position());
     CompileError {
         kind,
         line: pos.line().unwrap_or(0),
@@ -29,15 +44,17 @@ fn parse_message(err: &ParseErrorType) -> String {
             "undefined variable '{name}' (scripts see event, headers, meta and their own `let`s)"
         ),
         ParseErrorType::ExprTooDeep => "expressions are nested too deeply".to_string(),
+        ParseErrorType::Reserved(word) if word == "$" => {
+            "'$' is only special inside back-tick text: write `Paid ${amount}` with back-ticks \
+             (`), not quotes, to insert a value into text"
+                .to_string()
+        }
         _ => text,
     }
 }
 
-pub(crate) fn runtime_error(
-    kind: ScriptKind,
-    limits: &ScriptLimits,
-    err: EvalAltResult,
-) -> ScriptError {
+pub(crate) fn runtime_error(ctx: &Context, err: EvalAltResult) -> ScriptError {
+    let (kind, limits) = (ctx.kind, ctx.limits);
     // Errors inside script functions arrive wrapped, one layer per call: the root cause is
     // innermost, and the outermost layer tells where the script called into the function.
     let mut outer_call: Option<(String, Position)> = None;
@@ -52,6 +69,8 @@ pub(crate) fn runtime_error(
         (pos, Some((_, call_pos))) if pos.is_none() => *call_pos,
         (pos, _) => pos,
     };
+    let pos = ctx.rewrites.original(pos);
+    let outer_call = outer_call.map(|(name, pos)| (name, ctx.rewrites.original(pos)));
 
     let suffix = place(pos).map(|p| format!(" ({p})")).unwrap_or_default();
     let limit = |what: String| ScriptError::Limit(format!("{kind} stopped: {what}{suffix}"));
@@ -77,7 +96,8 @@ pub(crate) fn runtime_error(
         _ => {
             let message = match &mut root {
                 EvalAltResult::ErrorParsing(parse, ..) => parse_message(parse),
-                other => other.clear_position().to_string(),
+                other => translate::runtime_message(ctx, other, pos)
+                    .unwrap_or_else(|| other.clear_position().to_string()),
             };
             let context = match outer_call {
                 Some((name, call_pos)) => {
@@ -138,8 +158,14 @@ fn place(pos: Position) -> Option<String> {
 
 /// A friendlier name than Rhai's `i64`/`f64`/`()` for messages.
 pub(crate) fn type_name(value: &Dynamic) -> String {
-    match value.type_name() {
+    friendly_type(value.type_name())
+}
+
+/// A friendlier name for one of Rhai's type names.
+pub(crate) fn friendly_type(name: &str) -> String {
+    match name {
         "()" => "nothing (())".to_string(),
+        "string" | "&str | ImmutableString | String" | "ImmutableString" => "string".to_string(),
         "i64" => "integer".to_string(),
         "f64" => "float".to_string(),
         other => other.to_string(),
@@ -149,6 +175,7 @@ pub(crate) fn type_name(value: &Dynamic) -> String {
 /// The first part of `value` that has no JSON form (a function pointer, a timestamp...).
 pub(crate) fn non_json_part(value: &Dynamic) -> Option<String> {
     if value.is_unit()
+        || value.is::<super::number::ExactNumber>()
         || value.is_bool()
         || value.is_int()
         || value.is_float()

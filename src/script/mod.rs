@@ -7,6 +7,7 @@
 //! thread with a large stack of its own (`stack.rs`), so no script can overflow the stack of
 //! the thread that calls in.
 
+mod convert;
 mod deadline;
 mod errors;
 #[cfg(test)]
@@ -14,9 +15,14 @@ mod limit_tests;
 mod limits;
 #[cfg(test)]
 mod nesting_tests;
+pub mod number;
 mod stack;
+mod strict;
+#[cfg(test)]
+mod strict_tests;
 #[cfg(test)]
 mod tests;
+mod translate;
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -78,8 +84,9 @@ pub enum ScriptError {
 }
 
 /// The variables a script sees. `event`: the payload (a JSON object becomes a Rhai map,
-/// null becomes `()`, integers `i64`, other numbers `f64`); `headers`: object of lower-case
-/// header name to string; `meta`: object with `recipe`, `trigger`, `received_at`.
+/// null becomes `()`, numbers as in [`number`]: `i64`, `f64` or an exact number that keeps
+/// the digits as sent); `headers`: object of lower-case header name to string; `meta`: object
+/// with `recipe`, `trigger`, `received_at`.
 pub struct ScriptInput<'a> {
     pub event: &'a serde_json::Value,
     pub headers: &'a serde_json::Value,
@@ -91,6 +98,10 @@ pub struct ScriptInput<'a> {
 pub struct CompiledScript {
     kind: ScriptKind,
     ast: Arc<AST>,
+    /// The source as written, for messages that quote the path a script read.
+    source: Arc<str>,
+    /// Where the `?.` rewrite (see `strict.rs`) moved text.
+    rewrites: Arc<strict::Rewrites>,
 }
 
 impl CompiledScript {
@@ -136,6 +147,7 @@ impl ScriptEngine {
             .set_max_functions(MAX_FUNCTIONS)
             .set_max_modules(0)
             .set_strict_variables(true)
+            .set_fail_on_invalid_map_property(true)
             .set_module_resolver(DummyModuleResolver::new())
             .disable_symbol("eval")
             .disable_symbol("import")
@@ -154,6 +166,8 @@ impl ScriptEngine {
                     Err("sleep is not available in scripts".into())
                 },
             );
+        number::register(&mut engine);
+        strict::register(&mut engine);
         Self {
             inner: Arc::new(Inner { engine, limits }),
         }
@@ -165,6 +179,7 @@ impl ScriptEngine {
 
     /// Compiles with strict variables: only `event`, `headers`, `meta` and the script's own
     /// `let`s are known, so a typo such as `evnt.x` is a compile error with line and column.
+    /// Reads and comparisons are strict at run time (see `strict.rs`).
     pub fn compile(&self, kind: ScriptKind, source: &str) -> Result<CompiledScript, CompileError> {
         stack::on_script_stack(|| self.compile_here(kind, source)).unwrap_or_else(|message| {
             Err(CompileError {
@@ -182,14 +197,23 @@ impl ScriptEngine {
             // Variables, not constants: the optimizer would fold constants' dummy values.
             scope.push_dynamic(name, Dynamic::UNIT);
         }
+        let (rewritten, rewrites) =
+            strict::rewrite_optional_reads(source).map_err(|at| CompileError {
+                kind,
+                line: at.line,
+                column: at.column,
+                message: strict::QuotedInterpolation::MESSAGE.to_string(),
+            })?;
         let ast = self
             .inner
             .engine
-            .compile_with_scope(&scope, source)
-            .map_err(|err| errors::compile_error(kind, &err))?;
+            .compile_with_scope(&scope, &rewritten)
+            .map_err(|err| errors::compile_error(kind, &err, &rewrites))?;
         Ok(CompiledScript {
             kind,
             ast: Arc::new(ast),
+            source: source.into(),
+            rewrites: Arc::new(rewrites),
         })
     }
 
@@ -202,7 +226,7 @@ impl ScriptEngine {
     ) -> Result<serde_json::Value, ScriptError> {
         self.on_script_stack(script, input, |value| {
             errors::check_result_depth(script.kind, &value)?;
-            rhai::serde::from_dynamic(&value).map_err(|_| {
+            convert::to_json(&value).ok_or_else(|| {
                 let part =
                     errors::non_json_part(&value).unwrap_or_else(|| errors::type_name(&value));
                 ScriptError::WrongType(format!(
@@ -250,10 +274,7 @@ impl ScriptEngine {
             .into_iter()
             .zip([input.event, input.headers, input.meta])
         {
-            let value = rhai::serde::to_dynamic(value).map_err(|err| {
-                ScriptError::Runtime(format!("{}: cannot pass {name} in: {err}", script.kind))
-            })?;
-            scope.push_dynamic(name, value);
+            scope.push_dynamic(name, convert::to_dynamic(value));
         }
 
         let deadline = Instant::now().checked_add(limits.wall_time);
@@ -267,7 +288,16 @@ impl ScriptEngine {
                 errors::check_result_size(script.kind, limits, &value)?;
                 Ok(value)
             }
-            Ok(Err(err)) => Err(errors::runtime_error(script.kind, limits, *err)),
+            Ok(Err(err)) => Err(errors::runtime_error(
+                &errors::Context {
+                    kind: script.kind,
+                    limits,
+                    source: &script.source,
+                    rewrites: &script.rewrites,
+                    input,
+                },
+                *err,
+            )),
             Err(_) => Err(ScriptError::Runtime(format!(
                 "{}: the script engine failed unexpectedly (panic)",
                 script.kind

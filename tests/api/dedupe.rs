@@ -14,7 +14,7 @@ name = "{id}"
 dedupe = "event.payment.id"
 [trigger.webhook]
 [transform]
-script = '#{{ payment: event.payment.id, via: event.via }}'
+script = '#{{ payment: event.payment.id, via: event?.via }}'
 [[action]]
 name = "notify"
 url = "{url}"
@@ -156,4 +156,66 @@ async fn dedupe_expression_giving_nothing_fails_the_run_with_a_message() {
     assert!(error.contains("dedupe expression"), "{error}");
     grace().await;
     assert!(receiver.requests().is_empty());
+}
+
+#[tokio::test]
+async fn ids_beyond_64_bits_keep_every_digit_in_dedupe_keys_scripts_and_deliveries() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let recipe = app
+        .import(&format!(
+            r#"
+id = "big-ids"
+name = "big ids"
+dedupe = "event.id"
+[trigger.webhook]
+[transform]
+script = '#{{ id: event.id, text: `id ${{event.id}}`, amount: event.amount }}'
+[[action]]
+name = "notify"
+url = "{}"
+"#,
+            receiver.url("/hook")
+        ))
+        .await;
+
+    let mut ids = Vec::new();
+    for body in [
+        r#"{"id": 12591154125385152738, "amount": 0.1000000000000000055511}"#,
+        r#"{"id": 12591154125385152739, "amount": -0}"#,
+    ] {
+        let response = app.post_raw(&recipe, Some("application/json"), body).await;
+        assert_eq!(response.status(), 202);
+        let answer: serde_json::Value = response.json().await.unwrap();
+        ids.push(answer["event_id"].as_str().unwrap().to_owned());
+    }
+    let first = app.wait_for_deliveries(&ids[0]).await;
+    let second = app.wait_for_deliveries(&ids[1]).await;
+    assert_eq!(
+        first.runs[0].dedupe_key.as_deref(),
+        Some("12591154125385152738")
+    );
+    assert_eq!(
+        second.runs[0].dedupe_key.as_deref(),
+        Some("12591154125385152739")
+    );
+    assert_eq!(
+        second.event.status,
+        EventStatus::Delivered,
+        "not a duplicate"
+    );
+
+    let requests = receiver.wait_for(2, WAIT).await;
+    let mut bodies: Vec<String> = requests
+        .iter()
+        .map(|r| String::from_utf8(r.body.clone()).unwrap())
+        .collect();
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        [
+            r#"{"amount":-0,"id":12591154125385152739,"text":"id 12591154125385152739"}"#,
+            r#"{"amount":0.1000000000000000055511,"id":12591154125385152738,"text":"id 12591154125385152738"}"#,
+        ]
+    );
 }

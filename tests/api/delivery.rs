@@ -55,7 +55,7 @@ id = "{id}"
 name = "One action"
 [trigger.webhook]
 [transform]
-script = '#{{ order: event.order, total: event.total }}'
+script = '#{{ order: event.order, total: event?.total }}'
 [[action]]
 name = "notify"
 url = "{url}"

@@ -25,5 +25,6 @@ mod security;
 mod shutdown;
 mod store_contract;
 mod store_faults;
+mod templates;
 mod ui;
 mod verify;

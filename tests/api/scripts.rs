@@ -165,7 +165,7 @@ async fn transform_that_throws_fails_the_run_with_its_message() {
         .import(&recipe(
             "picky",
             "",
-            "if event.customer == () { throw \"no customer in this event\"; }\nevent",
+            "if event?.customer == () { throw \"no customer in this event\"; }\nevent",
             &receiver.url("/hook"),
         ))
         .await;
@@ -268,4 +268,80 @@ async fn a_failing_script_in_one_recipe_does_not_stop_another_from_delivering() 
     assert_eq!(requests.len(), 1, "{requests:#?}");
     assert_eq!(requests[0].path, "/good");
     assert_eq!(requests[0].json(), json!({ "ok": 3 }));
+}
+
+#[tokio::test]
+async fn a_filter_reading_a_field_the_event_lacks_fails_the_run_naming_the_field_and_those_it_has()
+{
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let typo = app
+        .import(&recipe(
+            "typo",
+            "event.amout > 10",
+            "",
+            &receiver.url("/hook"),
+        ))
+        .await;
+
+    let event_id = app
+        .send_event(&typo, &json!({ "amount": 49, "currency": "eur" }))
+        .await;
+    let detail = app.wait_for_run(&event_id).await;
+    assert_eq!(
+        detail.event.status,
+        EventStatus::Failed,
+        "not quietly filtered"
+    );
+    let error = detail.runs[0].error.as_deref().expect("run error stored");
+    assert!(
+        error.contains("filter script, line 1, column 7: event.amout: the event has no field \"amout\" (fields: amount, currency)"),
+        "{error}"
+    );
+    assert!(
+        error.contains("event?.amout"),
+        "says how to read an optional field: {error}"
+    );
+    grace().await;
+    assert!(receiver.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_filter_comparing_an_amount_sent_as_text_with_a_number_fails_the_run_naming_both() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let payments = app
+        .import(&recipe(
+            "payments",
+            "event.payment.amount > 10",
+            "",
+            &receiver.url("/hook"),
+        ))
+        .await;
+
+    let event_id = app
+        .send_event(&payments, &json!({ "payment": { "amount": "49.00" } }))
+        .await;
+    let detail = app.wait_for_run(&event_id).await;
+    assert_eq!(detail.event.status, EventStatus::Failed);
+    let error = detail.runs[0].error.as_deref().expect("run error stored");
+    assert!(
+        error.contains("cannot compare the text \"49.00\" > the number 10"),
+        "{error}"
+    );
+
+    // Optional fields read with ?. and tested with `in` are not errors.
+    let optional = app
+        .import(&recipe(
+            "optional",
+            "\"note\" in event || event?.priority == ()",
+            "#{ note: event?.note }",
+            &receiver.url("/optional"),
+        ))
+        .await;
+    let event_id = app.send_event(&optional, &json!({ "id": 1 })).await;
+    let detail = app.wait_for_deliveries(&event_id).await;
+    assert_eq!(detail.event.status, EventStatus::Delivered);
+    let requests = receiver.wait_for(1, WAIT).await;
+    assert_eq!(requests[0].json(), json!({ "note": null }));
 }
