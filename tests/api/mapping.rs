@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 
 use crate::api::spawn_api;
 use crate::binary::Cli;
-use crate::helpers::{WAIT, grace, spawn_app};
+use crate::helpers::{TestApp, WAIT, grace, spawn_app, spawn_app_with};
 use crate::receiver::Receiver;
+use crate::store_contract::PgDatabase;
 
 /// A Stripe-like payment: an amount, a number too big for 64 bits, a name with quotes.
 const PAYMENT: &str = r#"{"id": "evt_1", "type": "payment_intent.succeeded",
@@ -29,7 +30,7 @@ name = "Payment to chat"
 name = "chat"
 url = "{url}"
 retry = {{ schedule = ["0s"] }}
-fields = {{ text = "Payment {{{{ event.data.object.id }}}} of {{{{ event.data.object.amount }}}} by {{{{ event.data.object.billing_details.name }}}}", amount = "{{{{ event.data.object.amount }}}}", reference = "{{{{ event.data.object.reference }}}}", paid = "{{{{ event.data.object.paid }}}}", "customer.name" = "{{{{ event.data.object.billing_details.name }}}}", "customer.email" = "{{{{ event.data.object.receipt_email }}}}", lines = "{{{{ event.data.object.lines }}}}", note = '{{{{ event.data.object.note | default: "none" }}}}', meta = {{ source = "stripe", version = 1 }} }}
+fields = {{ text = "Payment {{{{ event.data.object.id }}}} of {{{{ event.data.object.amount }}}} by {{{{ event.data.object.billing_details.name }}}}", amount = "{{{{ event.data.object.amount }}}}", reference = "{{{{ event.data.object.reference }}}}", paid = "{{{{ event.data.object.paid }}}}", "customer.name" = "{{{{ event.data.object.billing_details.name }}}}", "customer.email" = "{{{{ event.data.object.receipt_email }}}}", lines = "{{{{ event.data.object.lines }}}}", note = '{{{{ event.data.object.note | default: "none" }}}}', meta = {{ source = "stripe", version = 1, ratio = 0.5, since = 1979-05-27T07:32:00Z }} }}
 "#
     )
 }
@@ -41,14 +42,14 @@ fn expected_body() -> Value {
             "reference": 12591154125385152738, "paid": true,
             "customer": {"name": "Grace \"Amazing\" Hopper", "email": null},
             "lines": [{"sku": "A-1", "qty": 2}], "note": "none",
-            "meta": {"source": "stripe", "version": 1}}"#,
+            "meta": {"source": "stripe", "version": 1, "ratio": 0.5,
+                     "since": "1979-05-27T07:32:00Z"}}"#,
     )
     .unwrap()
 }
 
-#[tokio::test]
-async fn fields_without_a_transform_deliver_exactly_the_mapped_json_object() {
-    let app = spawn_app().await;
+/// Imports the mapping recipe, sends [`PAYMENT`] and checks what the receiver got.
+async fn delivers_exactly_the_mapped_json_object(app: &TestApp) {
     let receiver = Receiver::start().await;
     let recipe = app.import(&recipe("mapped", &receiver.url("/chat"))).await;
 
@@ -69,6 +70,22 @@ async fn fields_without_a_transform_deliver_exactly_the_mapped_json_object() {
         raw.contains(r#""name":"Grace \"Amazing\" Hopper""#),
         "{raw}"
     );
+}
+
+#[tokio::test]
+async fn fields_without_a_transform_deliver_exactly_the_mapped_json_object() {
+    delivers_exactly_the_mapped_json_object(&spawn_app().await).await;
+}
+
+/// The delivery keeps a JSON snapshot of the action: on PostgreSQL that is a JSONB column.
+#[tokio::test]
+async fn fields_survive_the_postgres_delivery_snapshot() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let url = db.url.clone();
+    let app = spawn_app_with(|s| s.database_url = Some(url)).await;
+    delivers_exactly_the_mapped_json_object(&app).await;
 }
 
 #[tokio::test]
