@@ -72,6 +72,8 @@ fn scheduler(store: &Arc<dyn Store>, clock: &Arc<ManualClock>, name: &str) -> Sc
         policy,
         owner: name.into(),
         events_ready: Arc::new(Notify::new()),
+        lease: std::time::Duration::from_secs(10),
+        heartbeat: std::time::Duration::from_millis(2500),
     })
     .with_clock(clock.clone())
 }
