@@ -109,6 +109,8 @@ impl Application {
             policy,
             owner: format!("scheduler-{}", crate::ids::new_id()),
             events_ready: events_ready.clone(),
+            lease: settings.workers.lease,
+            heartbeat: settings.workers.heartbeat(),
         });
         let workers = vec![
             tokio::spawn(engine.run(events_ready.clone(), shutdown.clone())),

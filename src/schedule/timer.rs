@@ -6,18 +6,22 @@
 //! after the first daylight-saving change is an hour off) and steps with croner's iterator,
 //! which skips every other tick of a per-second cron and stalls in a repeated hour. Its
 //! remaining value (a sleep until the next instant) is the few lines of [`Scheduler::run`].
+//!
+//! A tick another process's claim holds is tried again when that lease runs out (the process
+//! may have died mid-poll), unless a later tick of the recipe comes due first and stands in.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::TickContext;
 use super::clock::{Clock, SystemClock};
 use super::tick::TickSchedule;
+use super::{Fired, TickContext};
 use crate::recipe::{ScheduleTrigger, parse_cron};
 use crate::store::StoreError;
 
@@ -25,6 +29,9 @@ use crate::store::StoreError;
 /// process) runs only the latest due tick and records how many it skipped, as after a restart.
 /// Within it, every due tick runs.
 pub const LATE_LIMIT: chrono::Duration = chrono::Duration::seconds(60);
+
+/// A held tick is tried again this long after its lease runs out (claims compare strictly).
+const AFTER_LEASE: Duration = Duration::from_millis(50);
 
 /// One tick to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +51,17 @@ struct Job {
     next: Option<DateTime<Utc>>,
     /// The cursor came from the store at start: the first due batch is a catch-up.
     catching_up: bool,
+    /// The latest tick handed out to run (at start: the latest recorded).
+    latest: Option<DateTime<Utc>>,
+    held: Option<Held>,
+}
+
+/// A tick another process's claim holds, to try again when that lease runs out. Leases are
+/// wall-clock instants in the store; the retry waits on the runtime's timer, whatever the
+/// scheduler's [`Clock`] says.
+struct Held {
+    due: Due,
+    retry_at: Instant,
 }
 
 pub struct Scheduler {
@@ -79,22 +97,74 @@ impl Scheduler {
                 Ok(()) => {
                     for due in self.take_due() {
                         let (ctx, fired_at) = (self.ctx.clone(), self.clock.now());
-                        running.spawn(async move { ctx.fire_logged(&due, fired_at).await });
+                        running.spawn(async move {
+                            let fired = ctx.fire_logged(&due, fired_at).await;
+                            (due, fired)
+                        });
                     }
                 }
                 Err(error) => tracing::error!(%error, "scheduler could not read the recipes"),
             }
-            while running.try_join_next().is_some() {}
-            let wait = self
-                .next_tick()
-                .map(|next| (next - self.clock.now()).to_std().unwrap_or_default())
-                .map_or(refresh, |until_next| until_next.min(refresh));
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.cancelled() => {}
+            // Until the next tick, retry or re-read; a tick found held moves the wake-up earlier.
+            let mut wake = Instant::now() + self.wait(refresh);
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => break,
+                    Some(done) = running.join_next() => {
+                        if let Some(retry_at) = self.settle(done) {
+                            wake = wake.min(retry_at);
+                        }
+                    }
+                    _ = shutdown.cancelled() => break,
+                }
             }
         }
         while running.join_next().await.is_some() {}
+    }
+
+    /// How long until the next tick or held-tick retry, at most `refresh`.
+    fn wait(&self, refresh: Duration) -> Duration {
+        let now = Instant::now();
+        let next_tick = self
+            .next_tick()
+            .map(|next| (next - self.clock.now()).to_std().unwrap_or_default());
+        let next_retry = self
+            .jobs
+            .values()
+            .filter_map(|job| job.held.as_ref())
+            .map(|held| held.retry_at.saturating_duration_since(now))
+            .min();
+        [next_tick, next_retry]
+            .into_iter()
+            .flatten()
+            .fold(refresh, Duration::min)
+    }
+
+    /// Takes a fired tick's outcome; returns when to retry it if another process holds it.
+    fn settle(&mut self, done: Result<(Due, Fired), JoinError>) -> Option<Instant> {
+        match done {
+            Ok((due, Fired::Held(until))) => self.hold(due, until),
+            Ok(_) => None,
+            Err(error) => {
+                tracing::error!(%error, "a tick task failed");
+                None
+            }
+        }
+    }
+
+    /// Remembers a tick another process's claim holds until `until`, to try again then, unless
+    /// a later tick of the recipe was handed out already (it stands in). Returns the retry time.
+    fn hold(&mut self, due: Due, until: DateTime<Utc>) -> Option<Instant> {
+        let job = self.jobs.get_mut(&due.recipe_id)?;
+        if job.latest.is_some_and(|latest| latest > due.scheduled_for) {
+            return None;
+        }
+        let wait = (until - Utc::now()).to_std().unwrap_or_default() + AFTER_LEASE;
+        tracing::debug!(recipe = %due.recipe_id, scheduled_for = %due.scheduled_for, ?wait,
+            "tick held by another process; trying again when its lease runs out");
+        let retry_at = Instant::now() + wait;
+        job.held = Some(Held { due, retry_at });
+        Some(retry_at)
     }
 
     /// One step, in order and awaited: re-read the recipes, then run every due tick. Returns
@@ -103,8 +173,12 @@ impl Scheduler {
         self.sync().await?;
         let mut ran = Vec::new();
         for due in self.take_due() {
-            if self.ctx.fire(&due, self.clock.now()).await? {
-                ran.push(due);
+            match self.ctx.fire(&due, self.clock.now()).await? {
+                Fired::Ran => ran.push(due),
+                Fired::NotRun => {}
+                Fired::Held(until) => {
+                    self.hold(due, until);
+                }
             }
         }
         Ok(ran)
@@ -116,7 +190,9 @@ impl Scheduler {
     }
 
     /// Brings the jobs in line with the stored recipes. At start, a recipe's cursor is its
-    /// latest recorded tick, so the ticks missed while no server ran are caught up once.
+    /// latest recorded tick (complete, or claimed and its lease still holding), so the ticks
+    /// missed while no server ran are caught up once; a claimed one is tried again when its
+    /// lease runs out, in case its process died.
     pub async fn sync(&mut self) -> Result<(), StoreError> {
         let mut wanted = HashMap::new();
         for stored in self.ctx.store.list_recipes().await? {
@@ -148,9 +224,14 @@ impl Scheduler {
             match job(version, &trigger, last, now) {
                 Ok(job) => {
                     tracing::info!(recipe = %id, cron = %trigger.cron, tz = %trigger.timezone, "scheduled");
-                    self.jobs.insert(id, job);
+                    self.jobs.insert(id.clone(), job);
                 }
                 Err(error) => tracing::error!(recipe = %id, %error, "could not schedule"),
+            }
+            if let Some(last) = last
+                && let Some(until) = self.ctx.store.tick_lease_until(&id, last).await?
+            {
+                self.hold(tick(&id, last, 0), until);
             }
         }
         self.started = true;
@@ -159,12 +240,16 @@ impl Scheduler {
 
     /// Advances every job whose next tick is due at the clock's now and returns the ticks to run.
     fn take_due(&mut self) -> Vec<Due> {
-        let now = self.clock.now();
+        let (now, instant) = (self.clock.now(), Instant::now());
         let mut due = Vec::new();
         for (id, job) in &mut self.jobs {
             if job.next.is_none_or(|next| next > now) {
+                if let Some(held) = job.held.take_if(|held| held.retry_at <= instant) {
+                    due.push(held.due);
+                }
                 continue;
             }
+            let first_due = due.len();
             let first = job.next.unwrap_or(now);
             if job.catching_up || first < now - LATE_LIMIT {
                 let span = job.schedule.span(job.cursor, now);
@@ -182,6 +267,10 @@ impl Scheduler {
             job.cursor = now;
             job.next = job.schedule.next_after(now);
             job.catching_up = false;
+            if let Some(latest) = due[first_due..].iter().map(|d| d.scheduled_for).max() {
+                job.latest = Some(latest);
+                job.held = None;
+            }
         }
         due.sort_by_key(|d| d.scheduled_for);
         due
@@ -212,5 +301,7 @@ fn job(
         schedule,
         cursor,
         catching_up: last.is_some(),
+        latest: last,
+        held: None,
     })
 }

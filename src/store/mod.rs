@@ -199,22 +199,48 @@ pub trait RefusalStore {
     async fn list_refusals(&self) -> Result<Vec<WebhookRefusals>, StoreError>;
 }
 
+/// Tick claims are leases, like event and delivery claims: `claim.lease` from the claim or its
+/// latest renewal, renewed while the tick's poll runs, so a dead process's tick is taken over
+/// after one lease while a live one keeps a poll of any length.
 #[async_trait]
 pub trait ScheduleStore {
-    /// Claims one tick of one recipe; false when any process claimed it already (a claim that
-    /// never completed is taken over once it is stale).
+    /// Claims one tick of one recipe for `claim.lease`; false when it is complete or another
+    /// claim on it still holds. A claim whose lease ran out without completing is taken over.
     async fn claim_tick(&self, claim: &TickClaim) -> Result<bool, StoreError>;
-    /// Stores the tick's events (or its failure) and marks it complete, in one transaction.
+    /// Heartbeat: extends the claim to `claim.lease` from now, in one statement; false when
+    /// `claim.owner` no longer holds it (taken over after its lease ran out) or it is complete.
+    async fn renew_tick(&self, claim: &TickClaim) -> Result<bool, StoreError>;
+    /// Stores the tick's events (or its failure) and marks it complete, in one transaction, if
+    /// `claim.owner` still holds the claim; otherwise writes nothing and returns
+    /// [`StoreError::LeaseLost`] (the process that took the tick over runs it).
     async fn complete_tick(
         &self,
         claim: &TickClaim,
         events: &[NewEvent],
         failed: Option<(&NewEvent, &str)>,
     ) -> Result<(), StoreError>;
-    /// The latest completed (or freshly claimed) tick.
+    /// When the claim on this tick runs out, while the tick is claimed and not complete (an
+    /// instant already past: it waits to be taken over); `None` when complete or unclaimed.
+    async fn tick_lease_until(
+        &self,
+        recipe_id: &str,
+        scheduled_for: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// The latest tick that completed or whose claim still holds.
     async fn last_tick(&self, recipe_id: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// How many missed ticks were skipped by catch-up, over the recipe's history.
     async fn skipped_ticks(&self, recipe_id: &str) -> Result<u64, StoreError>;
+}
+
+impl TickClaim {
+    /// The error for a completion whose claim another process took over.
+    fn lost(&self) -> StoreError {
+        StoreError::LeaseLost(format!(
+            "tick {} of recipe `{}`",
+            self.scheduled_for.to_rfc3339(),
+            self.recipe_id
+        ))
+    }
 }
 
 /// Keeps history bounded.

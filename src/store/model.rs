@@ -278,12 +278,15 @@ pub struct EventSummary {
     pub error: Option<String>,
 }
 
+/// One process's claim on one tick of one recipe.
 #[derive(Debug, Clone)]
 pub struct TickClaim {
     pub recipe_id: String,
     pub scheduled_for: DateTime<Utc>,
     pub owner: String,
     pub skipped: u64,
+    /// How long the claim holds from when it is taken or renewed (`SWITCHYARD_LEASE`).
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone)]

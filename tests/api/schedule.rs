@@ -2,12 +2,15 @@
 //! server, one dedupe key across webhook and poll, visible poll failures, live rescheduling.
 //! Submodules: `polls` (items, shared dedupe, failures), `live` (rescheduling without a restart),
 //! `dst` (a hand-set clock through daylight-saving changes, restarts and two schedulers),
-//! `processes` (the real binary: two servers on one store, restart after a pause, `check`).
+//! `processes` (the real binary: two servers on one store, restart after a pause, `check`),
+//! `takeover` (tick claims are leases: a dead process's tick moves on, a slow poll keeps its own).
 
 mod dst;
 mod live;
+mod poll_server;
 mod polls;
 mod processes;
+mod takeover;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

@@ -209,6 +209,7 @@ mod delivery_contracts;
 mod hostile;
 mod lease_contracts;
 mod refusals;
+mod tick_leases;
 #[allow(clippy::wildcard_imports)]
 use contracts::*;
 #[allow(clippy::wildcard_imports)]

@@ -23,13 +23,13 @@ use super::ticks;
 use crate::store_contract::PgDatabase;
 
 /// A store of either backend, kept alive with what it lives in.
-struct Backend {
-    store: Arc<dyn Store>,
+pub(super) struct Backend {
+    pub(super) store: Arc<dyn Store>,
     _dir: TempDir,
     _pg: Option<PgDatabase>,
 }
 
-async fn sqlite() -> Backend {
+pub(super) async fn sqlite() -> Backend {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = switchyard::store::open(None, dir.path(), SyncMode::Normal)
         .await
@@ -41,7 +41,7 @@ async fn sqlite() -> Backend {
     }
 }
 
-async fn postgres() -> Option<Backend> {
+pub(super) async fn postgres() -> Option<Backend> {
     let pg = PgDatabase::create().await?;
     let dir = tempfile::tempdir().expect("temp dir");
     let store = switchyard::store::open(Some(&pg.url), dir.path(), SyncMode::Normal)
@@ -54,12 +54,22 @@ async fn postgres() -> Option<Backend> {
     })
 }
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(super) fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-/// One scheduler process on `store`, reading `clock`.
+/// One scheduler process on `store`, reading `clock`, with the default 10 s lease.
 fn scheduler(store: &Arc<dyn Store>, clock: &Arc<ManualClock>, name: &str) -> Scheduler {
+    scheduler_leased(store, clock, name, std::time::Duration::from_secs(10))
+}
+
+/// One scheduler process whose tick claims hold for `lease`, renewed every quarter of it.
+pub(super) fn scheduler_leased(
+    store: &Arc<dyn Store>,
+    clock: &Arc<ManualClock>,
+    name: &str,
+    lease: std::time::Duration,
+) -> Scheduler {
     let policy = OutboundPolicy {
         allow_private_targets: true,
         allow: Default::default(),
@@ -72,13 +82,17 @@ fn scheduler(store: &Arc<dyn Store>, clock: &Arc<ManualClock>, name: &str) -> Sc
         policy,
         owner: name.into(),
         events_ready: Arc::new(Notify::new()),
+        lease,
+        heartbeat: lease / 4,
     })
     .with_clock(clock.clone())
 }
 
-async fn import(store: &dyn Store, id: &str, cron: &str, zone: &str) {
-    let toml = format!(
-        r#"id = "{id}"
+pub(super) async fn import(store: &dyn Store, id: &str, cron: &str, zone: &str) {
+    import_toml(
+        store,
+        &format!(
+            r#"id = "{id}"
 name = "{id}"
 [trigger.schedule]
 cron = "{cron}"
@@ -87,9 +101,15 @@ timezone = "{zone}"
 name = "notify"
 url = "http://127.0.0.1:9/unused"
 "#
-    );
+        ),
+    )
+    .await;
+}
+
+/// Imports a recipe file's text; panics with the error when it does not import.
+pub(super) async fn import_toml(store: &dyn Store, toml: &str) {
     let scripts = ScriptEngine::new(ScriptLimits::default());
-    import_source(store, &scripts, &toml, None)
+    import_source(store, &scripts, toml, None)
         .await
         .unwrap_or_else(|e| panic!("recipe imports: {e}"));
 }

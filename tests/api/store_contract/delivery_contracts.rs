@@ -103,6 +103,7 @@ pub(super) async fn a_tick_is_claimed_once_per_recipe_and_time(store: Arc<dyn St
         scheduled_for,
         owner: owner.into(),
         skipped,
+        lease: std::time::Duration::from_secs(60),
     };
     assert!(store.claim_tick(&claim("p1", at, 2)).await.unwrap());
     assert!(!store.claim_tick(&claim("p1", at, 0)).await.unwrap());

@@ -277,6 +277,7 @@ async fn round_trip_failures(store: &Arc<dyn Store>, recipe: &str, what: &str, s
         scheduled_for: Utc::now(),
         owner: "p".into(),
         skipped: 0,
+        lease: std::time::Duration::from_secs(60),
     };
     assert!(store.claim_tick(&tick).await.unwrap());
     let poll = hostile_event(recipe, s);
