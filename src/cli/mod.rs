@@ -235,7 +235,7 @@ pub struct ServeArgs {
     /// e.g. `10.1.2.0/24,hooks.internal`.
     #[arg(long, env = "SWITCHYARD_OUTBOUND_ALLOW", value_parser = parse_outbound_allow, default_value = "")]
     pub outbound_allow: OutboundAllow,
-    /// How long a worker's claim on an event or delivery holds before others may take it.
+    /// How long a claim on an event, a delivery or a scheduled tick holds before others may take it.
     /// Live claims are renewed every quarter of it, so this is how long a dead process's work
     /// waits before another worker takes it over.
     #[arg(long, env = "SWITCHYARD_LEASE", value_parser = parse_lease, default_value = "10s")]
