@@ -3,6 +3,7 @@
 pub mod action;
 pub mod error;
 pub mod file;
+pub mod presets;
 pub mod secrets;
 mod validate;
 mod webhook;
