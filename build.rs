@@ -8,18 +8,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=presets");
     println!("cargo:rerun-if-changed=recipes");
 
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let mut out = String::new();
-    out.push_str(
-        "/// `(kind, id, preset TOML, sample JSON, sample headers JSON)`, sorted by kind and id.\n",
-    );
-    out.push_str(
-        "pub static PRESET_FILES: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[\n",
-    );
+    out.push_str("/// `(kind, id, preset TOML, sample JSON, sample headers JSON)`.\n");
+    out.push_str("pub type PresetSource = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>);\n");
+    out.push_str("/// Triggers, then actions, each sorted by id.\n");
+    out.push_str("pub static PRESET_FILES: &[PresetSource] = &[\n");
     for kind in ["trigger", "action"] {
         let dir = root.join("presets").join(format!("{kind}s"));
         for (id, path) in toml_files(&dir) {
