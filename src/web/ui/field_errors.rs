@@ -64,6 +64,7 @@ fn input_for(field: &str) -> Option<Input> {
             "url" => "url",
             "headers" => "headers",
             "body" => "body",
+            "fields" => "fields",
             "timeout" => "timeout",
             "retry" => "retry",
             "secret" => "secret",

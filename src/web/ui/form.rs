@@ -19,6 +19,8 @@ pub struct ActionForm {
     pub url: String,
     pub headers: String,
     pub body: String,
+    /// The action's `fields` table as TOML lines (`text = "Paid {{ event.id }}"`).
+    pub fields: String,
     pub timeout: String,
     pub retry: String,
     pub secret: String,
@@ -114,6 +116,7 @@ impl RecipeForm {
                     "url" => action.url = value,
                     "headers" => action.headers = value,
                     "body" => action.body = value,
+                    "fields" => action.fields = value,
                     "timeout" => action.timeout = value,
                     "retry" => action.retry = value,
                     "secret" => action.secret = value,
@@ -277,6 +280,7 @@ impl RecipeForm {
                 url: a.url.trim().to_owned(),
                 headers: parse_headers(&a.headers, &format!("action[{i}].headers"), &mut errors),
                 body: (!a.body.trim().is_empty()).then(|| a.body.clone()),
+                fields: parse_fields(&a.fields, &format!("action[{i}].fields"), &mut errors),
                 timeout: non_empty(&a.timeout),
                 retry: retry_section(&a.retry),
                 secret: secret_value(&a.secret),
@@ -305,6 +309,11 @@ fn action_form(section: &ActionSection) -> ActionForm {
         url: section.url.clone(),
         headers: header_lines(&section.headers),
         body: section.body.clone().unwrap_or_default(),
+        fields: section
+            .fields
+            .as_ref()
+            .map(|table| toml::to_string(table).unwrap_or_default())
+            .unwrap_or_default(),
         timeout: section.timeout.clone().unwrap_or_default(),
         retry: section
             .retry
@@ -397,6 +406,21 @@ fn parse_headers(
         }
     }
     headers
+}
+
+/// The `fields` textarea: TOML `key = value` lines; empty means no `fields`.
+fn parse_fields(text: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<toml::Table> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    toml::from_str::<toml::Table>(text)
+        .map_err(|e| {
+            errors.push(FieldError::new(
+                field,
+                format!("not TOML `key = value` lines: {}", e.message()),
+            ))
+        })
+        .ok()
 }
 
 /// A recipe id from its name: `Stripe payment → Slack` → `stripe-payment-slack`.
