@@ -16,6 +16,7 @@ mod leases;
 mod limits;
 mod metrics;
 mod pages;
+mod presets;
 mod receiver;
 mod retention;
 mod retry_after;
