@@ -30,6 +30,8 @@
 //! Substitution rules are in [`apply`](Preset::apply).
 
 mod apply;
+#[cfg(test)]
+mod dry_run_tests;
 mod load;
 #[cfg(test)]
 mod tests;
