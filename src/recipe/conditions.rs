@@ -23,6 +23,8 @@
 
 mod check;
 mod eval;
+#[cfg(test)]
+mod prop_tests;
 mod rhai;
 #[cfg(test)]
 mod tests;

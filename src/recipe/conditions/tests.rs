@@ -493,3 +493,85 @@ fn the_rhai_reads_like_the_rows_and_escapes_values() {
     );
     assert_eq!(Conditions::default().to_rhai(), "true");
 }
+
+const RECIPE_HEAD: &str = r#"
+id = "rows"
+name = "Rows"
+[trigger.webhook]
+[[action]]
+name = "a"
+url = "https://example.com/"
+"#;
+
+fn recipe_errors(filter: &str) -> Vec<String> {
+    let engine = ScriptEngine::new(ScriptLimits::default());
+    crate::recipe::Recipe::from_toml(&format!("{RECIPE_HEAD}{filter}"), &engine)
+        .unwrap_err()
+        .errors
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn a_filter_is_a_script_or_rows_never_both_never_neither() {
+    let both = recipe_errors(
+        "[filter]\nscript = \"true\"\n[[filter.when]]\nfield = \"a\"\nop = \"exists\"\n",
+    );
+    assert_eq!(
+        both,
+        [
+            "filter: has both `script` and condition rows (`match`/`when`/`any`); a filter is one or the other"
+        ]
+    );
+    assert!(recipe_errors("[filter]\n")[0].starts_with("filter: is empty"));
+    assert!(
+        recipe_errors("[filter]\nmatch = \"any\"\n")[0]
+            .starts_with("filter: has `match` but no rows")
+    );
+    let bad = recipe_errors(
+        "[[filter.any]]\n[[filter.any.when]]\nfield = \"a\"\nop = \"lt\"\nvalue = [1]\n",
+    );
+    assert!(
+        bad[0].starts_with("filter.any[0].when[0]: `lt` compares numbers"),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn a_rows_recipe_exports_the_same_rows() {
+    let source = format!(
+        "{RECIPE_HEAD}{}",
+        r#"
+[filter]
+match = "any"
+[[filter.when]]
+field = "data.object.amount"
+op = "gt"
+value = 1000
+[[filter.when]]
+field = "type"
+op = "starts_with"
+value = "payment_"
+ignore_case = true
+[[filter.any]]
+[[filter.any.when]]
+field = "at"
+op = "lt"
+value = 2024-05-01T00:00:00Z
+[[filter.any.when]]
+field = "tags"
+op = "not_in"
+value = ["a", 1.5, true]
+"#
+    );
+    let engine = ScriptEngine::new(ScriptLimits::default());
+    let recipe = crate::recipe::Recipe::from_toml(&source, &engine).unwrap();
+    let exported = recipe.to_toml();
+    let again = crate::recipe::Recipe::from_toml(&exported, &engine).unwrap();
+    assert_eq!(again.file, recipe.file, "exported:\n{exported}");
+    let filter = again.file.filter.unwrap();
+    assert_eq!(filter.match_mode, Some(MatchMode::Any));
+    assert_eq!(filter.when.len(), 2);
+    assert!(exported.contains("[[filter.any.when]]"), "{exported}");
+}
