@@ -1,0 +1,178 @@
+//! Condition rows: a filter written as *field / operator / value* instead of a script.
+//!
+//! ```toml
+//! [filter]
+//! match = "all"                  # all | any: how the top-level rows combine (default all)
+//! [[filter.when]]
+//! field = "data.object.amount"   # a path, see `path.rs`
+//! op = "gt"
+//! value = 1000
+//! [[filter.any]]                 # groups: "(A and B) or C"
+//! [[filter.any.when]]
+//! field = "type"
+//! op = "eq"
+//! value = "charge.refunded"
+//! ```
+//!
+//! The filter passes when the top-level rows hold (combined by `match`; no rows hold
+//! trivially) and, when there are groups, at least one group holds (each group's rows
+//! combined by its own `match`). One level of grouping only. What each operator means for
+//! each kind of value is in `conditions/ops.rs`; how rows are checked at import in
+//! `conditions/check.rs`; rows compile to Rhai in `conditions/rhai.rs` and are evaluated
+//! directly (with the reason a filter failed) in `conditions/eval.rs`.
+
+mod check;
+mod eval;
+#[cfg(test)]
+mod prop_tests;
+mod rhai;
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+pub use check::{CheckedConditions, CheckedRow, MAX_GROUPS, MAX_ROWS};
+pub use eval::{ConditionError, EvalInput, RowVerdict, Verdict};
+
+use crate::recipe::FieldError;
+pub use crate::script::rows::Op;
+use crate::script::{CompiledScript, ScriptEngine, ScriptKind};
+
+/// Rows compiled for one recipe version: checked rows (for the direct evaluator and the
+/// reasons) and the Rhai expression they compile to, compiled by the script engine.
+#[derive(Debug, Clone)]
+pub struct CompiledConditions {
+    pub rows: CheckedConditions,
+    pub rhai: String,
+    pub script: CompiledScript,
+}
+
+impl Conditions {
+    /// Checks the rows and compiles their Rhai; errors name the row (`filter.when[2]`).
+    pub fn compile(
+        &self,
+        engine: &ScriptEngine,
+        prefix: &str,
+    ) -> Result<CompiledConditions, Vec<FieldError>> {
+        let rows = self.check(prefix)?;
+        let rhai = rows.to_rhai();
+        let script = engine
+            .compile(ScriptKind::Filter, &rhai)
+            .map_err(|e| vec![FieldError::new(prefix, format!("the rows' Rhai: {e}"))])?;
+        Ok(CompiledConditions { rows, rhai, script })
+    }
+}
+
+/// How rows combine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchMode {
+    /// Every row holds (AND).
+    #[default]
+    All,
+    /// At least one row holds (OR).
+    Any,
+}
+
+impl MatchMode {
+    pub fn is_all(&self) -> bool {
+        *self == MatchMode::All
+    }
+}
+
+/// A filter as rows: `match`, `when` rows and `any` groups, named as in the file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conditions {
+    #[serde(rename = "match", default, skip_serializing_if = "MatchMode::is_all")]
+    pub match_mode: MatchMode,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<ConditionRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any: Vec<ConditionGroup>,
+}
+
+/// One `[[filter.any]]` group: rows combined by the group's own `match`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionGroup {
+    #[serde(rename = "match", default, skip_serializing_if = "MatchMode::is_all")]
+    pub match_mode: MatchMode,
+    #[serde(default)]
+    pub when: Vec<ConditionRow>,
+}
+
+/// One row: `field` (a path), `op`, `value` (a TOML value: a list for `in`/`not_in`, absent
+/// for the operators that take none) and `ignore_case` (text operators only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionRow {
+    pub field: String,
+    pub op: Op,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<toml::Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_case: bool,
+}
+
+#[cfg(test)]
+mod model_tests {
+    use super::*;
+    use crate::recipe::file::FilterSection;
+
+    const ROWS: &str = r#"
+match = "any"
+[[when]]
+field = "data.object.amount"
+op = "gt"
+value = 1000
+[[when]]
+field = "type"
+op = "starts_with"
+value = "payment"
+ignore_case = true
+[[any]]
+[[any.when]]
+field = "tags"
+op = "in"
+value = ["a", "b"]
+[[any]]
+match = "any"
+[[any.when]]
+field = "x"
+op = "not_exists"
+"#;
+
+    #[test]
+    fn rows_read_with_the_file_names_and_write_back_the_same() {
+        let section: FilterSection = toml::from_str(ROWS).unwrap();
+        let rows = section.rows();
+        assert_eq!(rows.match_mode, MatchMode::Any);
+        assert_eq!(rows.when[0].op, Op::Gt);
+        assert_eq!(rows.when[0].value, Some(toml::Value::Integer(1000)));
+        assert!(rows.when[1].ignore_case);
+        assert_eq!(rows.any.len(), 2);
+        assert_eq!(rows.any[1].when[0].op, Op::NotExists);
+        assert_eq!(rows.any[1].when[0].value, None);
+        let written = toml::to_string(&section).unwrap();
+        let back: FilterSection = toml::from_str(&written).unwrap();
+        assert_eq!(back, section);
+    }
+
+    #[test]
+    fn every_op_has_its_snake_case_name_in_files() {
+        for op in Op::ALL {
+            let text = format!("field = \"a\"\nop = \"{}\"\n", op.name());
+            let row: ConditionRow = toml::from_str(&text).unwrap();
+            assert_eq!(row.op, op);
+            assert!(!op.label().is_empty() && op.label() != op.negated_label());
+        }
+        let unknown = toml::from_str::<ConditionRow>("field = \"a\"\nop = \"greater\"\n");
+        assert!(
+            unknown
+                .unwrap_err()
+                .to_string()
+                .contains("unknown variant `greater`")
+        );
+    }
+}
