@@ -211,3 +211,64 @@ fn text_and_slug_inputs_refuse_template_braces_and_url_characters() {
         assert!(error.contains(expected), "{name}={value:?}: {error}");
     }
 }
+
+#[test]
+fn a_malformed_preset_file_is_refused_naming_what_is_wrong() {
+    let head = |id: &str, kind: &str| {
+        format!("[preset]\nid = \"{id}\"\nkind = \"{kind}\"\nname = \"X\"\n")
+    };
+    let input =
+        "[[preset.input]]\nname = \"s\"\nlabel = \"S\"\nkind = \"secret\"\ndefault = \"S\"\n";
+    let action = "[[recipe.action]]\nname = \"a\"\nurl = \"https://example.com/\"\n";
+    let cases = [
+        (head("y", "action") + action, "differs from the file name"),
+        (head("x", "trigger") + action, "differs from its folder"),
+        (
+            head("x", "action") + action.replace("example.com/", "{{ input.nope }}").as_str(),
+            "names no declared input",
+        ),
+        (
+            head("x", "action") + input + action.replace("example.com/", "{{ input.s }").as_str(),
+            "is not closed",
+        ),
+        (
+            head("x", "action") + action + action,
+            "exactly one [[recipe.action]]",
+        ),
+        (
+            head("x", "trigger") + "[recipe.trigger.webhook]\n" + action,
+            "a trigger preset produces only",
+        ),
+        (
+            head("x", "action") + input.replace("S\"\n", "lower\"\n").as_str() + action,
+            "input `s` default",
+        ),
+        (
+            head("x", "action")
+                + "[[preset.input]]\nname = \"c\"\nlabel = \"C\"\nkind = \"choice\"\n"
+                + action,
+            "a choice needs `options`",
+        ),
+        (
+            head("x", "action")
+                + "[[preset.input]]\nname = \"f\"\nlabel = \"F\"\nkind = \"fields\"\n"
+                + action
+                    .replace("https://example.com/", "https://{{ input.f }}")
+                    .as_str(),
+            "must be a whole string value",
+        ),
+        (
+            head("x", "action") + action + "[variant.v.a]\nx = 1\n",
+            "[variant.v] names no `choice` input",
+        ),
+    ];
+    for (source, expected) in cases {
+        let kind = if source.contains("kind = \"trigger\"") && !expected.contains("folder") {
+            "trigger"
+        } else {
+            "action"
+        };
+        let error = load::parse(kind, "x", &source, None, None).unwrap_err();
+        assert!(error.contains(expected), "{source}\n→ {error}");
+    }
+}
