@@ -58,7 +58,7 @@ pub(super) fn check_value<'a>(input: &PresetInput, value: &'a str) -> Result<Res
     let multiline = matches!(input.kind, InputKind::Template | InputKind::Fields);
     if let Some(c) = value
         .chars()
-        .find(|&c| c.is_control() && !(multiline && matches!(c, '\n' | '\t')))
+        .find(|&c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
     {
         return Err(format!("contains the control character U+{:04X}", c as u32));
     }
