@@ -274,3 +274,22 @@ async fn switchyard_events_shows_why_an_event_was_filtered() {
     assert!(text.contains(&format!("filtered\t{REASON_500}")), "{text}");
     drop(server);
 }
+
+#[tokio::test]
+async fn the_event_page_shows_why_the_event_was_filtered() {
+    let (app, browser) = crate::ui::logged_in().await;
+    let recipe = app.import(&rows_recipe("https://example.com/paid")).await;
+    let id = app.send_event(&recipe, &payment(json!(500))).await;
+    let detail = app.wait_for_run(&id).await;
+    assert_eq!(detail.runs[0].filter_reason.as_deref(), Some(REASON_500));
+    let page = browser.get(&format!("/events/{id}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    // askama escapes the quotes and `>` of payload text; this reason has none.
+    assert!(
+        html.contains(&format!(
+            "<strong>Filtered because</strong> <span class=\"mono\">{REASON_500}</span>"
+        )),
+        "{html}"
+    );
+}
