@@ -293,3 +293,35 @@ async fn the_event_page_shows_why_the_event_was_filtered() {
         "{html}"
     );
 }
+
+#[test]
+fn an_imported_rows_recipe_exports_the_same_rows() {
+    let cli = Cli::new();
+    let source = format!(
+        "{}{}",
+        rows_recipe("https://example.com/paid"),
+        r#"
+[[filter.any]]
+match = "any"
+[[filter.any.when]]
+field = "data.object.\"receipt email\""
+op = "ends_with"
+value = "@example.com"
+ignore_case = true
+[[filter.any.when]]
+field = "created"
+op = "gte"
+value = 2024-05-01T00:00:00Z
+"#
+    );
+    // The group is written after [[action]] (TOML allows it); the export orders the sections.
+    let file = cli.write("rows.toml", &source);
+    cli.import(&file);
+    let exported = cli.run(&["export", "big-payments"]).ok().to_owned();
+    let table = |text: &str| -> toml::Table { toml::from_str(text).unwrap() };
+    assert_eq!(
+        table(&exported)["filter"],
+        table(&source)["filter"],
+        "exported:\n{exported}"
+    );
+}
