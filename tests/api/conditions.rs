@@ -274,3 +274,54 @@ async fn switchyard_events_shows_why_an_event_was_filtered() {
     assert!(text.contains(&format!("filtered\t{REASON_500}")), "{text}");
     drop(server);
 }
+
+#[tokio::test]
+async fn the_event_page_shows_why_the_event_was_filtered() {
+    let (app, browser) = crate::ui::logged_in().await;
+    let recipe = app.import(&rows_recipe("https://example.com/paid")).await;
+    let id = app.send_event(&recipe, &payment(json!(500))).await;
+    let detail = app.wait_for_run(&id).await;
+    assert_eq!(detail.runs[0].filter_reason.as_deref(), Some(REASON_500));
+    let page = browser.get(&format!("/events/{id}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    // askama escapes the quotes and `>` of payload text; this reason has none.
+    assert!(
+        html.contains(&format!(
+            "<strong>Filtered because</strong> <span class=\"mono\">{REASON_500}</span>"
+        )),
+        "{html}"
+    );
+}
+
+#[test]
+fn an_imported_rows_recipe_exports_the_same_rows() {
+    let cli = Cli::new();
+    let source = format!(
+        "{}{}",
+        rows_recipe("https://example.com/paid"),
+        r#"
+[[filter.any]]
+match = "any"
+[[filter.any.when]]
+field = "data.object.\"receipt email\""
+op = "ends_with"
+value = "@example.com"
+ignore_case = true
+[[filter.any.when]]
+field = "created"
+op = "gte"
+value = 2024-05-01T00:00:00Z
+"#
+    );
+    // The group is written after [[action]] (TOML allows it); the export orders the sections.
+    let file = cli.write("rows.toml", &source);
+    cli.import(&file);
+    let exported = cli.run(&["export", "big-payments"]).ok().to_owned();
+    let table = |text: &str| -> toml::Table { toml::from_str(text).unwrap() };
+    assert_eq!(
+        table(&exported)["filter"],
+        table(&source)["filter"],
+        "exported:\n{exported}"
+    );
+}
