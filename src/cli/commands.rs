@@ -54,6 +54,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             json,
         } => events(&store, recipe, limit, json).await,
         Command::Secrets { store, action } => secrets(&store, action).await,
+        Command::Presets { json } => super::presets::run(json),
     }
 }
 
@@ -199,7 +200,12 @@ async fn events(
         println!("{}", serde_json::to_string_pretty(&events)?);
     } else {
         for e in &events {
-            let error = e.error.as_deref().unwrap_or("");
+            // The last column: why it failed, or why it was filtered.
+            let error = e
+                .error
+                .as_deref()
+                .or(e.filter_reason.as_deref())
+                .unwrap_or("");
             println!(
                 "{}\t{}\t{}\t{}\t{}\t{}",
                 e.received_at.to_rfc3339(),

@@ -1,8 +1,11 @@
 //! Recipes: the TOML file format and the validated, compiled form the pipeline runs.
 
 pub mod action;
+pub mod conditions;
 pub mod error;
 pub mod file;
+pub mod path;
+pub mod presets;
 pub mod secrets;
 mod validate;
 mod webhook;
@@ -11,7 +14,7 @@ use std::time::Duration;
 
 pub use action::Action;
 pub use error::{FieldError, RecipeError};
-pub use file::{RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
+pub use file::{FilterSection, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
 pub use validate::parse_cron;
 
 use crate::script::{CompiledScript, ScriptEngine};
@@ -26,9 +29,27 @@ pub struct Recipe {
     pub schedule: Option<ScheduleTrigger>,
     pub dedupe: Option<CompiledScript>,
     pub dedupe_window: Duration,
-    pub filter: Option<CompiledScript>,
+    pub filter: Option<Filter>,
     pub transform: Option<CompiledScript>,
     pub actions: Vec<Action>,
+}
+
+/// A compiled `[filter]`: a script, or condition rows (compiled to Rhai, and kept as rows to
+/// explain why an event was filtered).
+#[derive(Debug, Clone)]
+pub enum Filter {
+    Script(CompiledScript),
+    Rows(conditions::CompiledConditions),
+}
+
+impl Filter {
+    /// The compiled script the engine runs (the rows' Rhai for rows).
+    pub fn script(&self) -> &CompiledScript {
+        match self {
+            Filter::Script(script) => script,
+            Filter::Rows(rows) => &rows.script,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

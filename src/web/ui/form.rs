@@ -7,8 +7,8 @@ pub use super::field_errors::Errors;
 
 use crate::recipe::action::secret_reference;
 use crate::recipe::file::{
-    ActionSection, PollSection, RetrySection, ScheduleSection, ScriptSection, TriggerSection,
-    WebhookSection,
+    ActionSection, FilterSection, PollSection, RetrySection, ScheduleSection, ScriptSection,
+    TriggerSection, WebhookSection,
 };
 use crate::recipe::{FieldError, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
 
@@ -213,7 +213,7 @@ impl RecipeForm {
             filter: file
                 .filter
                 .as_ref()
-                .map(|s| s.script.clone())
+                .and_then(|s| s.script.clone())
                 .unwrap_or_default(),
             transform: file
                 .transform
@@ -294,7 +294,7 @@ impl RecipeForm {
             trigger: TriggerSection { webhook, schedule },
             dedupe: non_empty(&self.dedupe),
             dedupe_window: non_empty(&self.dedupe_window),
-            filter: script(&self.filter),
+            filter: script(&self.filter).map(|s| FilterSection::from_script(s.script)),
             transform: script(&self.transform),
             actions,
         };
