@@ -263,3 +263,13 @@ fn a_json_number_beyond_64_bits_and_a_date_time_survive_json() {
 fn row_from_toml(text: &str) -> ConditionRow {
     toml::from_str(text).unwrap()
 }
+
+#[test]
+fn an_unknown_operator_is_refused_at_its_row_with_line_and_column() {
+    let errors = recipe_errors("[[filter.when]]\nfield = \"a\"\nop = \"greater\"\n");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("filter.when[0].op: line 10, column 6: unknown variant `greater`"),
+        "{errors:?}"
+    );
+}
