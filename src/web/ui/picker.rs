@@ -1,0 +1,226 @@
+//! The field picker: a sample event as a flat tree of every field's path (in the path grammar
+//! of `recipe::path`), JSON type and sample value. The editor shows it as clickable paths
+//! (`app.js` fills the focused condition or template input) and, without JavaScript, as a
+//! `<select>` of the same paths.
+
+use serde_json::Value;
+
+/// At most this many fields are listed: a page stays light whatever the sample's size.
+pub const MAX_FIELDS: usize = 400;
+/// Array elements listed per array (the shape repeats; the first ones show it).
+const MAX_ELEMENTS: usize = 5;
+/// Sample values are cut to this many characters.
+const MAX_SAMPLE_CHARS: usize = 60;
+
+/// One field of the sample: `path` as a condition row or template writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleField {
+    /// Canonical path text: `data.object.amount`, `items.0.sku`, `"data"."weird.key"`.
+    pub path: String,
+    /// `object`, `array`, `string`, `number`, `boolean` or `null`.
+    pub kind: &'static str,
+    /// The value shortened for display (objects and arrays: their size).
+    pub sample: String,
+    /// Nesting depth, 0 for top-level keys: the tree's indentation.
+    pub depth: usize,
+}
+
+/// Where the picker's sample came from, shown above the tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sample {
+    /// Empty when there is no sample; else e.g. "the latest event (2026-12-01 01:02 UTC)".
+    pub source: String,
+    pub fields: Vec<SampleField>,
+    /// Set when the pasted sample is not JSON: the message says why.
+    pub error: String,
+}
+
+impl Sample {
+    /// The tree of an event payload, and of its request headers when known (`headers.NAME`).
+    pub fn of(source: impl Into<String>, payload: &Value, headers: Option<&Value>) -> Sample {
+        let mut fields = Vec::new();
+        walk(payload, "", 0, &mut fields);
+        if let Some(Value::Object(headers)) = headers {
+            for (name, value) in headers {
+                if fields.len() >= MAX_FIELDS {
+                    break;
+                }
+                fields.push(leaf(
+                    format!("headers.{}", segment(&name.to_ascii_lowercase())),
+                    value,
+                    0,
+                ));
+            }
+        }
+        Sample {
+            source: source.into(),
+            fields,
+            error: String::new(),
+        }
+    }
+
+    /// The tree of a pasted payload; a payload that is not JSON gives an error, not a tree.
+    pub fn pasted(text: &str) -> Sample {
+        match serde_json::from_str::<Value>(text) {
+            Ok(payload) => Sample::of("the pasted sample", &payload, None),
+            Err(e) => Sample {
+                error: format!("The sample is not valid JSON: {e}"),
+                ..Sample::default()
+            },
+        }
+    }
+}
+
+fn walk(value: &Value, prefix: &str, depth: usize, out: &mut Vec<SampleField>) {
+    let children: Vec<(String, &Value)> = match value {
+        Value::Object(map) => map.iter().map(|(k, v)| (segment(k), v)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .take(MAX_ELEMENTS)
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
+        _ => return,
+    };
+    for (segment, child) in children {
+        if out.len() >= MAX_FIELDS {
+            return;
+        }
+        let path = if prefix.is_empty() {
+            segment
+        } else {
+            format!("{prefix}.{segment}")
+        };
+        out.push(leaf(path.clone(), child, depth));
+        walk(child, &path, depth + 1, out);
+    }
+}
+
+fn leaf(path: String, value: &Value, depth: usize) -> SampleField {
+    let (kind, sample) = match value {
+        Value::Object(map) => ("object", format!("{} keys", map.len())),
+        Value::Array(items) => ("array", format!("{} items", items.len())),
+        Value::String(s) => ("string", shorten(&format!("\"{s}\""))),
+        Value::Number(n) => ("number", n.to_string()),
+        Value::Bool(b) => ("boolean", b.to_string()),
+        Value::Null => ("null", "null".into()),
+    };
+    SampleField {
+        path,
+        kind,
+        sample,
+        depth,
+    }
+}
+
+/// A key as a path segment: bare when it is `[A-Za-z0-9_-]+`, else double-quoted with `\"`
+/// and `\\` escaped (the path grammar of `recipe::path`).
+pub fn segment(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_owned()
+    } else {
+        format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= MAX_SAMPLE_CHARS {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(MAX_SAMPLE_CHARS - 1).collect();
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(sample: &Sample) -> Vec<(&str, &str)> {
+        sample
+            .fields
+            .iter()
+            .map(|f| (f.path.as_str(), f.kind))
+            .collect()
+    }
+
+    #[test]
+    fn every_field_is_listed_with_its_path_type_and_sample_value() {
+        let payload = json!({
+            "type": "payment_intent.succeeded",
+            "data": { "object": { "amount": 2000, "live": false, "note": null } },
+            "items": [{ "sku": "A-1" }],
+        });
+        let sample = Sample::of("test", &payload, None);
+        assert_eq!(
+            paths(&sample),
+            [
+                ("data", "object"),
+                ("data.object", "object"),
+                ("data.object.amount", "number"),
+                ("data.object.live", "boolean"),
+                ("data.object.note", "null"),
+                ("items", "array"),
+                ("items.0", "object"),
+                ("items.0.sku", "string"),
+                ("type", "string"),
+            ]
+        );
+        let amount = &sample.fields[2];
+        assert_eq!((amount.sample.as_str(), amount.depth), ("2000", 2));
+        assert_eq!(sample.fields[8].sample, "\"payment_intent.succeeded\"");
+    }
+
+    #[test]
+    fn keys_the_bare_grammar_cannot_write_are_quoted() {
+        let payload = json!({ "weird.key": { "with space": 1, "q\"uote\\": 2, "": 3 } });
+        let sample = Sample::of("test", &payload, None);
+        let listed: Vec<&str> = sample.fields.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            listed,
+            [
+                "\"weird.key\"",
+                "\"weird.key\".\"\"",
+                "\"weird.key\".\"q\\\"uote\\\\\"",
+                "\"weird.key\".\"with space\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn headers_are_listed_under_the_headers_root_in_lower_case() {
+        let sample = Sample::of(
+            "test",
+            &json!({}),
+            Some(&json!({ "X-GitHub-Event": "push" })),
+        );
+        assert_eq!(paths(&sample), [("headers.x-github-event", "string")]);
+    }
+
+    #[test]
+    fn big_samples_are_cut_to_a_page_sized_tree() {
+        let long = "x".repeat(500);
+        let payload = json!({ "list": (0..50).collect::<Vec<_>>(), "long": long });
+        let sample = Sample::of("test", &payload, None);
+        assert_eq!(sample.fields.len(), 1 + MAX_ELEMENTS + 1);
+        assert_eq!(sample.fields[0].sample, "50 items");
+        assert_eq!(sample.fields.last().unwrap().sample.chars().count(), 60);
+        let huge: serde_json::Map<String, Value> =
+            (0..1000).map(|i| (format!("k{i}"), json!(i))).collect();
+        assert_eq!(
+            Sample::of("t", &Value::Object(huge), None).fields.len(),
+            MAX_FIELDS
+        );
+    }
+
+    #[test]
+    fn a_pasted_sample_that_is_not_json_says_why() {
+        let sample = Sample::pasted("{ nope");
+        assert!(sample.fields.is_empty());
+        assert!(sample.error.starts_with("The sample is not valid JSON"), "{}", sample.error);
+    }
+}
