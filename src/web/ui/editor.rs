@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::form::{ActionForm, METHODS, Op, RecipeForm};
 use super::format::{SchedulePreview, schedule_preview};
+use super::picker::{self, Sample};
 use super::{Layout, UiError, check_csrf, page, render, see_other};
 use crate::manage::{self, ManageError};
 use crate::recipe::{FieldError, Recipe, RecipeFile};
@@ -61,10 +62,17 @@ struct FormPage {
     preview: Option<SchedulePreview>,
     methods: [&'static str; 5],
     verify_options: [(&'static str, &'static str); 8],
+    sample: Sample,
 }
 
 impl FormPage {
-    fn new(layout: Layout, form: RecipeForm, is_new: bool, managed_by: String) -> FormPage {
+    fn new(
+        layout: Layout,
+        form: RecipeForm,
+        is_new: bool,
+        managed_by: String,
+        sample: Sample,
+    ) -> FormPage {
         let preview = (form.schedule && !form.cron.trim().is_empty())
             .then(|| schedule_preview(&form.cron, &form.timezone));
         FormPage {
@@ -75,6 +83,7 @@ impl FormPage {
             preview,
             methods: METHODS,
             verify_options: VERIFY_OPTIONS,
+            sample,
         }
     }
 
@@ -172,6 +181,7 @@ pub async fn new_page(
         RecipeForm::blank(),
         true,
         String::new(),
+        Sample::default(),
     ))
 }
 
@@ -184,12 +194,14 @@ pub async fn edit_page(
     let stored = find(&state, &id).await?;
     let layout = Layout::new(&session, "recipes", &req);
     let managed_by = stored.managed_by.clone().unwrap_or_default();
+    let sample = picker::for_form(state.store.as_ref(), "", Some(&stored.id)).await?;
     match toml::from_str::<RecipeFile>(&stored.source) {
         Ok(file) => page(&FormPage::new(
             layout,
             RecipeForm::from_file(&file),
             false,
             managed_by,
+            sample,
         )),
         // A stored recipe always parses; should one not, the TOML tab can still fix it.
         Err(_) => Ok(see_other(&format!("/recipes/{}/toml", stored.id))),
@@ -238,6 +250,12 @@ async fn submit(
         form.id = existing.id.clone();
     }
     let layout = Layout::new(session, "recipes", req);
+    let sample = picker::for_form(
+        state.store.as_ref(),
+        &form.sample,
+        existing.map(|r| r.id.as_str()),
+    )
+    .await?;
     match op {
         Op::AddAction => form.actions.push(ActionForm::blank()),
         Op::RemoveAction(i) if i < form.actions.len() => {
@@ -258,12 +276,18 @@ async fn submit(
                 errors.extend(invalid.errors);
             }
             form.place_errors(&errors);
-            let page = FormPage::new(layout, form, existing.is_none(), managed_by);
+            let page = FormPage::new(layout, form, existing.is_none(), managed_by, sample);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
-        Op::Preview | Op::RemoveAction(_) => {}
+        Op::Preview | Op::RemoveAction(_) | Op::LoadSample => {}
     }
-    page(&FormPage::new(layout, form, existing.is_none(), managed_by))
+    page(&FormPage::new(
+        layout,
+        form,
+        existing.is_none(),
+        managed_by,
+        sample,
+    ))
 }
 
 pub async fn toml_page(

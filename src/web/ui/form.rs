@@ -5,10 +5,16 @@ use std::collections::BTreeMap;
 
 pub use super::field_errors::Errors;
 
-use crate::recipe::action::secret_reference;
+mod convert;
+
+pub use self::convert::slug;
+use self::convert::{
+    action_form, header_lines, non_empty, parse_headers, parse_verify, retry_section, script,
+    secret_name, secret_value,
+};
+
 use crate::recipe::file::{
-    ActionSection, PollSection, RetrySection, ScheduleSection, ScriptSection, TriggerSection,
-    WebhookSection,
+    ActionSection, PollSection, ScheduleSection, TriggerSection, WebhookSection,
 };
 use crate::recipe::{FieldError, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
 
@@ -55,6 +61,8 @@ pub struct RecipeForm {
     pub filter: String,
     pub transform: String,
     pub actions: Vec<ActionForm>,
+    /// A pasted sample event (JSON) for the field picker; not part of the recipe.
+    pub sample: String,
     pub errors: Errors,
 }
 
@@ -65,6 +73,8 @@ pub enum Op {
     Preview,
     AddAction,
     RemoveAction(usize),
+    /// Re-render with the pasted sample in the field picker.
+    LoadSample,
 }
 
 pub const METHODS: [&str; 5] = ["POST", "PUT", "PATCH", "GET", "DELETE"];
@@ -149,10 +159,12 @@ impl RecipeForm {
                 "dedupe_window" => form.dedupe_window = value,
                 "filter" => form.filter = value,
                 "transform" => form.transform = value,
+                "sample" => form.sample = value,
                 "op" => {
                     op = match value.as_str() {
                         "preview" => Op::Preview,
                         "add_action" => Op::AddAction,
+                        "load_sample" => Op::LoadSample,
                         other => other
                             .strip_prefix("remove_action.")
                             .and_then(|i| i.parse().ok())
@@ -218,6 +230,7 @@ impl RecipeForm {
                 .map(|s| s.script.clone())
                 .unwrap_or_default(),
             actions: file.actions.iter().map(action_form).collect(),
+            sample: String::new(),
             errors: Errors::default(),
         }
     }
@@ -296,120 +309,6 @@ impl RecipeForm {
         };
         (file, errors)
     }
-}
-
-fn action_form(section: &ActionSection) -> ActionForm {
-    ActionForm {
-        name: section.name.clone(),
-        method: section.method.clone(),
-        url: section.url.clone(),
-        headers: header_lines(&section.headers),
-        body: section.body.clone().unwrap_or_default(),
-        timeout: section.timeout.clone().unwrap_or_default(),
-        retry: section
-            .retry
-            .as_ref()
-            .map(|r| r.schedule.join(", "))
-            .unwrap_or_default(),
-        secret: secret_name(section.secret.as_deref()),
-        errors: Errors::default(),
-    }
-}
-
-fn non_empty(value: &str) -> Option<String> {
-    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
-fn script(source: &str) -> Option<ScriptSection> {
-    (!source.trim().is_empty()).then(|| ScriptSection {
-        script: source.trim_end().to_owned(),
-    })
-}
-
-fn retry_section(text: &str) -> Option<RetrySection> {
-    let schedule: Vec<String> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    (!schedule.is_empty()).then_some(RetrySection { schedule })
-}
-
-fn parse_verify(value: &str) -> VerifyPreset {
-    [
-        VerifyPreset::None,
-        VerifyPreset::Token,
-        VerifyPreset::HmacSha256,
-        VerifyPreset::Github,
-        VerifyPreset::Stripe,
-        VerifyPreset::Slack,
-        VerifyPreset::Shopify,
-        VerifyPreset::StandardWebhooks,
-    ]
-    .into_iter()
-    .find(|preset| preset.as_str() == value)
-    .unwrap_or_default()
-}
-
-/// The form asks for a secret's name; the file holds `{{ secrets.NAME }}`.
-fn secret_value(name: &str) -> Option<String> {
-    match name.trim() {
-        "" => None,
-        reference if reference.contains("{{") => Some(reference.to_owned()),
-        name => Some(format!("{{{{ secrets.{name} }}}}")),
-    }
-}
-
-fn secret_name(value: Option<&str>) -> String {
-    match value {
-        None => String::new(),
-        Some(value) => secret_reference(value).unwrap_or_else(|_| value.to_owned()),
-    }
-}
-
-fn header_lines(headers: &BTreeMap<String, String>) -> String {
-    headers
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn parse_headers(
-    text: &str,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> BTreeMap<String, String> {
-    let mut headers = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match line.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                headers.insert(name.trim().to_owned(), value.trim().to_owned());
-            }
-            _ => errors.push(FieldError::new(
-                field,
-                format!("line {}: `{}` is not `Name: value`", n + 1, line.trim()),
-            )),
-        }
-    }
-    headers
-}
-
-/// A recipe id from its name: `Stripe payment → Slack` → `stripe-payment-slack`.
-pub fn slug(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.to_lowercase().chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.ends_with('-') && !slug.is_empty() {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').chars().take(64).collect()
 }
 
 #[cfg(test)]

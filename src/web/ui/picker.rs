@@ -5,6 +5,9 @@
 
 use serde_json::Value;
 
+use super::UiError;
+use crate::store::{EventPage, Store};
+
 /// At most this many fields are listed: a page stays light whatever the sample's size.
 pub const MAX_FIELDS: usize = 400;
 /// Array elements listed per array (the shape repeats; the first ones show it).
@@ -21,6 +24,9 @@ pub struct SampleField {
     pub kind: &'static str,
     /// The value shortened for display (objects and arrays: their size).
     pub sample: String,
+    /// The value as a condition row's value input writes it (text unquoted unless it would
+    /// read as a number, boolean or list); empty for objects and arrays.
+    pub value: String,
     /// Nesting depth, 0 for top-level keys: the tree's indentation.
     pub depth: usize,
 }
@@ -71,6 +77,42 @@ impl Sample {
     }
 }
 
+/// The picker's sample for a form: the pasted one when there is one, else the recipe's newest
+/// stored event (payload and headers), else none.
+pub async fn for_form(
+    store: &dyn Store,
+    pasted: &str,
+    recipe_id: Option<&str>,
+) -> Result<Sample, UiError> {
+    if !pasted.trim().is_empty() {
+        return Ok(Sample::pasted(pasted));
+    }
+    let Some(recipe_id) = recipe_id else {
+        return Ok(Sample::default());
+    };
+    let newest = store
+        .page_events(&EventPage {
+            recipe_id: Some(recipe_id.to_owned()),
+            limit: 1,
+            ..EventPage::default()
+        })
+        .await?;
+    let Some(summary) = newest.first() else {
+        return Ok(Sample::default());
+    };
+    Ok(match store.get_event(&summary.id).await? {
+        Some(detail) => Sample::of(
+            format!(
+                "the latest event ({})",
+                detail.event.received_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            &detail.event.payload,
+            Some(&detail.event.headers),
+        ),
+        None => Sample::default(),
+    })
+}
+
 fn walk(value: &Value, prefix: &str, depth: usize, out: &mut Vec<SampleField>) {
     let children: Vec<(String, &Value)> = match value {
         Value::Object(map) => map.iter().map(|(k, v)| (segment(k), v)).collect(),
@@ -105,10 +147,17 @@ fn leaf(path: String, value: &Value, depth: usize) -> SampleField {
         Value::Bool(b) => ("boolean", b.to_string()),
         Value::Null => ("null", "null".into()),
     };
+    let value = match value {
+        Value::Object(_) | Value::Array(_) => String::new(),
+        Value::String(s) if serde_json::from_str::<Value>(s).is_ok() => Value::from(s.as_str()).to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
     SampleField {
         path,
         kind,
         sample,
+        value,
         depth,
     }
 }
@@ -173,6 +222,11 @@ mod tests {
         let amount = &sample.fields[2];
         assert_eq!((amount.sample.as_str(), amount.depth), ("2000", 2));
         assert_eq!(sample.fields[8].sample, "\"payment_intent.succeeded\"");
+        // Picked as a condition value: text as typed, numbers as numbers.
+        assert_eq!(sample.fields[8].value, "payment_intent.succeeded");
+        assert_eq!(amount.value, "2000");
+        let numeric_text = Sample::of("t", &json!({ "zip": "1234" }), None);
+        assert_eq!(numeric_text.fields[0].value, "\"1234\"");
     }
 
     #[test]
@@ -221,6 +275,10 @@ mod tests {
     fn a_pasted_sample_that_is_not_json_says_why() {
         let sample = Sample::pasted("{ nope");
         assert!(sample.fields.is_empty());
-        assert!(sample.error.starts_with("The sample is not valid JSON"), "{}", sample.error);
+        assert!(
+            sample.error.starts_with("The sample is not valid JSON"),
+            "{}",
+            sample.error
+        );
     }
 }
