@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use super::{ActionForm, Errors};
 use crate::recipe::action::secret_reference;
 use crate::recipe::file::{ActionSection, RetrySection, ScriptSection};
@@ -120,3 +122,26 @@ pub fn slug(name: &str) -> String {
     }
     slug.trim_end_matches('-').chars().take(64).collect()
 }
+
+/// A JSON value as a TOML value; TOML has no null and no numbers beyond 64 bits.
+pub(super) fn json_to_toml(value: &Value) -> Result<toml::Value, String> {
+    Ok(match value {
+        Value::Null => {
+            return Err(
+                "null cannot be written in a recipe file (TOML has no null)".into(),
+            );
+        }
+        Value::Bool(b) => toml::Value::Boolean(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => toml::Value::Integer(i),
+            (None, Some(f)) if f.is_finite() => toml::Value::Float(f),
+            _ => return Err(format!("the number {n} is too large for a recipe file")),
+        },
+        Value::String(s) => toml::Value::String(s.clone()),
+        Value::Array(items) => {
+            toml::Value::Array(items.iter().map(json_to_toml).collect::<Result<_, _>>()?)
+        }
+        Value::Object(_) => return Err("a value cannot be an object".into()),
+    })
+}
+
