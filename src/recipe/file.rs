@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::conditions::{ConditionGroup, ConditionRow, Conditions, MatchMode};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeFile {
@@ -20,7 +22,7 @@ pub struct RecipeFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedupe_window: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<ScriptSection>,
+    pub filter: Option<FilterSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transform: Option<ScriptSection>,
     #[serde(rename = "action", default)]
@@ -152,6 +154,54 @@ pub struct PollSection {
 #[serde(deny_unknown_fields)]
 pub struct ScriptSection {
     pub script: String,
+}
+
+/// `[filter]`: either a Rhai `script` (must return a bool) or condition rows (`match`, `when`,
+/// `any`; see `conditions.rs`), never both — `validate` refuses a section holding both, or
+/// neither.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub match_mode: Option<MatchMode>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<ConditionRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any: Vec<ConditionGroup>,
+}
+
+impl FilterSection {
+    pub fn from_script(script: impl Into<String>) -> Self {
+        Self {
+            script: Some(script.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn from_rows(rows: Conditions) -> Self {
+        Self {
+            script: None,
+            match_mode: (!rows.match_mode.is_all()).then_some(rows.match_mode),
+            when: rows.when,
+            any: rows.any,
+        }
+    }
+
+    /// Whether the section is written as rows (any of `match`, `when`, `any` present).
+    pub fn has_rows(&self) -> bool {
+        self.match_mode.is_some() || !self.when.is_empty() || !self.any.is_empty()
+    }
+
+    /// The rows part as [`Conditions`] (empty when the section is a script).
+    pub fn rows(&self) -> Conditions {
+        Conditions {
+            match_mode: self.match_mode.unwrap_or_default(),
+            when: self.when.clone(),
+            any: self.any.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

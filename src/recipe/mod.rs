@@ -1,8 +1,10 @@
 //! Recipes: the TOML file format and the validated, compiled form the pipeline runs.
 
 pub mod action;
+pub mod conditions;
 pub mod error;
 pub mod file;
+pub mod path;
 pub mod secrets;
 mod validate;
 mod webhook;
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 pub use action::Action;
 pub use error::{FieldError, RecipeError};
-pub use file::{RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
+pub use file::{FilterSection, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
 pub use validate::parse_cron;
 
 use crate::script::{CompiledScript, ScriptEngine};

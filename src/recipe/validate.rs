@@ -62,7 +62,8 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
             }
         };
     let dedupe = compile(ScriptKind::Dedupe, "dedupe", file.dedupe.as_deref());
-    let filter = compile(ScriptKind::Filter, "filter.script", script_of(&file.filter));
+    let filter_script = file.filter.as_ref().and_then(|f| f.script.as_deref());
+    let filter = compile(ScriptKind::Filter, "filter.script", filter_script);
     let transform = compile(
         ScriptKind::Transform,
         "transform.script",

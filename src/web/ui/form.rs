@@ -14,7 +14,8 @@ use self::convert::{
 };
 
 use crate::recipe::file::{
-    ActionSection, PollSection, ScheduleSection, TriggerSection, WebhookSection,
+    ActionSection, FilterSection, PollSection, ScheduleSection, TriggerSection,
+    WebhookSection,
 };
 use crate::recipe::{FieldError, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
 
@@ -222,7 +223,7 @@ impl RecipeForm {
             filter: file
                 .filter
                 .as_ref()
-                .map(|s| s.script.clone())
+                .and_then(|s| s.script.clone())
                 .unwrap_or_default(),
             transform: file
                 .transform
@@ -303,7 +304,7 @@ impl RecipeForm {
             trigger: TriggerSection { webhook, schedule },
             dedupe: non_empty(&self.dedupe),
             dedupe_window: non_empty(&self.dedupe_window),
-            filter: script(&self.filter),
+            filter: script(&self.filter).map(|s| FilterSection::from_script(s.script)),
             transform: script(&self.transform),
             actions,
         };

@@ -36,7 +36,10 @@ fn a_form_round_trips_through_the_file_model() {
     let (file, errors) = form.to_file();
     assert!(errors.is_empty());
     assert_eq!(file.id, "orders");
-    assert_eq!(file.filter.as_ref().unwrap().script, "event.total > 10");
+    assert_eq!(
+        file.filter.as_ref().unwrap().script.as_deref(),
+        Some("event.total > 10")
+    );
     let webhook = file.trigger.webhook.as_ref().unwrap();
     assert_eq!(webhook.secret.as_deref(), Some("{{ secrets.HOOK_TOKEN }}"));
     assert_eq!(file.actions[0].headers["X-Key"], "{{ secrets.CRM }}");
