@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{ActionForm, METHODS, Op, RecipeForm};
+use super::form::{Button, METHODS, RecipeForm, compiled_rhai, op_choices};
 use super::format::{SchedulePreview, schedule_preview};
 use super::picker::{self, Sample};
 use super::{Layout, UiError, check_csrf, page, render, see_other};
@@ -63,6 +63,10 @@ struct FormPage {
     methods: [&'static str; 5],
     verify_options: [(&'static str, &'static str); 8],
     sample: Sample,
+    /// `(name, label, takes a value, is a text operator)` for the operator selects.
+    ops: Vec<(&'static str, &'static str, bool, bool)>,
+    /// The Rhai the condition rows compile to, shown read-only under them.
+    compiled: String,
 }
 
 impl FormPage {
@@ -75,6 +79,12 @@ impl FormPage {
     ) -> FormPage {
         let preview = (form.schedule && !form.cron.trim().is_empty())
             .then(|| schedule_preview(&form.cron, &form.timezone));
+        let compiled = match form.conditions.to_conditions() {
+            (rows, errors) if errors.is_empty() && !form.conditions.is_empty() => {
+                compiled_rhai(&rows)
+            }
+            _ => String::new(),
+        };
         FormPage {
             layout,
             form,
@@ -84,6 +94,8 @@ impl FormPage {
             methods: METHODS,
             verify_options: VERIFY_OPTIONS,
             sample,
+            ops: op_choices(),
+            compiled,
         }
     }
 
@@ -242,7 +254,7 @@ async fn submit(
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
     check_csrf(session, csrf)?;
-    let (mut form, op) = RecipeForm::from_pairs(fields);
+    let (mut form, button) = RecipeForm::from_pairs(fields);
     let managed_by = existing
         .and_then(|r| r.managed_by.clone())
         .unwrap_or_default();
@@ -256,12 +268,17 @@ async fn submit(
         existing.map(|r| r.id.as_str()),
     )
     .await?;
-    match op {
-        Op::AddAction => form.actions.push(ActionForm::blank()),
-        Op::RemoveAction(i) if i < form.actions.len() => {
-            form.actions.remove(i);
-        }
-        Op::Save => {
+    if form.press(&button) {
+        return page(&FormPage::new(
+            layout,
+            form,
+            existing.is_none(),
+            managed_by,
+            sample,
+        ));
+    }
+    match button {
+        Button::Save => {
             let (file, mut errors) = form.to_file();
             if errors.is_empty() {
                 let source = toml::to_string_pretty(&file)
@@ -279,7 +296,12 @@ async fn submit(
             let page = FormPage::new(layout, form, existing.is_none(), managed_by, sample);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
-        Op::Preview | Op::RemoveAction(_) | Op::LoadSample => {}
+        Button::ToScript => form.to_script(),
+        Button::Unknown(text) => form
+            .errors
+            .top
+            .push(format!("The button `{text}` is not one this form knows; nothing was saved.")),
+        _ => {}
     }
     page(&FormPage::new(
         layout,

@@ -5,9 +5,15 @@ use std::collections::BTreeMap;
 
 pub use super::field_errors::Errors;
 
+mod buttons;
+mod conditions;
 mod convert;
+mod fields;
 
+pub use self::buttons::{Button, compiled_rhai};
+pub use self::conditions::{ConditionsForm, GroupForm, RowForm, op_choices};
 pub use self::convert::slug;
+pub use self::fields::FieldRow;
 use self::convert::{
     action_form, header_lines, non_empty, parse_headers, parse_verify, retry_section, script,
     secret_name, secret_value,
@@ -29,6 +35,8 @@ pub struct ActionForm {
     pub timeout: String,
     pub retry: String,
     pub secret: String,
+    /// The body mapping (`fields`) as key / template rows; empty: no mapping.
+    pub fields: Vec<FieldRow>,
     pub errors: Errors,
 }
 
@@ -59,23 +67,17 @@ pub struct RecipeForm {
     pub poll_items: String,
     pub dedupe: String,
     pub dedupe_window: String,
+    /// `rows` (condition rows) or `script` (the Rhai in `filter`).
+    pub filter_mode: String,
+    pub conditions: ConditionsForm,
     pub filter: String,
     pub transform: String,
     pub actions: Vec<ActionForm>,
     /// A pasted sample event (JSON) for the field picker; not part of the recipe.
     pub sample: String,
+    /// The path chosen in the picker's select (the no-JavaScript way to add a row on it).
+    pub picked: String,
     pub errors: Errors,
-}
-
-/// What the submit button asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
-    Save,
-    Preview,
-    AddAction,
-    RemoveAction(usize),
-    /// Re-render with the pasted sample in the field picker.
-    LoadSample,
 }
 
 pub const METHODS: [&str; 5] = ["POST", "PUT", "PATCH", "GET", "DELETE"];
@@ -98,16 +100,21 @@ impl RecipeForm {
             webhook: true,
             verify: "none".into(),
             respond: "accepted".into(),
+            filter_mode: "rows".into(),
+            conditions: ConditionsForm::blank(),
             actions: vec![ActionForm::blank()],
             ..RecipeForm::default()
         }
     }
 
     /// Reads the posted fields (`action.N.url` for the actions) and the button pressed.
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> (RecipeForm, Op) {
-        let mut form = RecipeForm::default();
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> (RecipeForm, Button) {
+        let mut form = RecipeForm {
+            conditions: ConditionsForm::blank(),
+            ..RecipeForm::default()
+        };
         let mut actions: BTreeMap<usize, ActionForm> = BTreeMap::new();
-        let mut op = Op::Save;
+        let mut op = Button::Save;
         for (key, value) in pairs {
             // Browsers send textarea line breaks as CRLF.
             let value = value.replace("\r\n", "\n");
@@ -128,8 +135,24 @@ impl RecipeForm {
                     "timeout" => action.timeout = value,
                     "retry" => action.retry = value,
                     "secret" => action.secret = value,
-                    _ => {}
+                    mapping => {
+                        if let Some((row, input)) = mapping
+                            .strip_prefix("field.")
+                            .and_then(|r| r.split_once('.'))
+                            .and_then(|(i, input)| Some((i.parse::<usize>().ok()?, input)))
+                        {
+                            let row = row.min(action.fields.len());
+                            if row == action.fields.len() {
+                                action.fields.push(FieldRow::default());
+                            }
+                            action.fields[row].read(input, value);
+                        }
+                    }
                 }
+                continue;
+            }
+            if ConditionsForm::owns(&key) {
+                form.conditions.read(&key, value);
                 continue;
             }
             let on = !value.is_empty();
@@ -158,20 +181,12 @@ impl RecipeForm {
                 "poll_items" => form.poll_items = value,
                 "dedupe" => form.dedupe = value,
                 "dedupe_window" => form.dedupe_window = value,
+                "filter_mode" => form.filter_mode = value,
                 "filter" => form.filter = value,
                 "transform" => form.transform = value,
                 "sample" => form.sample = value,
-                "op" => {
-                    op = match value.as_str() {
-                        "preview" => Op::Preview,
-                        "add_action" => Op::AddAction,
-                        "load_sample" => Op::LoadSample,
-                        other => other
-                            .strip_prefix("remove_action.")
-                            .and_then(|i| i.parse().ok())
-                            .map_or(Op::Save, Op::RemoveAction),
-                    }
-                }
+                "picked" => form.picked = value,
+                "op" => op = Button::parse(&value),
                 _ => {}
             }
         }
@@ -220,6 +235,16 @@ impl RecipeForm {
             poll_items: poll.and_then(|p| p.items.clone()).unwrap_or_default(),
             dedupe: file.dedupe.clone().unwrap_or_default(),
             dedupe_window: file.dedupe_window.clone().unwrap_or_default(),
+            filter_mode: match &file.filter {
+                Some(filter) if filter.script.is_some() => "script".into(),
+                _ => "rows".into(),
+            },
+            conditions: file
+                .filter
+                .as_ref()
+                .map_or_else(ConditionsForm::blank, |f| {
+                    ConditionsForm::from_conditions(&f.rows())
+                }),
             filter: file
                 .filter
                 .as_ref()
@@ -232,6 +257,7 @@ impl RecipeForm {
                 .unwrap_or_default(),
             actions: file.actions.iter().map(action_form).collect(),
             sample: String::new(),
+            picked: String::new(),
             errors: Errors::default(),
         }
     }
@@ -304,11 +330,20 @@ impl RecipeForm {
             trigger: TriggerSection { webhook, schedule },
             dedupe: non_empty(&self.dedupe),
             dedupe_window: non_empty(&self.dedupe_window),
-            filter: script(&self.filter).map(|s| FilterSection::from_script(s.script)),
+            filter: self.filter_section(&mut errors),
             transform: script(&self.transform),
             actions,
         };
         (file, errors)
+    }
+
+    fn filter_section(&self, errors: &mut Vec<FieldError>) -> Option<FilterSection> {
+        if self.filter_mode == "script" {
+            return script(&self.filter).map(|s| FilterSection::from_script(s.script));
+        }
+        let (conditions, row_errors) = self.conditions.to_conditions();
+        errors.extend(row_errors);
+        (!self.conditions.is_empty()).then(|| FilterSection::from_rows(conditions))
     }
 }
 

@@ -18,6 +18,7 @@ fn a_form_round_trips_through_the_file_model() {
         ("webhook_secret", "HOOK_TOKEN"),
         ("respond", "accepted"),
         ("dedupe", "event.id"),
+        ("filter_mode", "script"),
         ("filter", "event.total > 10\r\n"),
         ("action.0.name", "crm"),
         ("action.0.method", "PUT"),
@@ -32,7 +33,7 @@ fn a_form_round_trips_through_the_file_model() {
     ];
     let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
     let (form, op) = RecipeForm::from_pairs(pairs.collect());
-    assert_eq!(op, Op::Save);
+    assert_eq!(op, Button::Save);
     let (file, errors) = form.to_file();
     assert!(errors.is_empty());
     assert_eq!(file.id, "orders");

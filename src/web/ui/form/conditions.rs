@@ -132,6 +132,11 @@ impl ConditionsForm {
         self.rows.is_empty() && self.groups.is_empty()
     }
 
+    /// Whether a posted key is one of the rows' inputs.
+    pub fn owns(key: &str) -> bool {
+        key == "match" || key.starts_with("when.") || key.starts_with("group.")
+    }
+
     /// Reads one posted input of the rows; false when the key is not one of them.
     pub fn read(&mut self, key: &str, value: String) -> bool {
         if key == "match" {

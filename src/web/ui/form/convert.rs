@@ -23,6 +23,7 @@ pub(super) fn action_form(section: &ActionSection) -> ActionForm {
             .map(|r| r.schedule.join(", "))
             .unwrap_or_default(),
         secret: secret_name(section.secret.as_deref()),
+        fields: Vec::new(),
         errors: Errors::default(),
     }
 }
