@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::sign::sign;
-use super::template::{Template, TemplateContext, TemplateError};
+use super::template::{TemplateContext, TemplateError};
 use crate::recipe::Action;
 
 pub const USER_AGENT: &str = concat!("Switchyard/", env!("CARGO_PKG_VERSION"));
@@ -29,10 +29,10 @@ fn body_as_text<S: serde::Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Err
 
 /// Every secret name the action's templates and signing need.
 pub fn secret_names(action: &Action) -> Vec<String> {
-    let mut names: Vec<String> = std::iter::once(&action.url)
-        .chain(action.headers.iter().map(|(_, t)| t))
-        .chain(action.body.iter())
-        .flat_map(Template::secret_names)
+    let mut names: Vec<String> = action
+        .templates()
+        .into_iter()
+        .flat_map(|(_, t)| t.secret_names())
         .chain(action.signing_secret.iter().cloned())
         .collect();
     names.sort();
@@ -57,9 +57,10 @@ pub fn render(
         .iter()
         .map(|(name, t)| Ok((name.clone(), t.render(&ctx)?)))
         .collect::<Result<Vec<_>, TemplateError>>()?;
-    let body = match &action.body {
-        Some(t) => Some(t.render(&ctx)?.into_bytes()),
-        None => None,
+    let body = match (&action.body, &action.fields) {
+        (Some(t), _) => Some(t.render(&ctx)?.into_bytes()),
+        (None, Some(fields)) => Some(fields.render(&ctx)?.to_string().into_bytes()),
+        (None, None) => None,
     };
     Ok(assemble(
         action,
@@ -81,9 +82,15 @@ pub fn render_redacted(
         .iter()
         .map(|(name, t)| Ok((name.clone(), t.render_redacted(output, event)?)))
         .collect::<Result<Vec<_>, TemplateError>>()?;
-    let body = match &action.body {
-        Some(t) => Some(t.render_redacted(output, event)?.into_bytes()),
-        None => None,
+    let body = match (&action.body, &action.fields) {
+        (Some(t), _) => Some(t.render_redacted(output, event)?.into_bytes()),
+        (None, Some(fields)) => Some(
+            fields
+                .render_redacted(output, event)?
+                .to_string()
+                .into_bytes(),
+        ),
+        (None, None) => None,
     };
     let url = action.url.render_redacted(output, event)?;
     Ok(assemble(action, url, headers, body, output))
@@ -96,12 +103,11 @@ fn assemble(
     body: Option<Vec<u8>>,
     output: &Value,
 ) -> PlannedRequest {
-    let body = body.unwrap_or_else(|| {
-        if !has_header(&headers, "content-type") {
-            headers.push(("content-type".into(), "application/json".into()));
-        }
-        output.to_string().into_bytes()
-    });
+    // Without a body template the body is JSON: the `fields` object or the output.
+    if action.body.is_none() && !has_header(&headers, "content-type") {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    let body = body.unwrap_or_else(|| output.to_string().into_bytes());
     if !has_header(&headers, "user-agent") {
         headers.push(("user-agent".into(), USER_AGENT.into()));
     }

@@ -22,6 +22,13 @@
 //! null where text is needed, fails the render naming the path, unless a default is given.
 
 mod escape;
+pub mod fields;
+#[cfg(test)]
+mod fields_tests;
+mod parse;
+mod path;
+#[cfg(test)]
+mod path_tests;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +36,7 @@ use serde_json::Value;
 
 pub use escape::Landing;
 use escape::Slot;
+use path::Segment;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -41,7 +49,7 @@ enum Part {
     Literal(String),
     Value {
         root: Root,
-        path: Vec<String>,
+        path: Vec<Segment>,
         default: Option<Value>,
         slot: Slot,
     },
@@ -72,7 +80,7 @@ pub enum TemplateError {
     Unclosed { offset: usize },
     #[error("empty template expression `{{{{ }}}}` at offset {offset}")]
     Empty { offset: usize },
-    #[error("unknown template root `{root}` in `{expr}` (use output, event or secrets)")]
+    #[error("unknown template root `{root}` in `{expr}` (use output, event or secrets){}", root_hint(.root))]
     UnknownRoot { root: String, expr: String },
     #[error("invalid path in `{expr}`: {reason}")]
     BadPath { expr: String, reason: String },
@@ -93,6 +101,17 @@ pub enum TemplateError {
     /// The template does not fit where it is used (a JSON body that is not JSON...).
     #[error("{0}")]
     Invalid(String),
+}
+
+/// Why `headers.` and `meta.` (roots of condition rows) are not template roots.
+fn root_hint(root: &str) -> &'static str {
+    match root {
+        "headers" | "meta" => {
+            "; a delivery keeps the event's payload and the transform's output, not the \
+             request headers or meta: copy what you need into the transform's output"
+        }
+        _ => "",
+    }
 }
 
 impl TemplateError {
@@ -131,7 +150,11 @@ impl Template {
             let end = after_open
                 .find("}}")
                 .ok_or(TemplateError::Unclosed { offset: open_at })?;
-            parts.push(parse_expr(after_open[..end].trim(), open_at, &mut tracker)?);
+            parts.push(parse::parse_expr(
+                after_open[..end].trim(),
+                open_at,
+                &mut tracker,
+            )?);
             let consumed = start + 2 + end + 2;
             rest = &rest[consumed..];
             offset += consumed;
@@ -183,6 +206,65 @@ impl Template {
         })
     }
 
+    /// Whether the whole template is exactly one `{{ output.… }}` or `{{ event.… }}`
+    /// (with or without a default): such a template can keep its value's JSON type.
+    pub fn is_single_value(&self) -> bool {
+        matches!(self.parts.as_slice(), [Part::Value { .. }])
+    }
+
+    /// Every `output.…` path the template reads, as written canonically (`output.id`).
+    pub fn output_paths(&self) -> Vec<String> {
+        let paths = self.parts.iter().filter_map(|part| match part {
+            Part::Value {
+                root: Root::Output,
+                path,
+                ..
+            } => Some(path::show("output", path)),
+            _ => None,
+        });
+        paths.collect()
+    }
+
+    /// Renders to a JSON value: a template that is exactly one `{{ path }}` gives the value
+    /// itself, of any JSON type (number digits exact, `null` included, the default when the
+    /// path is missing or null); any other template gives its text as a JSON string.
+    pub fn render_value(&self, ctx: &TemplateContext) -> Result<Value, TemplateError> {
+        match self.single_value(ctx.output, ctx.event)? {
+            Some(value) => Ok(value.clone()),
+            None => self.render(ctx).map(Value::String),
+        }
+    }
+
+    /// [`Template::render_value`] with secrets shown as their references: for dry runs.
+    pub fn render_value_redacted(
+        &self,
+        output: &Value,
+        event: &Value,
+    ) -> Result<Value, TemplateError> {
+        match self.single_value(output, event)? {
+            Some(value) => Ok(value.clone()),
+            None => self.render_redacted(output, event).map(Value::String),
+        }
+    }
+
+    fn single_value<'v>(
+        &'v self,
+        output: &'v Value,
+        event: &'v Value,
+    ) -> Result<Option<&'v Value>, TemplateError> {
+        match self.parts.as_slice() {
+            [
+                Part::Value {
+                    root,
+                    path,
+                    default,
+                    ..
+                },
+            ] => resolve(*root, path, default.as_ref(), output, event).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     fn render_with(
         &self,
         output: &Value,
@@ -202,25 +284,8 @@ impl Template {
                     default,
                     slot,
                 } => {
-                    let data = match root {
-                        Root::Output => output,
-                        Root::Event => event,
-                    };
-                    let shown = std::iter::once(root.name())
-                        .chain(path.iter().map(String::as_str))
-                        .collect::<Vec<_>>()
-                        .join(".");
-                    let value = match (lookup(data, *root, path), default) {
-                        (Ok(Value::Null), Some(default)) | (Err(_), Some(default)) => default,
-                        (Ok(value), _) => value,
-                        (Err(reason), None) => {
-                            return Err(TemplateError::MissingPath {
-                                path: shown,
-                                reason,
-                            });
-                        }
-                    };
-                    escape::push(&mut out, *slot, value, &shown)?;
+                    let value = resolve(*root, path, default.as_ref(), output, event)?;
+                    escape::push(&mut out, *slot, value, &path::show(root.name(), path))?;
                 }
             }
         }
@@ -243,131 +308,25 @@ impl Template {
     }
 }
 
-/// The value at `path`, or why there is none ("the event has no field `amout`").
-fn lookup<'v>(root: &'v Value, name: Root, path: &[String]) -> Result<&'v Value, String> {
-    let mut value = root;
-    let mut at = name.name().to_string();
-    for segment in path {
-        value = match value {
-            Value::Array(items) if is_index(segment) => {
-                let index: usize = segment.parse().unwrap_or(usize::MAX);
-                items
-                    .get(index)
-                    .ok_or_else(|| format!("{at} has {} item(s), no item {segment}", items.len()))?
-            }
-            Value::Object(map) => map.get(segment).ok_or_else(|| {
-                let owner = if at == "event" {
-                    "the event".to_string()
-                } else {
-                    at.clone()
-                };
-                format!("{owner} has no field `{segment}`")
-            })?,
-            Value::Null => return Err(format!("{at} is null")),
-            other => return Err(format!("{at} is {}, not an object", escape::kind(other))),
-        };
-        at = format!("{at}.{segment}");
-    }
-    Ok(value)
-}
-
-fn is_index(segment: &str) -> bool {
-    !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn parse_expr(
-    expr: &str,
-    offset: usize,
-    tracker: &mut escape::Tracker,
-) -> Result<Part, TemplateError> {
-    if expr.is_empty() {
-        return Err(TemplateError::Empty { offset });
-    }
-    let shown = format!("{{{{ {expr} }}}}");
-    let (path_text, filter) = match expr.split_once('|') {
-        Some((path, filter)) => (path.trim(), Some(filter.trim())),
-        None => (expr, None),
+/// The value at `root.path`; the default when it is missing or null; otherwise an error
+/// naming the path.
+fn resolve<'v>(
+    root: Root,
+    path: &[Segment],
+    default: Option<&'v Value>,
+    output: &'v Value,
+    event: &'v Value,
+) -> Result<&'v Value, TemplateError> {
+    let data = match root {
+        Root::Output => output,
+        Root::Event => event,
     };
-    if path_text.contains(char::is_whitespace) || path_text.contains(['{', '}']) {
-        return Err(TemplateError::BadPath {
-            expr: shown,
-            reason: "a path is dot-separated names without spaces or braces".to_string(),
-        });
-    }
-    let mut segments = path_text.split('.');
-    let root = segments.next().unwrap_or_default();
-    let path: Vec<String> = segments.map(str::to_string).collect();
-    if path.iter().any(String::is_empty) {
-        return Err(TemplateError::BadPath {
-            expr: shown,
-            reason: "empty path segment".to_string(),
-        });
-    }
-    let default = filter.map(|f| parse_default(f, &shown)).transpose()?;
-    let value = |root, slot| Part::Value {
-        root,
-        path: path.clone(),
-        default: default.clone(),
-        slot,
-    };
-    match root {
-        "output" => Ok(value(Root::Output, tracker.slot(false))),
-        "event" => Ok(value(Root::Event, tracker.slot(false))),
-        "secrets" if default.is_some() => Err(TemplateError::BadFilter {
-            expr: shown,
-            reason: "a secret takes no default: set the secret".to_string(),
-        }),
-        "secrets" => match path.as_slice() {
-            [name] if is_secret_name(name) => Ok(Part::Secret {
-                name: name.clone(),
-                slot: tracker.slot(true),
-            }),
-            [name] => Err(TemplateError::BadSecret {
-                expr: shown,
-                reason: format!(
-                    "`{name}` is not a valid secret name (letters, digits and _, not starting with a digit)"
-                ),
-            }),
-            [] => Err(TemplateError::BadSecret {
-                expr: shown,
-                reason: "name the secret, e.g. `{{ secrets.API_KEY }}`".to_string(),
-            }),
-            _ => Err(TemplateError::BadSecret {
-                expr: shown,
-                reason: "a secret is a single name, not a path".to_string(),
-            }),
-        },
-        _ => Err(TemplateError::UnknownRoot {
-            root: root.to_string(),
-            expr: shown,
+    match (path::lookup(data, root.name(), path), default) {
+        (Ok(Value::Null), Some(default)) | (Err(_), Some(default)) => Ok(default),
+        (Ok(value), _) => Ok(value),
+        (Err(reason), None) => Err(TemplateError::MissingPath {
+            path: path::show(root.name(), path),
+            reason,
         }),
     }
-}
-
-/// `default: "text"` (or a JSON number, `true`, `false`, `null`).
-fn parse_default(filter: &str, shown: &str) -> Result<Value, TemplateError> {
-    let bad = |reason: String| TemplateError::BadFilter {
-        expr: shown.to_string(),
-        reason,
-    };
-    let (name, argument) = filter.split_once(':').unwrap_or((filter, ""));
-    if name.trim() != "default" {
-        return Err(bad(format!(
-            "unknown filter `{}` (the only filter is `default: \"...\"`)",
-            name.trim()
-        )));
-    }
-    match serde_json::from_str::<Value>(argument.trim()) {
-        Ok(value) if !value.is_array() && !value.is_object() => Ok(value),
-        _ => Err(bad(
-            "`default:` takes a JSON string, number, true, false or null, e.g. `default: \"\"`"
-                .to_string(),
-        )),
-    }
-}
-
-fn is_secret_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

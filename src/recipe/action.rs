@@ -8,6 +8,7 @@ use reqwest::Method;
 use super::error::FieldError;
 use super::file::ActionSection;
 use crate::deliver::retry::{default_schedule, parse_duration};
+use crate::deliver::template::fields::FieldMap;
 use crate::deliver::template::{Landing, Template};
 
 pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15);
@@ -21,6 +22,8 @@ pub struct Action {
     pub url: Template,
     pub headers: Vec<(String, Template)>,
     pub body: Option<Template>,
+    /// The body as a JSON object mapped key by key (never together with `body`).
+    pub fields: Option<FieldMap>,
     pub timeout: Duration,
     pub retry_schedule: Vec<Duration>,
     /// Name of the secret that signs calls (Standard Webhooks).
@@ -85,6 +88,40 @@ impl Action {
                 None
             }
         };
+        let fields = match &section.fields {
+            None => None,
+            Some(table) => {
+                if section.body.is_some() {
+                    err(
+                        "fields",
+                        "cannot be used together with `body`: the body is either the object \
+                         built from `fields` or the `body` template; remove one"
+                            .into(),
+                    );
+                }
+                if let Some(content_type) = content_type(section)
+                    && !content_type.contains("json")
+                {
+                    err(
+                        "fields",
+                        format!(
+                            "builds a JSON body, but the action's Content-Type is \
+                             `{content_type}`: remove the header (application/json is sent) \
+                             or use `body` for a body that is not JSON"
+                        ),
+                    );
+                }
+                match FieldMap::parse(table) {
+                    Ok(map) => Some(map),
+                    Err(problems) => {
+                        for problem in problems {
+                            err(&format!("fields.{}", problem.at), problem.message);
+                        }
+                        None
+                    }
+                }
+            }
+        };
         let timeout = match section.timeout.as_deref().map(parse_duration).transpose() {
             Ok(Some(t)) if t.is_zero() || t > MAX_ACTION_TIMEOUT => {
                 err(
@@ -139,6 +176,7 @@ impl Action {
                 url,
                 headers,
                 body,
+                fields,
                 timeout,
                 retry_schedule,
                 signing_secret,
@@ -148,15 +186,54 @@ impl Action {
     }
 }
 
-/// How a body template escapes its values: by the action's Content-Type, or, without one,
-/// JSON when the body looks like JSON (starts with `{` or `[`) and plain text otherwise.
-fn body_landing(section: &ActionSection) -> Landing {
-    let content_type = section
+impl Action {
+    /// Every template of the action with its key (`url`, `headers.X-Id`, `body`,
+    /// `fields.customer.email`).
+    pub fn templates(&self) -> Vec<(String, &Template)> {
+        let mut out = vec![("url".to_string(), &self.url)];
+        for (name, template) in &self.headers {
+            out.push((format!("headers.{name}"), template));
+        }
+        out.extend(self.body.iter().map(|body| ("body".to_string(), body)));
+        for (key, template) in self.fields.iter().flat_map(FieldMap::templates) {
+            out.push((format!("fields.{key}"), template));
+        }
+        out
+    }
+
+    /// Without a transform there is no output to read: each `{{ output.… }}` is an error
+    /// (`field` prefixes the keys, e.g. `action[0]`).
+    pub fn output_without_transform(&self, field: &str) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        for (key, template) in self.templates() {
+            for path in template.output_paths() {
+                let event_path = format!("event{}", &path["output".len()..]);
+                errors.push(FieldError::new(
+                    format!("{field}.{key}"),
+                    format!(
+                        "`{{{{ {path} }}}}`: no transform: output.* is empty; use event.* \
+                         (`{{{{ {event_path} }}}}`) or add a [transform]"
+                    ),
+                ));
+            }
+        }
+        errors
+    }
+}
+
+/// The action's Content-Type header as written, lower-case.
+fn content_type(section: &ActionSection) -> Option<String> {
+    section
         .headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        .map(|(_, value)| value.to_ascii_lowercase());
-    match content_type {
+        .map(|(_, value)| value.to_ascii_lowercase())
+}
+
+/// How a body template escapes its values: by the action's Content-Type, or, without one,
+/// JSON when the body looks like JSON (starts with `{` or `[`) and plain text otherwise.
+fn body_landing(section: &ActionSection) -> Landing {
+    match content_type(section) {
         Some(t) if t.contains("json") => Landing::JsonBody,
         Some(t) if t.contains("x-www-form-urlencoded") => Landing::FormBody,
         Some(_) => Landing::Text,

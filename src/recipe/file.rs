@@ -213,9 +213,12 @@ pub struct ActionSection {
     pub url: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
-    /// A template; without it the body is the transform output as JSON.
+    /// A template; without it (and without `fields`) the body is the transform output as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// A JSON object body mapped key by key (see `deliver::template::fields`); not with `body`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<toml::Table>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

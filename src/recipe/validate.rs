@@ -115,6 +115,9 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
             &mut errors,
             Action::from_section(section, &format!("action[{i}]")),
         ) {
+            if file.transform.is_none() {
+                errors.extend(action.output_without_transform(&format!("action[{i}]")));
+            }
             if let Some(message) = control_character(&action.name, false) {
                 errors.push(FieldError::new(format!("action[{i}].name"), message));
             }

@@ -67,10 +67,10 @@ fn input_for(field: &str) -> Option<Input> {
             "url" => "url",
             "headers" => "headers",
             "body" => "body",
+            "fields" => "fields",
             "timeout" => "timeout",
             "retry" => "retry",
             "secret" => "secret",
-            "fields" => "fields",
             _ => "card",
         };
         return Some(Input::Action(index, input));

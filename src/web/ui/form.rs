@@ -317,6 +317,11 @@ impl RecipeForm {
                 url: a.url.trim().to_owned(),
                 headers: parse_headers(&a.headers, &format!("action[{i}].headers"), &mut errors),
                 body: (!a.body.trim().is_empty()).then(|| a.body.clone()),
+                fields: fields::table_of(&a.fields).unwrap_or_else(|messages| {
+                    let field = format!("action[{i}].fields");
+                    errors.extend(messages.into_iter().map(|m| FieldError::new(&field, m)));
+                    None
+                }),
                 timeout: non_empty(&a.timeout),
                 retry: retry_section(&a.retry),
                 secret: secret_value(&a.secret),

@@ -23,7 +23,11 @@ pub(super) fn action_form(section: &ActionSection) -> ActionForm {
             .map(|r| r.schedule.join(", "))
             .unwrap_or_default(),
         secret: secret_name(section.secret.as_deref()),
-        fields: Vec::new(),
+        fields: section
+            .fields
+            .as_ref()
+            .map(super::fields::rows_of)
+            .unwrap_or_default(),
         errors: Errors::default(),
     }
 }
