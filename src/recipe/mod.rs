@@ -5,6 +5,7 @@ pub mod conditions;
 pub mod error;
 pub mod file;
 pub mod path;
+pub mod presets;
 pub mod secrets;
 mod validate;
 mod webhook;
