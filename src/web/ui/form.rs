@@ -77,6 +77,11 @@ pub struct RecipeForm {
     pub sample: String,
     /// The path chosen in the picker's select (the no-JavaScript way to add a row on it).
     pub picked: String,
+    /// The presets chosen in the "start from" and "add action from preset" selects, and the
+    /// inputs typed for the action preset (`preset_input.NAME`).
+    pub trigger_preset: String,
+    pub action_preset: String,
+    pub preset_inputs: BTreeMap<String, String>,
     pub errors: Errors,
 }
 
@@ -151,6 +156,10 @@ impl RecipeForm {
                 }
                 continue;
             }
+            if let Some(input) = key.strip_prefix("preset_input.") {
+                form.preset_inputs.insert(input.to_owned(), value);
+                continue;
+            }
             if ConditionsForm::owns(&key) {
                 form.conditions.read(&key, value);
                 continue;
@@ -186,6 +195,8 @@ impl RecipeForm {
                 "transform" => form.transform = value,
                 "sample" => form.sample = value,
                 "picked" => form.picked = value,
+                "trigger_preset" => form.trigger_preset = value,
+                "action_preset" => form.action_preset = value,
                 "op" => op = Button::parse(&value),
                 _ => {}
             }
@@ -256,9 +267,8 @@ impl RecipeForm {
                 .map(|s| s.script.clone())
                 .unwrap_or_default(),
             actions: file.actions.iter().map(action_form).collect(),
-            sample: String::new(),
-            picked: String::new(),
             errors: Errors::default(),
+            ..RecipeForm::default()
         }
     }
 

@@ -65,6 +65,15 @@ impl Sample {
         }
     }
 
+    /// The tree of a pasted payload, or no sample for empty text.
+    pub fn pasted_or_none(text: &str) -> Sample {
+        if text.trim().is_empty() {
+            Sample::default()
+        } else {
+            Sample::pasted(text)
+        }
+    }
+
     /// The tree of a pasted payload; a payload that is not JSON gives an error, not a tree.
     pub fn pasted(text: &str) -> Sample {
         match serde_json::from_str::<Value>(text) {
@@ -85,7 +94,7 @@ pub async fn for_form(
     recipe_id: Option<&str>,
 ) -> Result<Sample, UiError> {
     if !pasted.trim().is_empty() {
-        return Ok(Sample::pasted(pasted));
+        return Ok(Sample::pasted_or_none(pasted));
     }
     let Some(recipe_id) = recipe_id else {
         return Ok(Sample::default());

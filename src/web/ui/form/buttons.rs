@@ -29,7 +29,11 @@ pub enum Button {
     AddField(usize),
     /// `(action, row)`.
     RemoveField(usize, usize),
-    /// Add an action from the preset chosen in the "add from preset" select.
+    /// Set the trigger from the preset chosen in the "start from" select.
+    UseTriggerPreset,
+    /// Open the inputs step of the action preset chosen in its select.
+    ChooseActionPreset,
+    /// Add the action the open preset makes with the inputs typed.
     AddActionPreset,
     /// Anything else: shown again with a message, nothing saved.
     Unknown(String),
@@ -56,7 +60,11 @@ impl Button {
             ("to_script", []) => Button::ToScript,
             ("add_field", [a]) => Button::AddField(*a),
             ("remove_field", [a, i]) => Button::RemoveField(*a, *i),
+            ("use_trigger_preset", []) => Button::UseTriggerPreset,
+            ("choose_action_preset", []) => Button::ChooseActionPreset,
             ("add_action_preset", []) => Button::AddActionPreset,
+            // Closing the inputs step is re-rendering without it.
+            ("cancel_action_preset", []) => Button::Preview,
             _ => Button::Unknown(text.to_owned()),
         }
     }
