@@ -311,3 +311,4 @@ url = "https://crm.example.com/orders"
 
 mod counts;
 mod editor;
+mod no_code;

@@ -181,7 +181,9 @@ async fn submit(
             Button::ChooseActionPreset => {
                 panel = PresetPanel::of(&form.action_preset, &form.preset_inputs);
                 if panel.is_none() {
-                    form.errors.top.push("Choose an action preset first.".into());
+                    form.errors
+                        .top
+                        .push("Choose an action preset first.".into());
                 }
             }
             Button::AddActionPreset => {

@@ -13,15 +13,14 @@ mod fields;
 pub use self::buttons::{Button, compiled_rhai};
 pub use self::conditions::{ConditionsForm, GroupForm, RowForm, op_choices};
 pub use self::convert::slug;
-pub use self::fields::FieldRow;
 use self::convert::{
     action_form, header_lines, non_empty, parse_headers, parse_verify, retry_section, script,
     secret_name, secret_value,
 };
+pub use self::fields::FieldRow;
 
 use crate::recipe::file::{
-    ActionSection, FilterSection, PollSection, ScheduleSection, TriggerSection,
-    WebhookSection,
+    ActionSection, FilterSection, PollSection, ScheduleSection, TriggerSection, WebhookSection,
 };
 use crate::recipe::{FieldError, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
 
@@ -202,6 +201,15 @@ impl RecipeForm {
             }
         }
         form.actions = actions.into_values().collect();
+        if form.filter_mode.is_empty() {
+            // A post without the mode (a script or an older page): a script when one is given.
+            form.filter_mode = if form.filter.trim().is_empty() {
+                "rows"
+            } else {
+                "script"
+            }
+            .into();
+        }
         (form, op)
     }
 

@@ -158,7 +158,9 @@ fn leaf(path: String, value: &Value, depth: usize) -> SampleField {
     };
     let value = match value {
         Value::Object(_) | Value::Array(_) => String::new(),
-        Value::String(s) if serde_json::from_str::<Value>(s).is_ok() => Value::from(s.as_str()).to_string(),
+        Value::String(s) if serde_json::from_str::<Value>(s).is_ok() => {
+            Value::from(s.as_str()).to_string()
+        }
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };

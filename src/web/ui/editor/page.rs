@@ -117,4 +117,3 @@ pub(super) struct TomlPage {
     pub(super) errors: Vec<FieldError>,
     pub(super) managed_by: String,
 }
-

@@ -145,7 +145,10 @@ mod tests {
     #[test]
     fn buttons_read_their_indexes_and_unknown_ones_are_kept_to_be_reported() {
         assert_eq!(Button::parse("save"), Button::Save);
-        assert_eq!(Button::parse("remove_group_row.1.0"), Button::RemoveGroupRow(1, 0));
+        assert_eq!(
+            Button::parse("remove_group_row.1.0"),
+            Button::RemoveGroupRow(1, 0)
+        );
         assert_eq!(Button::parse("remove_field.2.3"), Button::RemoveField(2, 3));
         assert_eq!(Button::parse("add_group_row.4"), Button::AddGroupRow(4));
         assert_eq!(

@@ -46,7 +46,11 @@ fn posted_rows_and_groups_become_the_file_model() {
     assert_eq!(conditions.match_mode, MatchMode::Any);
     assert_eq!(
         conditions.when[0],
-        row("data.object.amount", Op::Gt, Some(toml::Value::Integer(1000)))
+        row(
+            "data.object.amount",
+            Op::Gt,
+            Some(toml::Value::Integer(1000))
+        )
     );
     assert!(conditions.when[1].ignore_case);
     assert_eq!(
@@ -120,8 +124,16 @@ fn a_value_that_does_not_fit_its_operator_is_an_error_naming_the_row() {
         .map(|e| (e.field.clone(), e.message.clone()))
         .collect();
     assert_eq!(named[0].0, "filter.when[0]");
-    assert!(named[0].1.starts_with("row 1: “exists” takes no value"), "{}", named[0].1);
-    assert!(named[1].1.starts_with("row 2: “is greater than” needs a value"));
+    assert!(
+        named[0].1.starts_with("row 1: “exists” takes no value"),
+        "{}",
+        named[0].1
+    );
+    assert!(
+        named[1]
+            .1
+            .starts_with("row 2: “is greater than” needs a value")
+    );
     assert_eq!(named[2].0, "filter.any[0].when[0]");
     assert!(named[2].1.contains("null cannot be written"));
     assert!(named[3].1.contains("`bigger` is not an operator"));

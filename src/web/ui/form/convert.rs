@@ -132,9 +132,7 @@ pub fn slug(name: &str) -> String {
 pub(super) fn json_to_toml(value: &Value) -> Result<toml::Value, String> {
     Ok(match value {
         Value::Null => {
-            return Err(
-                "null cannot be written in a recipe file (TOML has no null)".into(),
-            );
+            return Err("null cannot be written in a recipe file (TOML has no null)".into());
         }
         Value::Bool(b) => toml::Value::Boolean(*b),
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
@@ -149,4 +147,3 @@ pub(super) fn json_to_toml(value: &Value) -> Result<toml::Value, String> {
         Value::Object(_) => return Err("a value cannot be an object".into()),
     })
 }
-

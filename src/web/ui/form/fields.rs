@@ -194,7 +194,11 @@ meta = { source = "stripe", "with space" = true }
             [
                 ("amount", "{{ event.data.object.amount }}", false),
                 ("count", "3", true),
-                ("\"customer.email\"", "{{ event.data.object.receipt_email }}", false),
+                (
+                    "\"customer.email\"",
+                    "{{ event.data.object.receipt_email }}",
+                    false
+                ),
                 ("meta.source", "stripe", false),
                 ("meta.\"with space\"", "true", true),
                 ("tags", "[\"a\",1]", true),
@@ -227,7 +231,15 @@ meta = { source = "stripe", "with space" = true }
         assert!(errors[1].starts_with("row 3: the key `a` is given twice"));
         assert!(errors[2].starts_with("row 4: the key is empty"));
         assert!(errors[3].starts_with("row 5: `{not json` is not a JSON value"));
-        assert!(errors[4].contains("needs the key in quotes"), "{}", errors[4]);
-        assert!(errors[5].contains("null cannot be written"), "{}", errors[5]);
+        assert!(
+            errors[4].contains("needs the key in quotes"),
+            "{}",
+            errors[4]
+        );
+        assert!(
+            errors[5].contains("null cannot be written"),
+            "{}",
+            errors[5]
+        );
     }
 }

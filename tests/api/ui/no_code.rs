@@ -1,0 +1,288 @@
+//! The no-code editor without JavaScript: presets, condition rows, body field rows and the
+//! picker's select, each a plain form post that re-renders the form; and a recipe that goes
+//! through the form unchanged exports the TOML it was imported with.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+/// The inputs a browser would submit from the editor form in `html`: text inputs and hidden
+/// inputs with their values, checked checkboxes, each select's selected (else first) option,
+/// textareas. Buttons are left out: the caller adds the one it presses.
+fn form_inputs(html: &str) -> Vec<(String, String)> {
+    let start = html.find("class=\"editor\"").expect("the editor form");
+    let form = &html[start..html[start..].find("</form>").unwrap() + start];
+    let mut inputs = Vec::new();
+    let mut rest = form;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at..];
+        let tag_end = rest.find('>').unwrap();
+        let tag = &rest[..=tag_end];
+        let name = attribute(tag, "name");
+        if tag.starts_with("<input") && name.is_some() {
+            let kind = attribute(tag, "type").unwrap_or_default();
+            let checked = tag.contains(" checked");
+            if kind != "checkbox" || checked {
+                let value = attribute(tag, "value").unwrap_or_else(|| "on".into());
+                inputs.push((name.unwrap(), value));
+            }
+        } else if tag.starts_with("<textarea") {
+            let end = rest.find("</textarea>").unwrap();
+            inputs.push((name.unwrap(), unescape(&rest[tag_end + 1..end])));
+        } else if tag.starts_with("<select") {
+            let end = rest.find("</select>").unwrap();
+            let options = &rest[tag_end + 1..end];
+            let chosen = options
+                .split("<option")
+                .skip(1)
+                .find(|o| o.contains(" selected"))
+                .or_else(|| options.split("<option").nth(1))
+                .map(|o| attribute(&format!("<option{o}"), "value").unwrap_or_default());
+            if let Some(value) = chosen {
+                inputs.push((name.unwrap(), value));
+            }
+        }
+        rest = &rest[1..];
+    }
+    inputs
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// Posts the form in `html` with one button pressed and `changes` applied over its inputs.
+async fn press(
+    browser: &Browser,
+    path: &str,
+    html: &str,
+    button: &str,
+    changes: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut inputs = form_inputs(html);
+    for (name, value) in changes {
+        match inputs.iter_mut().find(|(n, _)| n == name) {
+            Some(input) => input.1 = value.to_string(),
+            None => inputs.push((name.to_string(), value.to_string())),
+        }
+    }
+    inputs.push(("op".into(), button.into()));
+    let pairs: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    browser.post(path, &pairs).await
+}
+
+async fn ok_html(response: reqwest::Response) -> String {
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    assert_eq!(status, 200, "{html}");
+    html
+}
+
+#[tokio::test]
+async fn a_recipe_is_built_from_presets_rows_and_field_rows_without_javascript() {
+    let (app, browser) = logged_in().await;
+    let html = ok_html(browser.get("/recipes/new").await).await;
+    assert!(html.contains("value=\"stripe\""), "trigger presets offered");
+
+    // The Stripe trigger preset: verification, secret name, dedupe, and its sample in the picker.
+    let html = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "use_trigger_preset",
+        &[("trigger_preset", "stripe"), ("name", "Paid over ten")],
+    )
+    .await;
+    let html = ok_html(html).await;
+    assert!(
+        html.contains("<option value=\"stripe\" selected>"),
+        "verify preset set"
+    );
+    assert!(html.contains("value=\"STRIPE_SIGNING_SECRET\""));
+    assert!(
+        html.contains("data-path=\"data.object.amount\""),
+        "the sample's fields in the picker"
+    );
+
+    // Two condition rows: one from the picker's select, one added blank and filled in.
+    let html = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "pick_row",
+        &[("picked", "type")],
+    )
+    .await;
+    let html = ok_html(html).await;
+    let html = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "add_row",
+        &[("when.0.value", "payment_intent.succeeded")],
+    )
+    .await;
+    let html = ok_html(html).await;
+    assert!(html.contains("name=\"when.1.field\""), "a second row");
+
+    // The Slack action preset: its inputs step, then an ordinary action.
+    let html = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "choose_action_preset",
+        &[
+            ("action_preset", "slack"),
+            ("when.1.field", "data.object.amount"),
+            ("when.1.op", "gt"),
+            ("when.1.value", "1000"),
+        ],
+    )
+    .await;
+    let html = ok_html(html).await;
+    assert!(
+        html.contains("name=\"preset_input.message\""),
+        "the preset asks for its message"
+    );
+    let message = "{{ event.data.object.receipt_email }} paid {{ event.data.object.amount }}";
+    let html = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "add_action_preset",
+        &[("preset_input.message", message)],
+    )
+    .await;
+    let html = ok_html(html).await;
+    assert!(
+        html.contains("name=\"action.0.field.0.key\" value=\"text\""),
+        "{html}"
+    );
+    assert!(
+        !html.contains("name=\"action.1.name\""),
+        "the blank action was replaced"
+    );
+
+    let saved = press(&browser, "/recipes/new", &html, "save", &[]).await;
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
+    let stored = app
+        .store
+        .get_recipe("paid-over-ten")
+        .await
+        .unwrap()
+        .unwrap();
+    let file: toml::Table = toml::from_str(&stored.source).unwrap();
+    let when = &file["filter"]["when"];
+    assert_eq!(when[0]["field"].as_str(), Some("type"));
+    assert_eq!(when[0]["value"].as_str(), Some("payment_intent.succeeded"));
+    assert_eq!(when[1]["op"].as_str(), Some("gt"));
+    assert_eq!(
+        when[1]["value"].as_integer(),
+        Some(1000),
+        "a number stays a number"
+    );
+    assert_eq!(file["action"][0]["fields"]["text"].as_str(), Some(message));
+    assert_eq!(file["dedupe"].as_str(), Some("event.id"));
+    assert!(
+        !stored.source.contains("script"),
+        "no Rhai written: {}",
+        stored.source
+    );
+}
+
+/// Rows with a group and `match = "any"`, a text row with ignore_case, a list, a quoted path,
+/// a field mapping with a dotted key, a nested table and a literal: the form's own shapes.
+const ROUND_TRIP: &str = r#"id = "round-trip"
+name = "Round trip"
+
+[trigger.webhook]
+verify = "stripe"
+secret = "{{ secrets.STRIPE_SIGNING_SECRET }}"
+
+[filter]
+match = "any"
+
+[[filter.when]]
+field = "data.object.amount"
+op = "gte"
+value = 1000
+
+[[filter.when]]
+field = "type"
+op = "starts_with"
+value = "payment_intent."
+ignore_case = true
+
+[[filter.any]]
+
+[[filter.any.when]]
+field = "data.object.currency"
+op = "in"
+value = ["usd", "eur"]
+
+[[filter.any.when]]
+field = '"data"."weird.key"'
+op = "not_exists"
+
+[[action]]
+name = "slack"
+method = "POST"
+url = "{{ secrets.SLACK_WEBHOOK_URL }}"
+
+[action.fields]
+count = 1
+text = "Paid {{ event.data.object.amount }}"
+"customer.email" = "{{ event.data.object.receipt_email }}"
+
+[action.fields.meta]
+source = "stripe"
+"#;
+
+#[tokio::test]
+async fn a_recipe_saved_from_the_form_unchanged_exports_the_toml_it_was_imported_with() {
+    let (app, browser) = logged_in().await;
+    // The text as the form writes it, so the comparison is of text, not only of meaning.
+    let file: switchyard::recipe::RecipeFile = toml::from_str(ROUND_TRIP).unwrap();
+    let canonical = toml::to_string_pretty(&file).unwrap();
+    let engine = ScriptEngine::new(ScriptLimits::default());
+    import_source(app.store.as_ref(), &engine, &canonical, None)
+        .await
+        .expect("imports");
+
+    let edit = ok_html(browser.get("/recipes/round-trip/edit").await).await;
+    assert!(
+        edit.contains("name=\"group.0.when.1.field\""),
+        "the group's rows are shown"
+    );
+    let saved = press(&browser, "/recipes/round-trip/edit", &edit, "save", &[]).await;
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
+    assert_eq!(location(&saved), "/recipes/round-trip?done=unchanged");
+
+    let exported = browser
+        .get("/export?ids=round-trip")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        exported.contains(canonical.trim_end()),
+        "{exported}\n---\n{canonical}"
+    );
+}
