@@ -126,6 +126,8 @@ pub struct Chrome {
     client: Client,
     base: String,
     shots: PathBuf,
+    /// The window's width (px): 1280, or a phone's while a test looks at that.
+    width: std::sync::atomic::AtomicU32,
     // Dropped after the client: the driver, then the profile folder.
     _driver: Driver,
     _profile: TempDir,
@@ -204,6 +206,7 @@ impl Chrome {
             client,
             base: base.trim_end_matches('/').to_owned(),
             shots,
+            width: std::sync::atomic::AtomicU32::new(WIDTH),
             _driver: driver,
             _profile: profile,
         })
@@ -346,6 +349,24 @@ impl Chrome {
             .unwrap_or_default()
     }
 
+    /// Resizes the window to `width` px (shots keep it), e.g. 390 for a phone.
+    pub async fn set_width(&self, width: u32) {
+        self.width
+            .store(width, std::sync::atomic::Ordering::Relaxed);
+        self.client
+            .set_window_size(width, HEIGHT)
+            .await
+            .expect("window size");
+    }
+
+    /// Runs a script in the page and returns its value.
+    pub async fn run(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
     /// Saves a full-page PNG as `target/screenshots/{name}.png`: the window grows to the page's
     /// height for the shot (plus what the browser's frame takes), from the top.
     pub async fn screenshot(&self, name: &str) {
@@ -363,7 +384,8 @@ impl Chrome {
         let height = sizes.map_or(HEIGHT, |(page, frame)| {
             (page + frame).clamp(HEIGHT, MAX_SHOT_HEIGHT)
         });
-        let _ = self.client.set_window_size(WIDTH, height).await;
+        let width = self.width.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = self.client.set_window_size(width, height).await;
         // Let the resized layout paint: two animation frames, no fixed sleep.
         let _ = self
             .client
@@ -374,7 +396,7 @@ impl Chrome {
             )
             .await;
         let shot = self.client.screenshot().await;
-        let _ = self.client.set_window_size(WIDTH, HEIGHT).await;
+        let _ = self.client.set_window_size(width, HEIGHT).await;
         match shot {
             Ok(png) => {
                 let path = self.shots.join(format!("{name}.png"));
