@@ -77,7 +77,7 @@ impl Sample {
     /// The tree of a pasted payload; a payload that is not JSON gives an error, not a tree.
     pub fn pasted(text: &str) -> Sample {
         match serde_json::from_str::<Value>(text) {
-            Ok(payload) => Sample::of("the pasted sample", &payload, None),
+            Ok(payload) => Sample::of("the sample payload", &payload, None),
             Err(e) => Sample {
                 error: format!("The sample is not valid JSON: {e}"),
                 ..Sample::default()

@@ -330,6 +330,15 @@ impl Chrome {
 
     pub async fn click(&self, css: &str) {
         let element = self.find(css).await;
+        // Centred first: a sticky bar (the editor's save bar) may cover the window's edges.
+        let reference = serde_json::to_value(&element).expect("element reference");
+        let _ = self
+            .client
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center' });",
+                vec![reference],
+            )
+            .await;
         element
             .click()
             .await
