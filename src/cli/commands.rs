@@ -199,7 +199,12 @@ async fn events(
         println!("{}", serde_json::to_string_pretty(&events)?);
     } else {
         for e in &events {
-            let error = e.error.as_deref().unwrap_or("");
+            // The last column: why it failed, or why it was filtered.
+            let error = e
+                .error
+                .as_deref()
+                .or(e.filter_reason.as_deref())
+                .unwrap_or("");
             println!(
                 "{}\t{}\t{}\t{}\t{}\t{}",
                 e.received_at.to_rfc3339(),

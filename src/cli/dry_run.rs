@@ -59,10 +59,42 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
 }
 
+/// One line per condition row: its verdict, the row, and the value it compared, e.g.
+/// `  no   filter.when[0]: data.object.amount gt 1000 (saw 500)`.
+fn print_rows(rows: &Value) {
+    let Some(rows) = rows.as_array() else { return };
+    println!("condition rows:");
+    for row in rows {
+        let verdict = match (row["held"].as_bool(), row["error"].as_str()) {
+            (_, Some(_)) => "error",
+            (Some(true), _) => "yes",
+            _ => "no",
+        };
+        let expected = match &row["expected"] {
+            Value::Null => String::new(),
+            value => format!(" {value}"),
+        };
+        let seen = match row.get("seen") {
+            Some(value) => format!("saw {value}"),
+            None => "missing".to_owned(),
+        };
+        println!(
+            "  {verdict:<5} {}: {} {}{expected} ({seen})",
+            row["path"].as_str().unwrap_or_default(),
+            row["field"].as_str().unwrap_or_default(),
+            row["op"].as_str().unwrap_or_default(),
+        );
+        if let Some(error) = row["error"].as_str() {
+            println!("        {error}");
+        }
+    }
+}
+
 fn print_report(report: &Value) {
     if let Some(key) = report["dedupe_key"].as_str() {
         println!("dedupe key: {key}");
     }
+    print_rows(&report["conditions"]);
     if let Some(error) = report["error"].as_str() {
         println!("error: {error}");
         return;
@@ -71,6 +103,9 @@ fn print_report(report: &Value) {
         Some(true) => println!("filter: true (passes)"),
         Some(false) => {
             println!("filter: false (no action would run)");
+            if let Some(reason) = report["filter_reason"].as_str() {
+                println!("filtered because: {reason}");
+            }
             return;
         }
         None => println!("filter: none (every event passes)"),

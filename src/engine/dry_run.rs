@@ -6,10 +6,14 @@ use serde_json::{Value, json};
 
 use super::{EventContext, Verdict, dedupe_key, filter_and_transform};
 use crate::deliver::request::{PlannedRequest, add_webhook_headers, render_redacted};
-use crate::recipe::Recipe;
+use crate::recipe::conditions::CompiledConditions;
+use crate::recipe::{Filter, Recipe};
 use crate::script::ScriptEngine;
 
-/// The dry run as data: `filter` (true/false/null without a filter), `dedupe_key`, `output`,
+/// The dry run as data: `filter` (true/false/null without a filter), `filter_reason` (why it
+/// said no), `conditions` (for a rows filter: every row's verdict, `{path, field, op,
+/// expected, seen, held, error}`, `seen` left out when the field is missing; null for a
+/// script filter), `dedupe_key`, `output`,
 /// `requests` (each `{action, request}`, or `{action, error}` when its templates cannot
 /// render, e.g. a missing path), `error` (the first such error when nothing else failed).
 pub fn evaluate(
@@ -22,13 +26,30 @@ pub fn evaluate(
         Ok(key) => key,
         Err(error) => return json!({ "error": error.to_string() }),
     };
+    let conditions = match &recipe.filter {
+        Some(Filter::Rows(rows)) => rows
+            .rows
+            .evaluate(&ctx.rows_input())
+            .map(|verdict| json!(verdict.rows))
+            .unwrap_or_else(|_| rows_despite_error(rows, ctx)),
+        _ => Value::Null,
+    };
     let verdict = match filter_and_transform(scripts, recipe, ctx) {
         Ok(verdict) => verdict,
-        Err(error) => return json!({ "dedupe_key": key, "error": error.to_string() }),
+        Err(error) => {
+            return json!({ "dedupe_key": key, "conditions": conditions, "error": error.to_string() });
+        }
     };
-    let passed = recipe.filter.as_ref().map(|_| verdict != Verdict::Filtered);
-    let Verdict::Passed(output) = verdict else {
-        return json!({ "dedupe_key": key, "filter": passed, "output": null, "requests": [], "error": null });
+    let passed = recipe
+        .filter
+        .as_ref()
+        .map(|_| matches!(verdict, Verdict::Passed(_)));
+    let output = match verdict {
+        Verdict::Passed(output) => output,
+        Verdict::Filtered { reason } => {
+            return json!({ "dedupe_key": key, "filter": passed, "filter_reason": reason,
+                "conditions": conditions, "output": null, "requests": [], "error": null });
+        }
     };
     let requests: Vec<Value> = recipe
         .actions
@@ -52,7 +73,14 @@ pub fn evaluate(
         })
         .collect();
     let error = requests.iter().find_map(|r| r.get("error").cloned());
-    json!({ "dedupe_key": key, "filter": passed, "output": output, "requests": requests, "error": error })
+    json!({ "dedupe_key": key, "filter": passed, "filter_reason": null, "conditions": conditions,
+        "output": output, "requests": requests, "error": error })
+}
+
+/// Each row's verdict when one of them could not be decided (the run fails; the rows still
+/// show what each saw).
+fn rows_despite_error(rows: &CompiledConditions, ctx: &EventContext) -> Value {
+    json!(rows.rows.row_verdicts(&ctx.rows_input()))
 }
 
 fn request_json(request: &PlannedRequest) -> Value {

@@ -7,7 +7,8 @@ pub mod worker;
 
 use serde_json::{Value, json};
 
-use crate::recipe::Recipe;
+use crate::recipe::conditions::EvalInput;
+use crate::recipe::{Filter, Recipe};
 use crate::script::{ScriptEngine, ScriptError, ScriptInput};
 use crate::store::{EventRecord, NewDelivery};
 
@@ -48,6 +49,15 @@ impl EventContext {
         )
     }
 
+    /// The same values, for the direct evaluation of condition rows.
+    pub fn rows_input(&self) -> EvalInput<'_> {
+        EvalInput {
+            event: &self.event,
+            headers: &self.headers,
+            meta: &self.meta,
+        }
+    }
+
     fn input(&self) -> ScriptInput<'_> {
         ScriptInput {
             event: &self.event,
@@ -59,7 +69,9 @@ impl EventContext {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    Filtered,
+    /// The filter said no; `reason` says why, in the user's terms: for rows, each failed
+    /// row with the value it saw (`data.object.amount = 500 is not greater than 1000`).
+    Filtered { reason: String },
     /// The transform output (the event itself when the recipe has no transform).
     Passed(Value),
 }
@@ -92,13 +104,39 @@ pub fn filter_and_transform(
     ctx: &EventContext,
 ) -> Result<Verdict, ScriptError> {
     if let Some(filter) = &recipe.filter
-        && !scripts.eval_bool(filter, &ctx.input())?
+        && let Some(reason) = filter_refusal(scripts, filter, ctx)?
     {
-        return Ok(Verdict::Filtered);
+        return Ok(Verdict::Filtered { reason });
     }
     match &recipe.transform {
         Some(transform) => Ok(Verdict::Passed(scripts.eval_json(transform, &ctx.input())?)),
         None => Ok(Verdict::Passed(ctx.event.clone())),
+    }
+}
+
+/// Runs the filter's script (a script, or the rows' Rhai); `Some(reason)` when it says no.
+/// For rows the reason and any error come from the direct evaluator, run only when the
+/// script did not pass: it names the row and the value it saw.
+fn filter_refusal(
+    scripts: &ScriptEngine,
+    filter: &Filter,
+    ctx: &EventContext,
+) -> Result<Option<String>, ScriptError> {
+    let result = scripts.eval_bool(filter.script(), &ctx.input());
+    let Filter::Rows(rows) = filter else {
+        return Ok((!result?).then(|| "the filter script returned false".to_owned()));
+    };
+    if let Ok(true) = result {
+        return Ok(None);
+    }
+    match (rows.rows.evaluate(&ctx.rows_input()), result) {
+        (Err(error), _) => Err(ScriptError::Runtime(format!("filter {error}"))),
+        (Ok(_), Err(error)) => Err(error),
+        (Ok(verdict), Ok(_)) => {
+            Ok(Some(verdict.reason.unwrap_or_else(|| {
+                "the condition rows did not hold".to_owned()
+            })))
+        }
     }
 }
 

@@ -200,7 +200,7 @@ impl EngineWorker {
         };
         let outcome = match verdict {
             Err(error) => failed(error.to_string()),
-            Ok(Verdict::Filtered) => RunOutcome::Filtered,
+            Ok(Verdict::Filtered { reason }) => RunOutcome::Filtered { reason },
             Ok(Verdict::Passed(output)) => RunOutcome::Done {
                 output,
                 dedupe: key.map(|key| DedupeClaim {

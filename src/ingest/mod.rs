@@ -147,7 +147,7 @@ pub async fn receive_webhook(
                 Ok(Verdict::Passed(output)) => HttpResponse::Ok()
                     .insert_header((EVENT_ID_HEADER, event_id))
                     .json(output),
-                Ok(Verdict::Filtered) => HttpResponse::NoContent()
+                Ok(Verdict::Filtered { .. }) => HttpResponse::NoContent()
                     .insert_header((EVENT_ID_HEADER, event_id))
                     .finish(),
                 Err(error) => HttpResponse::UnprocessableEntity()

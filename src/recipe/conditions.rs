@@ -21,7 +21,45 @@
 //! `conditions/check.rs`; rows compile to Rhai in `conditions/rhai.rs` and are evaluated
 //! directly (with the reason a filter failed) in `conditions/eval.rs`.
 
+mod check;
+mod eval;
+mod rhai;
+#[cfg(test)]
+mod tests;
+
 use serde::{Deserialize, Serialize};
+
+pub use check::{CheckedConditions, CheckedRow, MAX_GROUPS, MAX_ROWS};
+pub use eval::{ConditionError, EvalInput, RowVerdict, Verdict};
+
+use crate::recipe::FieldError;
+pub use crate::script::rows::Op;
+use crate::script::{CompiledScript, ScriptEngine, ScriptKind};
+
+/// Rows compiled for one recipe version: checked rows (for the direct evaluator and the
+/// reasons) and the Rhai expression they compile to, compiled by the script engine.
+#[derive(Debug, Clone)]
+pub struct CompiledConditions {
+    pub rows: CheckedConditions,
+    pub rhai: String,
+    pub script: CompiledScript,
+}
+
+impl Conditions {
+    /// Checks the rows and compiles their Rhai; errors name the row (`filter.when[2]`).
+    pub fn compile(
+        &self,
+        engine: &ScriptEngine,
+        prefix: &str,
+    ) -> Result<CompiledConditions, Vec<FieldError>> {
+        let rows = self.check(prefix)?;
+        let rhai = rows.to_rhai();
+        let script = engine
+            .compile(ScriptKind::Filter, &rhai)
+            .map_err(|e| vec![FieldError::new(prefix, format!("the rows' Rhai: {e}"))])?;
+        Ok(CompiledConditions { rows, rhai, script })
+    }
+}
 
 /// How rows combine.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,157 +111,6 @@ pub struct ConditionRow {
     pub value: Option<toml::Value>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignore_case: bool,
-}
-
-/// The operators, with their file names (`snake_case`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Op {
-    Eq,
-    Ne,
-    Contains,
-    NotContains,
-    StartsWith,
-    EndsWith,
-    Matches,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Exists,
-    NotExists,
-    IsEmpty,
-    NotEmpty,
-    IsTrue,
-    IsFalse,
-    In,
-    NotIn,
-}
-
-impl Op {
-    pub const ALL: [Op; 19] = [
-        Op::Eq,
-        Op::Ne,
-        Op::Contains,
-        Op::NotContains,
-        Op::StartsWith,
-        Op::EndsWith,
-        Op::Matches,
-        Op::Gt,
-        Op::Gte,
-        Op::Lt,
-        Op::Lte,
-        Op::Exists,
-        Op::NotExists,
-        Op::IsEmpty,
-        Op::NotEmpty,
-        Op::IsTrue,
-        Op::IsFalse,
-        Op::In,
-        Op::NotIn,
-    ];
-
-    /// The name in files (`not_contains`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Eq => "eq",
-            Op::Ne => "ne",
-            Op::Contains => "contains",
-            Op::NotContains => "not_contains",
-            Op::StartsWith => "starts_with",
-            Op::EndsWith => "ends_with",
-            Op::Matches => "matches",
-            Op::Gt => "gt",
-            Op::Gte => "gte",
-            Op::Lt => "lt",
-            Op::Lte => "lte",
-            Op::Exists => "exists",
-            Op::NotExists => "not_exists",
-            Op::IsEmpty => "is_empty",
-            Op::NotEmpty => "not_empty",
-            Op::IsTrue => "is_true",
-            Op::IsFalse => "is_false",
-            Op::In => "in",
-            Op::NotIn => "not_in",
-        }
-    }
-
-    /// A human label for UIs and reasons ("is greater than").
-    pub fn label(self) -> &'static str {
-        match self {
-            Op::Eq => "is equal to",
-            Op::Ne => "is not equal to",
-            Op::Contains => "contains",
-            Op::NotContains => "does not contain",
-            Op::StartsWith => "starts with",
-            Op::EndsWith => "ends with",
-            Op::Matches => "matches the pattern",
-            Op::Gt => "is greater than",
-            Op::Gte => "is at least",
-            Op::Lt => "is less than",
-            Op::Lte => "is at most",
-            Op::Exists => "exists",
-            Op::NotExists => "does not exist",
-            Op::IsEmpty => "is empty",
-            Op::NotEmpty => "is not empty",
-            Op::IsTrue => "is true",
-            Op::IsFalse => "is false",
-            Op::In => "is one of",
-            Op::NotIn => "is none of",
-        }
-    }
-
-    /// The label of the opposite outcome, for reasons ("is not greater than").
-    pub fn negated_label(self) -> &'static str {
-        match self {
-            Op::Eq => "is not equal to",
-            Op::Ne => "is equal to",
-            Op::Contains => "does not contain",
-            Op::NotContains => "contains",
-            Op::StartsWith => "does not start with",
-            Op::EndsWith => "does not end with",
-            Op::Matches => "does not match the pattern",
-            Op::Gt => "is not greater than",
-            Op::Gte => "is less than",
-            Op::Lt => "is not less than",
-            Op::Lte => "is greater than",
-            Op::Exists => "does not exist",
-            Op::NotExists => "exists",
-            Op::IsEmpty => "is not empty",
-            Op::NotEmpty => "is empty",
-            Op::IsTrue => "is not true",
-            Op::IsFalse => "is not false",
-            Op::In => "is none of",
-            Op::NotIn => "is one of",
-        }
-    }
-
-    /// Whether the row needs a `value` (a list for `in`/`not_in`).
-    pub fn takes_value(self) -> bool {
-        !matches!(
-            self,
-            Op::Exists | Op::NotExists | Op::IsEmpty | Op::NotEmpty | Op::IsTrue | Op::IsFalse
-        )
-    }
-
-    /// Text operators: the only ones that accept `ignore_case`, and that need text to look at.
-    pub fn is_text(self) -> bool {
-        matches!(
-            self,
-            Op::Contains | Op::NotContains | Op::StartsWith | Op::EndsWith | Op::Matches
-        )
-    }
-
-    /// Whether the value is a list (`in`, `not_in`).
-    pub fn takes_list(self) -> bool {
-        matches!(self, Op::In | Op::NotIn)
-    }
-}
-
-impl std::fmt::Display for Op {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 #[cfg(test)]

@@ -29,9 +29,27 @@ pub struct Recipe {
     pub schedule: Option<ScheduleTrigger>,
     pub dedupe: Option<CompiledScript>,
     pub dedupe_window: Duration,
-    pub filter: Option<CompiledScript>,
+    pub filter: Option<Filter>,
     pub transform: Option<CompiledScript>,
     pub actions: Vec<Action>,
+}
+
+/// A compiled `[filter]`: a script, or condition rows (compiled to Rhai, and kept as rows to
+/// explain why an event was filtered).
+#[derive(Debug, Clone)]
+pub enum Filter {
+    Script(CompiledScript),
+    Rows(conditions::CompiledConditions),
+}
+
+impl Filter {
+    /// The compiled script the engine runs (the rows' Rhai for rows).
+    pub fn script(&self) -> &CompiledScript {
+        match self {
+            Filter::Script(script) => script,
+            Filter::Rows(rows) => &rows.script,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 use super::action::Action;
 use super::error::FieldError;
-use super::file::{RecipeFile, ScheduleSection, ScriptSection};
+use super::file::{FilterSection, RecipeFile, ScheduleSection, ScriptSection};
 use super::webhook::webhook_trigger;
-use super::{DEFAULT_DEDUPE_WINDOW, Recipe, ScheduleTrigger};
+use super::{DEFAULT_DEDUPE_WINDOW, Filter, Recipe, ScheduleTrigger};
 use crate::deliver::retry::parse_duration;
 use crate::deliver::template::Template;
 use crate::script::{CompiledScript, ScriptEngine, ScriptKind};
@@ -63,12 +63,17 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
         };
     let dedupe = compile(ScriptKind::Dedupe, "dedupe", file.dedupe.as_deref());
     let filter_script = file.filter.as_ref().and_then(|f| f.script.as_deref());
-    let filter = compile(ScriptKind::Filter, "filter.script", filter_script);
+    let filter_script = compile(ScriptKind::Filter, "filter.script", filter_script);
     let transform = compile(
         ScriptKind::Transform,
         "transform.script",
         script_of(&file.transform),
     );
+
+    let filter = match &file.filter {
+        None => None,
+        Some(section) => filter(section, filter_script, engine, &mut errors),
+    };
 
     let dedupe_window = match file
         .dedupe_window
@@ -144,6 +149,35 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
         transform,
         actions,
     })
+}
+
+/// `[filter]` is a script or rows, never both, never neither.
+fn filter(
+    section: &FilterSection,
+    script: Option<CompiledScript>,
+    engine: &ScriptEngine,
+    errors: &mut Vec<FieldError>,
+) -> Option<Filter> {
+    match (section.script.is_some(), section.has_rows()) {
+        (true, true) => {
+            errors.push(FieldError::new(
+                "filter",
+                "has both `script` and condition rows (`match`/`when`/`any`); a filter is one or the other",
+            ));
+            None
+        }
+        (false, false) => {
+            errors.push(FieldError::new(
+                "filter",
+                "is empty: give a `script`, or condition rows as [[filter.when]] / [[filter.any]]",
+            ));
+            None
+        }
+        (true, false) => script.map(Filter::Script),
+        (false, true) => {
+            collect(errors, section.rows().compile(engine, "filter")).map(Filter::Rows)
+        }
+    }
 }
 
 fn collect<T>(errors: &mut Vec<FieldError>, result: Result<T, Vec<FieldError>>) -> Option<T> {

@@ -16,6 +16,7 @@ mod limits;
 #[cfg(test)]
 mod nesting_tests;
 pub mod number;
+pub mod rows;
 mod stack;
 mod strict;
 #[cfg(test)]
@@ -168,6 +169,7 @@ impl ScriptEngine {
             );
         number::register(&mut engine);
         strict::register(&mut engine);
+        rows::register(&mut engine);
         Self {
             inner: Arc::new(Inner { engine, limits }),
         }

@@ -107,6 +107,12 @@ fn compare_decimals(a: &Decimal, b: &Decimal) -> Ordering {
     }
 }
 
+/// The exact order of two numbers written as text (JSON number grammar, RFC 8259 §6, or
+/// the wider `decimal` grammar: leading zeros allowed); `None` when either is not a number.
+pub fn compare_text(a: &str, b: &str) -> Option<Ordering> {
+    Some(compare_decimals(&decimal(a)?, &decimal(b)?))
+}
+
 /// A number operand as a decimal; `Err` for infinities and NaN, which have none.
 fn operand(value: &Dynamic) -> Option<Result<Decimal, FLOAT>> {
     if let Ok(int) = value.as_int() {

@@ -161,7 +161,10 @@ pub struct NewRun {
 
 #[derive(Debug, Clone)]
 pub enum RunOutcome {
-    Filtered,
+    /// The filter said no, and why (recorded on the run as `filter_reason`).
+    Filtered {
+        reason: String,
+    },
     Duplicate {
         key: String,
     },
@@ -229,6 +232,9 @@ pub struct RunView {
     pub dedupe_key: Option<String>,
     pub output: Option<Value>,
     pub error: Option<String>,
+    /// Why the filter said no (filtered runs only): each failed condition row with the
+    /// value it saw, e.g. `data.object.amount = 500 is not greater than 1000`.
+    pub filter_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -276,6 +282,8 @@ pub struct EventSummary {
     pub received_at: DateTime<Utc>,
     pub status: EventStatus,
     pub error: Option<String>,
+    /// Why the event's latest run was filtered (filtered events only).
+    pub filter_reason: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -73,6 +73,16 @@ pub(crate) fn opt_text(value: &Option<String>) -> Option<Text<&str>> {
     value.as_deref().map(Text)
 }
 
+/// The select-list item giving an event summary its latest run's `filter_reason` (the same
+/// SQL on both backends; `events` must be the table's name in the query, not aliased).
+macro_rules! latest_filter_reason {
+    () => {
+        "(SELECT r.filter_reason FROM runs r WHERE r.event_id = events.id \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS filter_reason"
+    };
+}
+pub(crate) use latest_filter_reason;
+
 #[derive(FromRow)]
 pub(crate) struct ClaimedRow {
     pub(crate) id: String,
@@ -148,6 +158,7 @@ pub(crate) struct RunRow {
     pub(crate) dedupe_key: Option<Text>,
     pub(crate) output: Option<String>,
     pub(crate) error: Option<Text>,
+    pub(crate) filter_reason: Option<Text>,
     pub(crate) created_at: i64,
 }
 
@@ -164,6 +175,7 @@ impl TryFrom<RunRow> for RunView {
             id: r.id,
             recipe_version: r.recipe_version,
             dedupe_key: r.dedupe_key.map(Text::into_string),
+            filter_reason: r.filter_reason.map(Text::into_string),
             error: r.error.map(Text::into_string),
             created_at: from_ms(r.created_at),
         })
@@ -179,6 +191,7 @@ pub(crate) struct SummaryRow {
     pub(crate) received_at: i64,
     pub(crate) status: String,
     pub(crate) error: Option<Text>,
+    pub(crate) filter_reason: Option<Text>,
 }
 
 impl TryFrom<SummaryRow> for EventSummary {
@@ -191,6 +204,7 @@ impl TryFrom<SummaryRow> for EventSummary {
             trigger: row.trigger,
             received_at: from_ms(row.received_at),
             error: row.error.map(Text::into_string),
+            filter_reason: row.filter_reason.map(Text::into_string),
         })
     }
 }

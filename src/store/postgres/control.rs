@@ -3,25 +3,42 @@ use chrono::{DateTime, Utc};
 
 use super::PgStore;
 use crate::ids::new_webhook_token;
-use crate::store::rows::{RECIPE_STATS, StatsRow, SummaryRow, merge_pages, recipe_stats};
+use crate::store::rows::{
+    RECIPE_STATS, StatsRow, SummaryRow, latest_filter_reason, merge_pages, recipe_stats,
+};
 use crate::store::{
     Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
     StoredRecipe, now_ms, to_ms,
 };
 
 // One static query per filter shape, so the planner picks the matching index for each.
-const PAGE_ALL: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
-     WHERE (received_at, id) < ($1, $2) ORDER BY received_at DESC, id DESC LIMIT $3";
-const PAGE_RECIPE: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+const PAGE_ALL: &str = concat!(
+    "SELECT id, recipe_id, trigger, received_at, status, error, ",
+    latest_filter_reason!(),
+    " FROM events
+     WHERE (received_at, id) < ($1, $2) ORDER BY received_at DESC, id DESC LIMIT $3"
+);
+const PAGE_RECIPE: &str = concat!(
+    "SELECT id, recipe_id, trigger, received_at, status, error, ",
+    latest_filter_reason!(),
+    " FROM events
      WHERE recipe_id = $1 AND (received_at, id) < ($2, $3)
-     ORDER BY received_at DESC, id DESC LIMIT $4";
-const PAGE_STATUS: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     ORDER BY received_at DESC, id DESC LIMIT $4"
+);
+const PAGE_STATUS: &str = concat!(
+    "SELECT id, recipe_id, trigger, received_at, status, error, ",
+    latest_filter_reason!(),
+    " FROM events
      WHERE status = $1 AND (received_at, id) < ($2, $3)
-     ORDER BY received_at DESC, id DESC LIMIT $4";
-const PAGE_RECIPE_STATUS: &str =
-    "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+     ORDER BY received_at DESC, id DESC LIMIT $4"
+);
+const PAGE_RECIPE_STATUS: &str = concat!(
+    "SELECT id, recipe_id, trigger, received_at, status, error, ",
+    latest_filter_reason!(),
+    " FROM events
      WHERE recipe_id = $1 AND status = $2 AND (received_at, id) < ($3, $4)
-     ORDER BY received_at DESC, id DESC LIMIT $5";
+     ORDER BY received_at DESC, id DESC LIMIT $5"
+);
 
 #[async_trait]
 impl ControlStore for PgStore {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
-use crate::store::rows::{EventRow, RunRow, SummaryRow, Text, opt_text};
+use crate::store::rows::{EventRow, RunRow, SummaryRow, Text, latest_filter_reason, opt_text};
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
     NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, now_ms, to_ms,
@@ -160,7 +160,7 @@ impl EventStore for PgStore {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let runs: Vec<RunRow> = sqlx::query_as(
-            "SELECT id, recipe_version, status, dedupe_key, output, error, created_at
+            "SELECT id, recipe_version, status, dedupe_key, output, error, filter_reason, created_at
              FROM runs WHERE event_id = $1 ORDER BY created_at, id",
         )
         .bind(id)
@@ -180,11 +180,13 @@ impl EventStore for PgStore {
     }
 
     async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        let rows: Vec<SummaryRow> = sqlx::query_as(
-            "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+        let rows: Vec<SummaryRow> = sqlx::query_as(concat!(
+            "SELECT id, recipe_id, trigger, received_at, status, error, ",
+            latest_filter_reason!(),
+            " FROM events
              WHERE ($1::TEXT IS NULL OR recipe_id = $1) AND ($2::TEXT IS NULL OR status = $2)
-             ORDER BY received_at DESC, id DESC LIMIT $3",
-        )
+             ORDER BY received_at DESC, id DESC LIMIT $3"
+        ))
         .bind(&query.recipe_id)
         .bind(query.status.map(EventStatus::as_str))
         .bind(i64::from(query.limit.max(1)))

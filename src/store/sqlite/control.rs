@@ -3,23 +3,40 @@ use chrono::{DateTime, Utc};
 
 use super::SqliteStore;
 use crate::ids::new_webhook_token;
-use crate::store::rows::{RECIPE_STATS, StatsRow, SummaryRow, merge_pages, recipe_stats};
+use crate::store::rows::{
+    RECIPE_STATS, StatsRow, SummaryRow, latest_filter_reason, merge_pages, recipe_stats,
+};
 use crate::store::{
     Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
     StoredRecipe, now_ms, to_ms,
 };
 
 // One static query per filter shape, so SQLite picks the matching index for each.
-const PAGE_ALL: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
-     WHERE (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
-const PAGE_RECIPE: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
-     WHERE recipe_id = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
-const PAGE_STATUS: &str = "SELECT id, recipe_id, trigger, received_at, status, error FROM events
-     WHERE status = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?";
-const PAGE_RECIPE_STATUS: &str =
-    "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+const PAGE_ALL: &str = concat!(
+    "SELECT id, recipe_id, trigger, received_at, status, error, ",
+    latest_filter_reason!(),
+    " FROM events
+     WHERE (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
+);
+const PAGE_RECIPE: &str = concat!(
+    "SELECT id, recipe_id, trigger, received_at, status, error, ",
+    latest_filter_reason!(),
+    " FROM events
+     WHERE recipe_id = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
+);
+const PAGE_STATUS: &str = concat!(
+    "SELECT id, recipe_id, trigger, received_at, status, error, ",
+    latest_filter_reason!(),
+    " FROM events
+     WHERE status = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
+);
+const PAGE_RECIPE_STATUS: &str = concat!(
+    "SELECT id, recipe_id, trigger, received_at, status, error, ",
+    latest_filter_reason!(),
+    " FROM events
      WHERE recipe_id = ? AND status = ? AND (received_at, id) < (?, ?)
-     ORDER BY received_at DESC, id DESC LIMIT ?";
+     ORDER BY received_at DESC, id DESC LIMIT ?"
+);
 
 #[async_trait]
 impl ControlStore for SqliteStore {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::SqliteStore;
-use crate::store::rows::{EventRow, RunRow, SummaryRow};
+use crate::store::rows::{EventRow, RunRow, SummaryRow, latest_filter_reason};
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
     NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, now_ms, to_ms,
@@ -156,7 +156,7 @@ impl EventStore for SqliteStore {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let runs: Vec<RunRow> = sqlx::query_as(
-            "SELECT id, recipe_version, status, dedupe_key, output, error, created_at
+            "SELECT id, recipe_version, status, dedupe_key, output, error, filter_reason, created_at
              FROM runs WHERE event_id = ? ORDER BY created_at, id",
         )
         .bind(id)
@@ -176,11 +176,13 @@ impl EventStore for SqliteStore {
     }
 
     async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        let rows: Vec<SummaryRow> = sqlx::query_as(
-            "SELECT id, recipe_id, trigger, received_at, status, error FROM events
+        let rows: Vec<SummaryRow> = sqlx::query_as(concat!(
+            "SELECT id, recipe_id, trigger, received_at, status, error, ",
+            latest_filter_reason!(),
+            " FROM events
              WHERE (?1 IS NULL OR recipe_id = ?1) AND (?2 IS NULL OR status = ?2)
-             ORDER BY received_at DESC, id DESC LIMIT ?3",
-        )
+             ORDER BY received_at DESC, id DESC LIMIT ?3"
+        ))
         .bind(&query.recipe_id)
         .bind(query.status.map(EventStatus::as_str))
         .bind(query.limit.max(1))

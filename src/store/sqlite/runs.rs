@@ -21,9 +21,13 @@ pub(super) async fn write_run(
     let now = now_ms();
     let run_id = new_id();
     let (mut status, mut dedupe_key, mut output, mut error) = (EventStatus::Done, None, None, None);
+    let mut filter_reason = None;
     let mut deliveries = Vec::new();
     match run.outcome {
-        RunOutcome::Filtered => status = EventStatus::Filtered,
+        RunOutcome::Filtered { reason } => {
+            status = EventStatus::Filtered;
+            filter_reason = Some(reason);
+        }
         RunOutcome::Duplicate { key } => {
             status = EventStatus::Duplicate;
             dedupe_key = Some(key);
@@ -70,8 +74,8 @@ pub(super) async fn write_run(
     }
     let output_text = output.as_ref().map(|v| v.to_string());
     sqlx::query(
-        "INSERT INTO runs (id, event_id, recipe_id, recipe_version, status, dedupe_key, output, error, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (id, event_id, recipe_id, recipe_version, status, dedupe_key, output, error, filter_reason, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&run_id)
     .bind(&run.event_id)
@@ -81,6 +85,7 @@ pub(super) async fn write_run(
     .bind(&dedupe_key)
     .bind(&output_text)
     .bind(&error)
+    .bind(&filter_reason)
     .bind(now)
     .execute(&mut **tx)
     .await?;

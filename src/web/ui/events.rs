@@ -26,6 +26,8 @@ pub struct EventRow {
     pub when: String,
     pub ago: String,
     pub error: String,
+    /// Why the latest run was filtered (empty otherwise).
+    pub filter_reason: String,
 }
 
 pub fn event_row(event: &EventSummary, names: &HashMap<String, String>) -> EventRow {
@@ -42,6 +44,7 @@ pub fn event_row(event: &EventSummary, names: &HashMap<String, String>) -> Event
         when: when(event.received_at),
         ago: ago(event.received_at),
         error: event.error.clone().unwrap_or_default(),
+        filter_reason: event.filter_reason.clone().unwrap_or_default(),
     }
 }
 
@@ -107,6 +110,7 @@ pub struct RunRow {
     pub dedupe_key: String,
     pub output: String,
     pub error: String,
+    pub filter_reason: String,
 }
 
 #[derive(Template)]
@@ -222,6 +226,7 @@ fn show_page(layout: Layout, detail: &EventDetail, names: &HashMap<String, Strin
         received_at: event.received_at,
         status: event.status,
         error: event.error.clone(),
+        filter_reason: detail.runs.last().and_then(|r| r.filter_reason.clone()),
     };
     let headers = match &event.headers {
         Value::Object(map) => map
@@ -249,6 +254,7 @@ fn show_page(layout: Layout, detail: &EventDetail, names: &HashMap<String, Strin
             dedupe_key: run.dedupe_key.clone().unwrap_or_default(),
             output: run.output.as_ref().map(pretty_json).unwrap_or_default(),
             error: run.error.clone().unwrap_or_default(),
+            filter_reason: run.filter_reason.clone().unwrap_or_default(),
         })
         .collect();
     let deliveries: Vec<DeliveryRow> = detail

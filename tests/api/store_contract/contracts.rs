@@ -155,12 +155,28 @@ pub(super) async fn claimed_events_are_leased_to_one_owner_until_the_lease_expir
 
     // The first owner lost its lease: its result is refused, the new owner's is kept.
     let lost = store
-        .complete_runs("a", vec![run(&events[0].id, RunOutcome::Filtered)])
+        .complete_runs(
+            "a",
+            vec![run(
+                &events[0].id,
+                RunOutcome::Filtered {
+                    reason: "test".into(),
+                },
+            )],
+        )
         .await
         .unwrap();
     assert_eq!(lost, vec![None]);
     let status = store
-        .complete_run("b", run(&events[0].id, RunOutcome::Filtered))
+        .complete_run(
+            "b",
+            run(
+                &events[0].id,
+                RunOutcome::Filtered {
+                    reason: "test".into(),
+                },
+            ),
+        )
         .await
         .unwrap();
     assert_eq!(status, EventStatus::Filtered);

@@ -247,7 +247,12 @@ pub(super) async fn prune_history_deletes_finished_events_only(store: Arc<dyn St
         .unwrap();
     store.claim_events("w", 10, LEASE).await.unwrap();
     let outcomes = vec![
-        run(&filtered.id, RunOutcome::Filtered),
+        run(
+            &filtered.id,
+            RunOutcome::Filtered {
+                reason: "test".into(),
+            },
+        ),
         run(
             &failed.id,
             RunOutcome::Failed {
@@ -255,7 +260,12 @@ pub(super) async fn prune_history_deletes_finished_events_only(store: Arc<dyn St
             },
         ),
         run(&delivering.id, done_with(None, 1)),
-        run(&recent.id, RunOutcome::Filtered),
+        run(
+            &recent.id,
+            RunOutcome::Filtered {
+                reason: "test".into(),
+            },
+        ),
     ];
     store.complete_runs("w", outcomes).await.unwrap();
     store

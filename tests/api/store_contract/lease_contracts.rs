@@ -172,7 +172,15 @@ async fn renewed_event_claims_outlive_their_lease_and_a_taken_one_is_not_renewed
     let renewed = store.renew_event_leases("a", &ids, LONG).await.unwrap();
     assert_eq!(renewed, ids[..1].to_vec(), "a renewed b's claim");
     let lost = store
-        .complete_runs("a", vec![run(&ids[1], RunOutcome::Filtered)])
+        .complete_runs(
+            "a",
+            vec![run(
+                &ids[1],
+                RunOutcome::Filtered {
+                    reason: "test".into(),
+                },
+            )],
+        )
         .await
         .unwrap();
     assert_eq!(lost, vec![None]);
