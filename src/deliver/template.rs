@@ -5,12 +5,17 @@
 //! ```text
 //! template   = { literal | "{{" expression "}}" }
 //! expression = path [ "|" "default" ":" json-scalar ]  |  "secrets." NAME
-//! path       = ("output" | "event") { "." segment }     (a segment of digits indexes an array)
+//! path       = ("output" | "event") { "." segment }
+//! segment    = bare | '"' { char | '\"' | '\\' } '"'   (a bare segment of digits indexes an array)
 //! NAME       = letter or _, then letters, digits, _
 //! ```
 //!
-//! `json-scalar` is a JSON string, number, `true`, `false` or `null` (`| default: ""`).
-//! `{{ output }}` and `{{ event }}` alone stand for the whole value. A lone `}}` is literal.
+//! Segments follow the path grammar shared with condition rows (`template/path.rs`); unlike a
+//! condition row, a template names its root (`headers.` and `meta.` are not available to a
+//! delivery). `json-scalar` is a JSON string, number, `true`, `false` or `null`
+//! (`| default: ""`). `{{ output }}` and `{{ event }}` alone stand for the whole value. A lone
+//! `}}` is literal; a quoted key cannot hold `}}`. Action `fields` build a JSON object from
+//! templates ([`fields`]).
 //!
 //! Values are escaped for where they land ([`Landing`]): inside a JSON string of a JSON body
 //! they are JSON-escaped; at a value position of a JSON body (`{"n": {{ event.n }}}`) they are

@@ -275,3 +275,7 @@ pub fn secret_reference(value: &str) -> Result<String, String> {
                 .to_owned()
         })
 }
+
+#[cfg(test)]
+#[path = "action_tests.rs"]
+mod tests;

@@ -14,6 +14,7 @@ mod helpers;
 mod ingest;
 mod leases;
 mod limits;
+mod mapping;
 mod metrics;
 mod pages;
 mod receiver;

@@ -87,3 +87,31 @@ fn the_signature_place_is_kept_only_for_the_hmac_preset() {
         (None, None, None)
     );
 }
+
+#[test]
+fn action_fields_round_trip_through_the_form_and_bad_toml_is_placed_beside_them() {
+    let pairs = [
+        ("name", "Mapped"),
+        ("webhook", "on"),
+        ("action.0.name", "chat"),
+        ("action.0.url", "https://chat.example/hook"),
+        (
+            "action.0.fields",
+            "text = \"Paid {{ event.id }}\"\r\n\"customer.email\" = \"{{ event.email }}\"\r\nmeta = { source = \"shop\" }",
+        ),
+    ];
+    let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    let (form, _) = RecipeForm::from_pairs(pairs.collect());
+    let (file, errors) = form.to_file();
+    assert!(errors.is_empty(), "{errors:?}");
+    let fields = file.actions[0].fields.as_ref().unwrap();
+    assert_eq!(fields["customer.email"].as_str(), Some("{{ event.email }}"));
+    assert_eq!(RecipeForm::from_file(&file).to_file().0, file);
+
+    let (form, _) = RecipeForm::from_pairs(vec![
+        ("name".into(), "Bad".into()),
+        ("action.0.fields".into(), "text = ".into()),
+    ]);
+    let (_, errors) = form.to_file();
+    assert_eq!(errors[0].field, "action[0].fields", "{errors:?}");
+}
