@@ -54,6 +54,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             json,
         } => events(&store, recipe, limit, json).await,
         Command::Secrets { store, action } => secrets(&store, action).await,
+        Command::Presets { json } => super::presets::run(json),
     }
 }
 

@@ -3,6 +3,7 @@
 mod commands;
 mod dry_run;
 mod open;
+mod presets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,12 @@ pub enum Command {
         recipe: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the app presets (trigger and action "apps") with their inputs, and the example
+    /// recipes; no store needed.
+    Presets {
         #[arg(long)]
         json: bool,
     },

@@ -108,6 +108,10 @@ pub struct PresetInput {
     /// Used when the input is not given; without one the input is required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    /// A value shown as a placeholder (and used by the tests) when there is no sensible
+    /// default, e.g. an e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
     /// `choice` only: the allowed values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,

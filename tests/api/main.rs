@@ -17,6 +17,7 @@ mod limits;
 mod mapping;
 mod metrics;
 mod pages;
+mod presets;
 mod receiver;
 mod retention;
 mod retry_after;

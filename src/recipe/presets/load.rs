@@ -127,8 +127,10 @@ fn check_inputs(inputs: &[PresetInput]) -> Result<(), String> {
             }
             _ => {}
         }
-        if let Some(default) = &input.default {
-            check_value(input, default).map_err(|e| format!("input `{name}` default: {e}"))?;
+        for (what, value) in [("default", &input.default), ("example", &input.example)] {
+            if let Some(value) = value {
+                check_value(input, value).map_err(|e| format!("input `{name}` {what}: {e}"))?;
+            }
         }
     }
     Ok(())

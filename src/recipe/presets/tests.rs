@@ -17,6 +17,33 @@ fn inputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Inputs for `preset`: each input without a default takes its example, then `extra`.
+fn filled(preset: &Preset, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut given: BTreeMap<String, String> = preset
+        .inputs
+        .iter()
+        .filter(|i| i.default.is_none())
+        .map(|i| {
+            let example = i.example.clone();
+            (
+                i.name.clone(),
+                example.unwrap_or_else(|| {
+                    panic!(
+                        "{}: input `{}` has neither default nor example",
+                        preset.id, i.name
+                    )
+                }),
+            )
+        })
+        .collect();
+    given.extend(
+        inputs(extra)
+            .into_iter()
+            .filter(|(k, _)| preset.input(k).is_some()),
+    );
+    given
+}
+
 fn preset(kind: PresetKind, id: &str) -> &'static Preset {
     get(kind, id).unwrap_or_else(|| panic!("no {} preset `{id}`", kind.as_str()))
 }
@@ -51,10 +78,10 @@ fn the_embedded_presets_and_examples_are_exactly_the_files_in_the_repository() {
 }
 
 #[test]
-fn every_preset_file_parses_and_applies_with_its_defaults() {
+fn every_preset_file_parses_and_applies_with_its_defaults_and_examples() {
     for preset in all() {
         let table = preset
-            .apply(&BTreeMap::new())
+            .apply(&filled(preset, &[]))
             .unwrap_or_else(|e| panic!("{}: {e}", preset.id));
         assert!(!to_toml(&table).contains("input."), "{}", preset.id);
     }
@@ -151,7 +178,10 @@ fn every_trigger_preset_with_a_fixed_action_passes_check_and_a_dry_run_of_its_sa
         .collect();
     assert!(!triggers.is_empty());
     for trigger in triggers {
-        let sections = [trigger.apply(&BTreeMap::new()).unwrap(), fixed_action()];
+        let sections = [
+            trigger.apply(&filled(trigger, &[])).unwrap(),
+            fixed_action(),
+        ];
         let report = check_and_dry_run(trigger, &sections);
         assert_ne!(report["filter"], json!(false), "{}: {report:#}", trigger.id);
         assert_eq!(
@@ -159,20 +189,21 @@ fn every_trigger_preset_with_a_fixed_action_passes_check_and_a_dry_run_of_its_sa
             "{}",
             trigger.id
         );
-        if sections[0].contains_key("dedupe") {
-            assert!(
-                report["dedupe_key"].is_string(),
-                "{}: {report:#}",
-                trigger.id
-            );
-        }
+        let expected_key = match trigger.id.as_str() {
+            "stripe" => Some("evt_3PqK2nLkdIwHu7ix0Tu1Jf2Z"),
+            "github" => Some("72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+            "shopify" => Some("b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"),
+            "slack-events" => Some("Ev123ABC456"),
+            "standard-webhooks" => Some("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"),
+            _ => None,
+        };
+        assert_eq!(
+            report["dedupe_key"].as_str(),
+            expected_key,
+            "{}: {report:#}",
+            trigger.id
+        );
     }
-}
-
-/// Whether this build's recipe format knows action `fields` (the mapping branch brings it).
-fn fields_supported() -> bool {
-    let source = "id = \"f\"\nname = \"f\"\n[trigger.webhook]\n[[action]]\nname = \"a\"\nurl = \"https://example.com/\"\nfields = { a = \"b\" }\n";
-    Recipe::from_toml(source, &ScriptEngine::new(ScriptLimits::default())).is_ok()
 }
 
 const MESSAGE: &str = "Payment {{ event.data.object.id }} of {{ event.data.object.amount }}";
@@ -180,10 +211,7 @@ const MESSAGE: &str = "Payment {{ event.data.object.id }} of {{ event.data.objec
 #[test]
 fn every_action_preset_puts_the_message_template_into_its_fields() {
     for action in all().iter().filter(|p| p.kind == PresetKind::Action) {
-        let given = match action.input("message") {
-            Some(_) => inputs(&[("message", MESSAGE)]),
-            None => BTreeMap::new(),
-        };
+        let given = filled(action, &[("message", MESSAGE)]);
         let table = action.apply(&given).unwrap();
         let section = &table["action"][0];
         assert!(
@@ -209,16 +237,9 @@ fn every_action_preset_puts_the_message_template_into_its_fields() {
 
 #[test]
 fn every_action_preset_with_the_stripe_trigger_passes_check_and_a_dry_run() {
-    if !fields_supported() {
-        eprintln!("skipped: action `fields` is not in this build yet (branch h-mapping)");
-        return;
-    }
     let stripe = preset(PresetKind::Trigger, "stripe");
     for action in all().iter().filter(|p| p.kind == PresetKind::Action) {
-        let given = match action.input("message") {
-            Some(_) => inputs(&[("message", MESSAGE)]),
-            None => BTreeMap::new(),
-        };
+        let given = filled(action, &[("message", MESSAGE)]);
         let sections = [
             stripe.apply(&BTreeMap::new()).unwrap(),
             action.apply(&given).unwrap(),
@@ -249,4 +270,94 @@ fn compose_concatenates_actions_and_refuses_a_key_set_twice() {
     assert_eq!(recipe["id"].as_str(), Some("r"));
     let error = compose("r", "R", &[stripe.clone(), stripe]).unwrap_err();
     assert!(error.contains("`"), "{error}");
+}
+
+#[test]
+fn an_input_without_a_default_is_required() {
+    let telegram = preset(PresetKind::Action, "telegram");
+    let error = telegram.apply(&BTreeMap::new()).unwrap_err();
+    assert!(
+        error.contains("input `chat_id`") && error.contains("is required"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_choice_input_selects_its_variant_and_refuses_other_values() {
+    let generic = preset(PresetKind::Trigger, "generic-json");
+    let token = generic.apply(&BTreeMap::new()).unwrap();
+    let webhook = &token["trigger"]["webhook"];
+    assert_eq!(webhook["verify"].as_str(), Some("token"));
+    assert_eq!(
+        webhook["secret"].as_str(),
+        Some("{{ secrets.WEBHOOK_TOKEN }}")
+    );
+    let none = generic.apply(&inputs(&[("verify", "none")])).unwrap();
+    assert_eq!(none["trigger"]["webhook"].as_table().unwrap().len(), 1);
+    assert_eq!(none["trigger"]["webhook"]["verify"].as_str(), Some("none"));
+    let error = generic.apply(&inputs(&[("verify", "hmac")])).unwrap_err();
+    assert!(error.contains("is not one of token, none"), "{error}");
+}
+
+#[test]
+fn a_fields_input_becomes_the_fields_table_and_refuses_what_toml_cannot_hold() {
+    let generic = preset(PresetKind::Action, "generic-json");
+    let given = |fields: &str| inputs(&[("url", "https://example.com/hook"), ("fields", fields)]);
+    let table = generic
+        .apply(&given(
+            r#"{"amount": "{{ event.data.object.amount }}", "meta": {"source": "stripe", "n": 2}}"#,
+        ))
+        .unwrap();
+    let fields = &table["action"][0]["fields"];
+    assert_eq!(
+        fields["amount"].as_str(),
+        Some("{{ event.data.object.amount }}")
+    );
+    assert_eq!(fields["meta"]["n"].as_integer(), Some(2));
+    for (bad, expected) in [
+        ("[1, 2]", "must be a JSON object"),
+        ("{}", "names no field"),
+        (r#"{"a": {"b": null}}"#, "field `a.b` is null"),
+    ] {
+        let error = generic.apply(&given(bad)).unwrap_err();
+        assert!(error.contains(expected), "{bad}: {error}");
+    }
+}
+
+#[test]
+fn text_and_slug_inputs_refuse_template_braces_and_url_characters() {
+    let ntfy = preset(PresetKind::Action, "ntfy");
+    for (name, value, expected) in [
+        ("topic", "alerts/../admin", "may hold only"),
+        ("topic", "a?b", "may hold only"),
+        ("server", "https://{{ secrets.X }}", "plain text"),
+        ("server", "https://ntfy.sh\n", "control character"),
+    ] {
+        let error = ntfy.apply(&filled(ntfy, &[(name, value)])).unwrap_err();
+        assert!(error.contains(expected), "{name}={value:?}: {error}");
+    }
+}
+
+#[test]
+fn the_teams_preset_posts_an_adaptive_card_with_the_message() {
+    let stripe = preset(PresetKind::Trigger, "stripe");
+    let teams = preset(PresetKind::Action, "teams");
+    let sections = [
+        stripe.apply(&BTreeMap::new()).unwrap(),
+        teams.apply(&inputs(&[("message", MESSAGE)])).unwrap(),
+    ];
+    let report = check_and_dry_run(stripe, &sections);
+    let body: Value =
+        serde_json::from_str(report["requests"][0]["request"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["type"], "message");
+    let attachment = &body["attachments"][0];
+    assert_eq!(
+        attachment["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    assert_eq!(attachment["content"]["type"], "AdaptiveCard");
+    assert_eq!(
+        attachment["content"]["body"][0]["text"],
+        "Payment pi_3PqK2nLkdIwHu7ix0yH9T4Xa of 2000"
+    );
 }

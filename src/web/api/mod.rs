@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod error;
 pub mod events;
+pub mod presets;
 pub mod recipes;
 
 use actix_web::{HttpResponse, get, web};
@@ -21,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         admin::list_secrets, admin::set_secret, admin::delete_secret,
         admin::list_tokens, admin::create_token, admin::revoke_token,
         admin::import, admin::export,
+        presets::list_presets, presets::apply_preset,
     ),
     modifiers(&BearerAuth)
 )]
@@ -67,5 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(admin::create_token)
         .service(admin::revoke_token)
         .service(admin::import)
-        .service(admin::export);
+        .service(admin::export)
+        .service(presets::list_presets)
+        .service(presets::apply_preset);
 }

@@ -116,6 +116,14 @@ async fn every_route_answers_401_without_the_right_bearer_token_and_2xx_with_it(
         step("POST", "/api/import", "", toml_body(&toml), 200),
         step("GET", "/api/export", "", None, 200),
         step("DELETE", "/api/recipes/{id}", "walk", None, 204),
+        step("GET", "/api/presets", "", None, 200),
+        step(
+            "POST",
+            "/api/presets/{kind}/{id}/apply",
+            "slack",
+            json_body(&json!({ "inputs": {} })),
+            200,
+        ),
     ];
 
     let walked: BTreeSet<(&str, &str)> = steps.iter().map(|s| (s.method, s.route)).collect();
@@ -127,7 +135,8 @@ async fn every_route_answers_401_without_the_right_bearer_token_and_2xx_with_it(
         let path = step
             .route
             .replace("{id}", &step.param)
-            .replace("{name}", &step.param);
+            .replace("{name}", &step.param)
+            .replace("{kind}", "action");
         let what = format!("{} {path}", step.method);
         for (label, token) in [
             ("no token", None),

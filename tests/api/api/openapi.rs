@@ -30,6 +30,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/tokens/{id}"),
     ("POST", "/api/import"),
     ("GET", "/api/export"),
+    ("GET", "/api/presets"),
+    ("POST", "/api/presets/{kind}/{id}/apply"),
 ];
 
 const HTTP_METHODS: &[&str] = &[
