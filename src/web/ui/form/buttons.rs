@@ -134,8 +134,7 @@ impl RecipeForm {
 
 /// The Rhai the rows compile to (what the filter runs), for display and "switch to script".
 pub fn compiled_rhai(conditions: &crate::recipe::conditions::Conditions) -> String {
-    let _ = conditions;
-    String::new()
+    conditions.to_rhai()
 }
 
 #[cfg(test)]
