@@ -171,7 +171,7 @@ async fn submit(
                 Some(done) => return Ok(done),
                 None => status = StatusCode::UNPROCESSABLE_ENTITY,
             },
-            Button::ToScript => form.to_script(),
+            Button::ToScript => form.switch_to_script(),
             Button::UseTriggerPreset => {
                 let id = form.trigger_preset.clone();
                 if let Err(message) = starters::use_trigger(&mut form, &id) {

@@ -85,6 +85,17 @@ async fn a_payment_over_ten_dollars_is_posted_to_slack_with_who_paid_how_much() 
     browser.screenshot("story-4-filtered-event").await;
     assert_eq!(slack.requests().len(), 1, "nothing sent for $5");
 
+    // The test panel dry-runs the latest event: each row's verdict and the value it saw.
+    browser.goto(&format!("/recipes/{id}")).await;
+    browser.click("#test button[name=op][value=dry_run]").await;
+    let verdicts = browser.text("table.verdicts").await;
+    assert!(
+        verdicts.contains("data.object.amount is greater than 1000"),
+        "{verdicts}"
+    );
+    assert!(verdicts.contains("500"), "{verdicts}");
+    browser.screenshot("story-3-test-panel").await;
+
     // The form shows the saved recipe as it was built; saving it unchanged changes nothing.
     browser.goto(&format!("/recipes/{id}/edit")).await;
     browser.click(".savebar button[name=op][value=save]").await;

@@ -18,12 +18,12 @@ fn form_inputs(html: &str) -> Vec<(String, String)> {
         let tag_end = rest.find('>').unwrap();
         let tag = &rest[..=tag_end];
         let name = attribute(tag, "name");
-        if tag.starts_with("<input") && name.is_some() {
+        if let (true, Some(name)) = (tag.starts_with("<input"), &name) {
             let kind = attribute(tag, "type").unwrap_or_default();
             let checked = tag.contains(" checked");
             if kind != "checkbox" || checked {
                 let value = attribute(tag, "value").unwrap_or_else(|| "on".into());
-                inputs.push((name.unwrap(), value));
+                inputs.push((name.clone(), value));
             }
         } else if tag.starts_with("<textarea") {
             let end = rest.find("</textarea>").unwrap();

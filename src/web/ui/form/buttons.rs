@@ -121,7 +121,7 @@ impl RecipeForm {
 impl RecipeForm {
     /// "Switch to script": the rows become the Rhai they compile to, in the script textarea.
     /// One way: the form does not turn a script back into rows.
-    pub fn to_script(&mut self) {
+    pub fn switch_to_script(&mut self) {
         let (conditions, errors) = self.conditions.to_conditions();
         if !errors.is_empty() {
             self.place_errors(&errors);
