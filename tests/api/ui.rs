@@ -311,4 +311,5 @@ url = "https://crm.example.com/orders"
 
 mod counts;
 mod editor;
+mod form_post;
 mod no_code;
