@@ -67,8 +67,13 @@ document.addEventListener("DOMContentLoaded", () => {
           target.value = path;
         } else if (kind === "value") {
           target.value = button.dataset.value;
+        } else if (/^(headers|meta)\./.test(path)) {
+          // Templates read the event and the transform output only (see the README).
+          picker.classList.add("pick-hint");
+          setTimeout(() => picker.classList.remove("pick-hint"), 1500);
+          return;
         } else {
-          const rooted = /^(headers|meta|output)\./.test(path) ? path : `event.${path}`;
+          const rooted = /^output\./.test(path) ? path : `event.${path}`;
           const start = target.selectionStart ?? target.value.length;
           const end = target.selectionEnd ?? start;
           target.setRangeText(`{{ ${rooted} }}`, start, end, "end");

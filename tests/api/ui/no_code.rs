@@ -332,3 +332,94 @@ async fn the_rows_compiled_rhai_is_shown_and_switching_to_script_starts_from_it(
     assert!(stored.source.contains("script = "), "{}", stored.source);
     assert!(!stored.source.contains("[[filter.when]]"));
 }
+
+#[tokio::test]
+async fn a_bad_row_is_refused_with_its_message_under_that_row_and_what_was_typed_kept() {
+    let (app, browser) = logged_in().await;
+    let html = ok_html(browser.get("/recipes/new").await).await;
+    let html = ok_html(press(&browser, "/recipes/new", &html, "add_row", &[]).await).await;
+    let html = ok_html(press(&browser, "/recipes/new", &html, "add_row", &[]).await).await;
+    let answer = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "save",
+        &[
+            ("name", "Bad rows"),
+            ("when.0.field", "type"),
+            ("when.0.value", "ok"),
+            ("when.1.field", "data.object.description"),
+            ("when.1.op", "matches"),
+            ("when.1.value", "(unclosed"),
+        ],
+    )
+    .await;
+    assert_eq!(answer.status(), 422);
+    let html = answer.text().await.unwrap();
+    let second_row = &html[html.find("name=\"when.1.field\"").unwrap()..];
+    let second_row = &second_row[..second_row.find("class=\"row-buttons\"").unwrap()];
+    assert!(second_row.contains("class=\"field-error\""), "{second_row}");
+    assert!(
+        second_row.contains("value=\"(unclosed\""),
+        "what was typed stays"
+    );
+    let first_row = &html[html.find("name=\"when.0.field\"").unwrap()..];
+    let first_row = &first_row[..first_row.find("name=\"when.1.field\"").unwrap()];
+    assert!(!first_row.contains("field-error"), "{first_row}");
+    assert!(app.store.get_recipe("bad-rows").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_picker_lists_the_latest_stored_event_and_a_pasted_sample_replaces_it() {
+    let (app, browser) = logged_in().await;
+    let recipe = app.import(PAID_OVER_TEN).await;
+    app.send_event(&recipe, &serde_json::json!({ "old": 1 }))
+        .await;
+    let response = app
+        .http
+        .post(app.hook_url(&recipe))
+        .header("X-Shop-Event", "paid")
+        .json(&serde_json::json!({ "data": { "weird.key": { "amount": 7 } }, "items": [{ "sku": "A" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+
+    let edit = ok_html(browser.get("/recipes/paid-over-ten/edit").await).await;
+    assert!(edit.contains("the latest event"), "names its source");
+    for path in [
+        "data.&#34;weird.key&#34;.amount",
+        "items.0.sku",
+        "headers.x-shop-event",
+    ] {
+        assert!(edit.contains(&format!("data-path=\"{path}\"")), "{path}");
+    }
+    assert!(!edit.contains("data-path=\"old\""), "only the latest event");
+    assert!(
+        edit.contains("<option value=\"items.0.sku\">"),
+        "the select without JavaScript"
+    );
+
+    let pasted = press(
+        &browser,
+        "/recipes/paid-over-ten/edit",
+        &edit,
+        "load_sample",
+        &[("sample", "{\"pasted\": {\"n\": 1}}")],
+    )
+    .await;
+    let html = ok_html(pasted).await;
+    assert!(html.contains("data-path=\"pasted.n\""));
+    assert!(!html.contains("data-path=\"items.0.sku\""));
+
+    let broken = press(
+        &browser,
+        "/recipes/paid-over-ten/edit",
+        &edit,
+        "load_sample",
+        &[("sample", "{ nope")],
+    )
+    .await;
+    let html = ok_html(broken).await;
+    assert!(html.contains("The sample is not valid JSON"), "says why");
+}
