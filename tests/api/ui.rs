@@ -313,3 +313,4 @@ mod counts;
 mod editor;
 mod form_post;
 mod no_code;
+mod rows_preview;
