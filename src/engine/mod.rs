@@ -130,7 +130,7 @@ fn filter_refusal(
         return Ok(None);
     }
     match (rows.rows.evaluate(&ctx.rows_input()), result) {
-        (Err(error), _) => Err(ScriptError::Runtime(format!("filter {error}"))),
+        (Err(error), _) => Err(ScriptError::Runtime(error.to_string())),
         (Ok(_), Err(error)) => Err(error),
         (Ok(verdict), Ok(_)) => {
             Ok(Some(verdict.reason.unwrap_or_else(|| {

@@ -22,7 +22,11 @@
 //! directly (with the reason a filter failed) in `conditions/eval.rs`.
 
 mod check;
+#[cfg(test)]
+mod check_tests;
 mod eval;
+#[cfg(test)]
+mod prop_tests;
 mod rhai;
 #[cfg(test)]
 mod tests;

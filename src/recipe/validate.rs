@@ -174,6 +174,13 @@ fn filter(
             None
         }
         (true, false) => script.map(Filter::Script),
+        (false, true) if section.when.is_empty() && section.any.is_empty() => {
+            errors.push(FieldError::new(
+                "filter",
+                "has `match` but no rows: add [[filter.when]] or [[filter.any]] rows",
+            ));
+            None
+        }
         (false, true) => {
             collect(errors, section.rows().compile(engine, "filter")).map(Filter::Rows)
         }

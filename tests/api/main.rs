@@ -4,6 +4,7 @@ mod api;
 mod binary;
 mod browser;
 mod cli;
+mod conditions;
 mod crash;
 mod dedupe;
 mod delivery;

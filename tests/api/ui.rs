@@ -16,7 +16,7 @@ use crate::helpers::{TestApp, test_settings};
 const PASSWORD: &str = "correct horse battery";
 
 /// A browser without JavaScript: keeps cookies, sends forms.
-struct Browser {
+pub(crate) struct Browser {
     address: String,
     http: reqwest::Client,
     cookies: Mutex<HashMap<String, String>>,
@@ -64,7 +64,7 @@ impl Browser {
             .contains_key("switchyard_session")
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         let url = if path.starts_with("http") {
             path.to_owned()
         } else {
@@ -153,7 +153,7 @@ async fn set_up_admin(browser: &Browser, setup_url: &str) -> reqwest::Response {
 }
 
 /// A browser logged in as the admin (created through the setup link).
-async fn logged_in() -> (TestApp, Browser) {
+pub(crate) async fn logged_in() -> (TestApp, Browser) {
     logged_in_with(|_| {}).await
 }
 

@@ -91,7 +91,7 @@ pub async fn list_events(
 
 /// The event with its headers, payload, runs, and each delivery with every attempt.
 #[utoipa::path(params(("id" = String, Path)),
-    responses((status = 200, description = "`event`, `runs`, `deliveries` (each with `attempts`)"), (status = 404)),
+    responses((status = 200, description = "`event`, `runs` (a filtered run has `filter_reason`: each failed condition row with the value it saw), `deliveries` (each with `attempts`)"), (status = 404)),
     security(("bearer" = [])))]
 #[get("/api/events/{id}")]
 pub async fn get_event(

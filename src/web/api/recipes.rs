@@ -219,7 +219,7 @@ pub async fn rotate_recipe(
 /// Dry run: body = a sample payload. Returns the filter verdict, transform output and the
 /// requests the actions would send (secrets as references). Sends nothing, stores nothing.
 #[utoipa::path(params(("id" = String, Path)), request_body = Object,
-    responses((status = 200, description = "`filter`, `dedupe_key`, `output`, `requests`, `error`")),
+    responses((status = 200, description = "`filter`, `filter_reason`, `conditions` (rows filters: each row's verdict and the value it compared), `dedupe_key`, `output`, `requests`, `error`")),
     security(("bearer" = [])))]
 #[post("/api/recipes/{id}/test")]
 pub async fn test_recipe(
