@@ -30,6 +30,8 @@
 //! Substitution rules are in [`apply`](Preset::apply).
 
 mod apply;
+#[cfg(test)]
+mod dry_run_tests;
 mod load;
 #[cfg(test)]
 mod tests;
@@ -57,6 +59,7 @@ pub enum PresetKind {
 }
 
 impl PresetKind {
+    /// `trigger` or `action`, as in files, folders (plus `s`) and API paths.
     pub fn as_str(self) -> &'static str {
         match self {
             PresetKind::Trigger => "trigger",
@@ -69,8 +72,8 @@ impl std::str::FromStr for PresetKind {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
         match text {
-            "trigger" | "triggers" => Ok(PresetKind::Trigger),
-            "action" | "actions" => Ok(PresetKind::Action),
+            "trigger" => Ok(PresetKind::Trigger),
+            "action" => Ok(PresetKind::Action),
             other => Err(format!(
                 "`{other}` is not a preset kind (trigger or action)"
             )),

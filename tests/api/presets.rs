@@ -271,3 +271,60 @@ fn the_presets_command_lists_presets_and_examples_without_a_store() {
     );
     assert!(!cli.data_dir.exists(), "presets must not create a store");
 }
+
+/// A preset-made recipe through the real binary: `check` accepts it and `test` with the trigger
+/// preset's sample payload and headers plans the action's request (GitHub's dedupe reads a
+/// header, so the sample headers matter).
+#[test]
+fn a_recipe_from_the_github_and_discord_presets_passes_check_and_test_with_the_samples() {
+    use std::collections::BTreeMap;
+    use switchyard::recipe::presets::PresetKind;
+
+    let github = presets::get(PresetKind::Trigger, "github").unwrap();
+    let discord = presets::get(PresetKind::Action, "discord").unwrap();
+    let message = BTreeMap::from([(
+        "message".to_owned(),
+        "{{ event.pusher.name }} pushed to {{ event.repository.full_name }}".to_owned(),
+    )]);
+    let recipe = presets::compose(
+        "push-to-discord",
+        "Push → Discord",
+        &[
+            github.apply(&BTreeMap::new()).unwrap(),
+            discord.apply(&message).unwrap(),
+        ],
+    )
+    .unwrap();
+    let cli = Cli::without_store();
+    let file = cli.write("push.toml", &presets::to_toml(&recipe));
+    let payload = cli.write("payload.json", &github.sample.as_ref().unwrap().to_string());
+    let headers = cli.write(
+        "headers.json",
+        &github.sample_headers.as_ref().unwrap().to_string(),
+    );
+    assert!(
+        cli.run(&[Path::new("check"), &file])
+            .ok()
+            .contains("push-to-discord")
+    );
+
+    let report = cli
+        .run(&[
+            Path::new("test"),
+            &file,
+            Path::new("--payload"),
+            &payload,
+            Path::new("--headers"),
+            &headers,
+            Path::new("--json"),
+        ])
+        .json();
+    assert_eq!(report["dedupe_key"], "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    let request = &report["requests"][0]["request"];
+    assert_eq!(request["url"], "{{ secrets.DISCORD_WEBHOOK_URL }}");
+    let body: Value = serde_json::from_str(request["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({ "content": "octocat pushed to octo-org/hello-world" })
+    );
+}

@@ -230,13 +230,27 @@ fn find_refs(text: &str) -> Vec<(Range<usize>, String)> {
     refs
 }
 
-/// `(input name, whether the reference is the whole string)` for every reference in `table`.
+/// Whether `text` has a `{{ input.` that is not a whole `{{ input.NAME }}` (a typo in a preset
+/// file, which would otherwise reach the recipe as a broken template).
+pub(super) fn has_malformed_ref(text: &str) -> bool {
+    let starts = text
+        .match_indices("{{")
+        .filter(|(i, _)| text[i + 2..].trim_start().starts_with("input."))
+        .count();
+    starts != find_refs(text).len()
+}
+
+/// `(input name, whether the reference is the whole string)` for every reference in `table`;
+/// a malformed `{{ input.…` is listed with an empty name.
 pub(super) fn input_refs(table: &toml::Table) -> Vec<(String, bool)> {
     fn walk(value: &toml::Value, out: &mut Vec<(String, bool)>) {
         match value {
             toml::Value::String(text) => {
                 for (range, name) in find_refs(text) {
                     out.push((name, range == (0..text.len())));
+                }
+                if has_malformed_ref(text) {
+                    out.push((String::new(), false));
                 }
             }
             toml::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),

@@ -75,6 +75,9 @@ pub(super) fn parse(
         std::iter::once(&file.recipe).chain(file.variant.values().flat_map(BTreeMap::values));
     for table in tables {
         for (name, whole) in input_refs(table) {
+            if name.is_empty() {
+                return Err("a `{{ input.` is not closed as `{{ input.NAME }}`".into());
+            }
             let input = header
                 .inputs
                 .iter()

@@ -1,16 +1,11 @@
+//! Reading the embedded files and applying inputs: substitution, checks, variants, compose.
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::Utc;
-use serde_json::{Value, json};
-
 use super::*;
-use crate::engine::EventContext;
-use crate::engine::dry_run::evaluate;
-use crate::recipe::Recipe;
-use crate::script::{ScriptEngine, ScriptLimits};
 
-fn inputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(super) fn inputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -18,7 +13,7 @@ fn inputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// Inputs for `preset`: each input without a default takes its example, then `extra`.
-fn filled(preset: &Preset, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(super) fn filled(preset: &Preset, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut given: BTreeMap<String, String> = preset
         .inputs
         .iter()
@@ -44,7 +39,7 @@ fn filled(preset: &Preset, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     given
 }
 
-fn preset(kind: PresetKind, id: &str) -> &'static Preset {
+pub(super) fn preset(kind: PresetKind, id: &str) -> &'static Preset {
     get(kind, id).unwrap_or_else(|| panic!("no {} preset `{id}`", kind.as_str()))
 }
 
@@ -136,127 +131,6 @@ fn bad_inputs_are_refused_naming_the_input_and_the_rule() {
     }
 }
 
-/// A fixed action for trying the trigger presets: a plain body template (no `fields`).
-fn fixed_action() -> toml::Table {
-    toml::from_str(
-        "[[action]]\nname = \"echo\"\nurl = \"https://example.com/echo\"\nbody = \"got an event\"\n",
-    )
-    .unwrap()
-}
-
-/// Builds a recipe from the sections, checks it as `switchyard check` would and dry-runs it
-/// with the trigger preset's sample as `switchyard test` would; returns the report.
-fn check_and_dry_run(trigger: &Preset, sections: &[toml::Table]) -> Value {
-    let recipe = compose("from-presets", "From presets", sections).unwrap();
-    let source = to_toml(&recipe);
-    let scripts = ScriptEngine::new(ScriptLimits::default());
-    let recipe = Recipe::from_toml(&source, &scripts)
-        .unwrap_or_else(|e| panic!("{} does not pass check:\n{e}\n{source}", trigger.id));
-    let payload = trigger
-        .sample
-        .clone()
-        .expect("trigger presets have a sample");
-    let headers = trigger
-        .sample_headers
-        .clone()
-        .unwrap_or_else(|| json!({ "content-type": "application/json" }));
-    let ctx = EventContext::new(recipe.id(), "webhook", Utc::now(), payload.clone(), headers);
-    let report = evaluate(&scripts, &recipe, &ctx, &payload);
-    assert!(
-        report["error"].is_null(),
-        "{}: {report:#}\n{source}",
-        trigger.id
-    );
-    report
-}
-
-#[test]
-fn every_trigger_preset_with_a_fixed_action_passes_check_and_a_dry_run_of_its_sample() {
-    let triggers: Vec<&Preset> = all()
-        .iter()
-        .filter(|p| p.kind == PresetKind::Trigger)
-        .collect();
-    assert!(!triggers.is_empty());
-    for trigger in triggers {
-        let sections = [
-            trigger.apply(&filled(trigger, &[])).unwrap(),
-            fixed_action(),
-        ];
-        let report = check_and_dry_run(trigger, &sections);
-        assert_ne!(report["filter"], json!(false), "{}: {report:#}", trigger.id);
-        assert_eq!(
-            report["requests"][0]["request"]["body"], "got an event",
-            "{}",
-            trigger.id
-        );
-        let expected_key = match trigger.id.as_str() {
-            "stripe" => Some("evt_3PqK2nLkdIwHu7ix0Tu1Jf2Z"),
-            "github" => Some("72d3162e-cc78-11e3-81ab-4c9367dc0958"),
-            "shopify" => Some("b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"),
-            "slack-events" => Some("Ev123ABC456"),
-            "standard-webhooks" => Some("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"),
-            _ => None,
-        };
-        assert_eq!(
-            report["dedupe_key"].as_str(),
-            expected_key,
-            "{}: {report:#}",
-            trigger.id
-        );
-    }
-}
-
-const MESSAGE: &str = "Payment {{ event.data.object.id }} of {{ event.data.object.amount }}";
-
-#[test]
-fn every_action_preset_puts_the_message_template_into_its_fields() {
-    for action in all().iter().filter(|p| p.kind == PresetKind::Action) {
-        let given = filled(action, &[("message", MESSAGE)]);
-        let table = action.apply(&given).unwrap();
-        let section = &table["action"][0];
-        assert!(
-            section.get("fields").is_some_and(toml::Value::is_table),
-            "{}",
-            action.id
-        );
-        assert!(
-            section.get("body").is_none(),
-            "{}: fields and body are exclusive",
-            action.id
-        );
-        if action.input("message").is_some() {
-            assert!(
-                to_toml(&table).contains(MESSAGE),
-                "{}: {}",
-                action.id,
-                to_toml(&table)
-            );
-        }
-    }
-}
-
-#[test]
-fn every_action_preset_with_the_stripe_trigger_passes_check_and_a_dry_run() {
-    let stripe = preset(PresetKind::Trigger, "stripe");
-    for action in all().iter().filter(|p| p.kind == PresetKind::Action) {
-        let given = filled(action, &[("message", MESSAGE)]);
-        let sections = [
-            stripe.apply(&BTreeMap::new()).unwrap(),
-            action.apply(&given).unwrap(),
-        ];
-        let report = check_and_dry_run(stripe, &sections);
-        let request = &report["requests"][0]["request"];
-        let body = request["body"].as_str().unwrap();
-        if action.input("message").is_some() {
-            assert!(
-                body.contains("Payment pi_3PqK2nLkdIwHu7ix0yH9T4Xa of 2000"),
-                "{}: {body}",
-                action.id
-            );
-        }
-    }
-}
-
 #[test]
 fn compose_concatenates_actions_and_refuses_a_key_set_twice() {
     let stripe = preset(PresetKind::Trigger, "stripe")
@@ -339,25 +213,62 @@ fn text_and_slug_inputs_refuse_template_braces_and_url_characters() {
 }
 
 #[test]
-fn the_teams_preset_posts_an_adaptive_card_with_the_message() {
-    let stripe = preset(PresetKind::Trigger, "stripe");
-    let teams = preset(PresetKind::Action, "teams");
-    let sections = [
-        stripe.apply(&BTreeMap::new()).unwrap(),
-        teams.apply(&inputs(&[("message", MESSAGE)])).unwrap(),
+fn a_malformed_preset_file_is_refused_naming_what_is_wrong() {
+    let head = |id: &str, kind: &str| {
+        format!("[preset]\nid = \"{id}\"\nkind = \"{kind}\"\nname = \"X\"\n")
+    };
+    let input =
+        "[[preset.input]]\nname = \"s\"\nlabel = \"S\"\nkind = \"secret\"\ndefault = \"S\"\n";
+    let action = "[[recipe.action]]\nname = \"a\"\nurl = \"https://example.com/\"\n";
+    let cases = [
+        (head("y", "action") + action, "differs from the file name"),
+        (head("x", "trigger") + action, "differs from its folder"),
+        (
+            head("x", "action") + action.replace("example.com/", "{{ input.nope }}").as_str(),
+            "names no declared input",
+        ),
+        (
+            head("x", "action") + input + action.replace("example.com/", "{{ input.s }").as_str(),
+            "is not closed",
+        ),
+        (
+            head("x", "action") + action + action,
+            "exactly one [[recipe.action]]",
+        ),
+        (
+            head("x", "trigger") + "[recipe.trigger.webhook]\n" + action,
+            "a trigger preset produces only",
+        ),
+        (
+            head("x", "action") + input.replace("S\"\n", "lower\"\n").as_str() + action,
+            "input `s` default",
+        ),
+        (
+            head("x", "action")
+                + "[[preset.input]]\nname = \"c\"\nlabel = \"C\"\nkind = \"choice\"\n"
+                + action,
+            "a choice needs `options`",
+        ),
+        (
+            head("x", "action")
+                + "[[preset.input]]\nname = \"f\"\nlabel = \"F\"\nkind = \"fields\"\n"
+                + action
+                    .replace("https://example.com/", "https://{{ input.f }}")
+                    .as_str(),
+            "must be a whole string value",
+        ),
+        (
+            head("x", "action") + action + "[variant.v.a]\nx = 1\n",
+            "[variant.v] names no `choice` input",
+        ),
     ];
-    let report = check_and_dry_run(stripe, &sections);
-    let body: Value =
-        serde_json::from_str(report["requests"][0]["request"]["body"].as_str().unwrap()).unwrap();
-    assert_eq!(body["type"], "message");
-    let attachment = &body["attachments"][0];
-    assert_eq!(
-        attachment["contentType"],
-        "application/vnd.microsoft.card.adaptive"
-    );
-    assert_eq!(attachment["content"]["type"], "AdaptiveCard");
-    assert_eq!(
-        attachment["content"]["body"][0]["text"],
-        "Payment pi_3PqK2nLkdIwHu7ix0yH9T4Xa of 2000"
-    );
+    for (source, expected) in cases {
+        let kind = if source.contains("kind = \"trigger\"") && !expected.contains("folder") {
+            "trigger"
+        } else {
+            "action"
+        };
+        let error = load::parse(kind, "x", &source, None, None).unwrap_err();
+        assert!(error.contains(expected), "{source}\n→ {error}");
+    }
 }
