@@ -149,8 +149,8 @@ fn walk(value: &Value, prefix: &str, depth: usize, out: &mut Vec<SampleField>) {
 
 fn leaf(path: String, value: &Value, depth: usize) -> SampleField {
     let (kind, sample) = match value {
-        Value::Object(map) => ("object", format!("{} keys", map.len())),
-        Value::Array(items) => ("array", format!("{} items", items.len())),
+        Value::Object(map) => ("object", count(map.len(), "key")),
+        Value::Array(items) => ("array", count(items.len(), "item")),
         Value::String(s) => ("string", shorten(&format!("\"{s}\""))),
         Value::Number(n) => ("number", n.to_string()),
         Value::Bool(b) => ("boolean", b.to_string()),
@@ -184,6 +184,14 @@ pub fn segment(key: &str) -> String {
         key.to_owned()
     } else {
         format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
