@@ -103,6 +103,14 @@ async fn a_payment_over_ten_dollars_is_posted_to_slack_with_who_paid_how_much() 
         .wait_for_location("the recipe page", |at| at.ends_with("?done=unchanged"))
         .await;
 
+    // A look at a group (not saved): "(A and B) or C" is one level of groups.
+    browser.goto(&format!("/recipes/{id}/edit")).await;
+    press(&browser, "add_group", "input[name='group.0.when.0.field']").await;
+    browser.screenshot("story-5-editor-group").await;
+    browser.set_width(390).await;
+    browser.screenshot("story-6-editor-group-390px").await;
+    browser.set_width(1280).await;
+
     browser.close().await;
     eprintln!("story: whole test took {:?}", started.elapsed());
 }
