@@ -111,10 +111,96 @@ pub struct ConditionGroup {
 pub struct ConditionRow {
     pub field: String,
     pub op: Op,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "value_from_any"
+    )]
     pub value: Option<toml::Value>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignore_case: bool,
+}
+
+/// Reads a row value from TOML or JSON into the TOML value it stands for. JSON numbers arrive
+/// (serde_json keeps their exact text) as a one-key map, and a date-time (TOML's, or written
+/// back as JSON) as another. A number beyond 64 bits, or one a float would round, stays its
+/// text, which compares as the same number.
+fn value_from_any<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<toml::Value>, D::Error> {
+    Ok(Option::<AnyValue>::deserialize(deserializer)?.map(|v| v.0))
+}
+
+struct AnyValue(toml::Value);
+
+impl<'de> Deserialize<'de> for AnyValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyVisitor).map(AnyValue)
+    }
+}
+
+struct AnyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AnyVisitor {
+    type Value = toml::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("text, a number, a boolean, a date-time or a list")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<toml::Value, E> {
+        Ok(toml::Value::Boolean(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<toml::Value, E> {
+        Ok(toml::Value::Integer(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<toml::Value, E> {
+        Ok(i64::try_from(v)
+            .map_or_else(|_| toml::Value::String(v.to_string()), toml::Value::Integer))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<toml::Value, E> {
+        Ok(toml::Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<toml::Value, E> {
+        Ok(toml::Value::String(v.to_owned()))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<toml::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(AnyValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(toml::Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<toml::Value, A::Error> {
+        const NUMBER: &str = "$serde_json::private::Number";
+        const DATETIME: &str = "$__toml_private_datetime";
+        let mut table = toml::Table::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let AnyValue(value) = map.next_value()?;
+            match (key.as_str(), value.as_str()) {
+                (NUMBER, Some(text)) => return Ok(number(text)),
+                (DATETIME, Some(text)) => {
+                    return text
+                        .parse()
+                        .map(toml::Value::Datetime)
+                        .map_err(serde::de::Error::custom);
+                }
+                _ => table.insert(key, value),
+            };
+        }
+        Ok(toml::Value::Table(table))
+    }
+}
+
+fn number(text: &str) -> toml::Value {
+    if let Ok(int) = text.parse::<i64>()
+        && int.to_string() == text
+    {
+        return toml::Value::Integer(int);
+    }
+    let exact_float = text.parse::<f64>().ok().filter(|f| {
+        f.is_finite() && serde_json::Number::from_f64(*f).is_some_and(|n| n.to_string() == text)
+    });
+    exact_float.map_or_else(|| toml::Value::String(text.to_owned()), toml::Value::Float)
 }
 
 #[cfg(test)]

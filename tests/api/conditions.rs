@@ -325,3 +325,35 @@ value = 2024-05-01T00:00:00Z
         "exported:\n{exported}"
     );
 }
+
+#[tokio::test]
+async fn the_api_refuses_a_bad_row_naming_it_and_stores_nothing() {
+    let api = spawn_api_with(|_| {}).await;
+    let bad = rows_recipe("https://example.com/paid").replace("value = 1000", "value = [1000]");
+    let reply = api.post_toml("/api/recipes", &bad).await.expect(422).json();
+    assert_eq!(
+        reply["errors"],
+        json!([{ "field": "filter.when[0]",
+                 "message": "`gt` compares numbers or RFC 3339 date-times (e.g. 2024-05-01T00:00:00Z); [1000] is neither" }]),
+        "{reply:#}"
+    );
+    api.get("/api/recipes/big-payments").await.expect(404);
+
+    // The same recipe as JSON (the API's other import form) is read and checked alike.
+    let file: toml::Table = toml::from_str(&bad).unwrap();
+    let reply = api
+        .post_json("/api/recipes", &serde_json::to_value(&file).unwrap())
+        .await
+        .expect(422)
+        .json();
+    assert_eq!(reply["errors"][0]["field"], "filter.when[0]", "{reply:#}");
+
+    let good: toml::Table = toml::from_str(&rows_recipe("https://example.com/paid")).unwrap();
+    let reply = api
+        .post_json("/api/recipes", &serde_json::to_value(&good).unwrap())
+        .await
+        .expect(201)
+        .json();
+    let source: toml::Table = toml::from_str(reply["recipe"]["source"].as_str().unwrap()).unwrap();
+    assert_eq!(source["filter"], good["filter"], "{reply:#}");
+}

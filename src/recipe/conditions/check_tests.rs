@@ -233,3 +233,43 @@ value = ["a", 1.5, true]
     assert_eq!(filter.when.len(), 2);
     assert!(exported.contains("[[filter.any.when]]"), "{exported}");
 }
+
+#[test]
+fn rows_read_from_json_keep_their_value_kinds() {
+    let row: ConditionRow =
+        serde_json::from_str(r#"{"field": "a", "op": "in", "value": [1000, 1.5, "x", true]}"#)
+            .unwrap();
+    let rows = one(row);
+    let checked = rows
+        .check("filter")
+        .expect("a JSON row checks like a TOML row");
+    assert_eq!(checked.when[0].value, Some(json!([1000, 1.5, "x", true])));
+}
+
+#[test]
+fn a_json_number_beyond_64_bits_and_a_date_time_survive_json() {
+    let row: ConditionRow =
+        serde_json::from_str(r#"{"field": "id", "op": "eq", "value": 12591154125385152738}"#)
+            .unwrap();
+    assert_eq!(
+        decide(&one(row), &json!({"id": 12591154125385152738u64})),
+        Ok(true)
+    );
+    let at = row_from_toml("field = \"at\"\nop = \"lt\"\nvalue = 2024-05-01T00:00:00Z\n");
+    let back: ConditionRow = serde_json::from_value(serde_json::to_value(&at).unwrap()).unwrap();
+    assert_eq!(back, at);
+}
+
+fn row_from_toml(text: &str) -> ConditionRow {
+    toml::from_str(text).unwrap()
+}
+
+#[test]
+fn an_unknown_operator_is_refused_at_its_row_with_line_and_column() {
+    let errors = recipe_errors("[[filter.when]]\nfield = \"a\"\nop = \"greater\"\n");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("filter.when[0].op: line 10, column 6: unknown variant `greater`"),
+        "{errors:?}"
+    );
+}
