@@ -202,7 +202,9 @@ impl Preset {
     /// text: each `{{ input.NAME }}` in a string is replaced by the checked value, in one pass
     /// (a value is never searched for further `{{ input.… }}`); a string that is exactly
     /// `{{ input.NAME }}` of a `fields` input becomes the table. A `choice` input first merges
-    /// its option's `[variant.NAME.OPTION]` table. Errors name the input and the rule it broke.
+    /// its option's `[variant.NAME.OPTION]` table. The action an action preset makes is then
+    /// checked as `switchyard check` checks actions. Errors name the input (or the action key)
+    /// and the rule it broke.
     pub fn apply(&self, inputs: &BTreeMap<String, String>) -> Result<toml::Table, String> {
         apply::apply(self, inputs)
     }

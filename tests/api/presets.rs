@@ -328,3 +328,49 @@ fn a_recipe_from_the_github_and_discord_presets_passes_check_and_test_with_the_s
         json!({ "content": "octocat pushed to octo-org/hello-world" })
     );
 }
+
+/// A website form posted as a browser does (form-encoded) through a recipe made from the
+/// website-form and JSON POST presets: the chosen fields arrive as a JSON object.
+#[tokio::test]
+async fn a_form_post_through_the_website_form_and_json_presets_arrives_as_the_chosen_fields() {
+    let api = spawn_api().await;
+    let receiver = Receiver::start().await;
+    let trigger = apply(&api, "trigger", "website-form", json!({}))
+        .await
+        .expect(200)
+        .json();
+    let fields =
+        json!({ "who": "{{ event.name }} <{{ event.email }}>", "says": "{{ event.message }}" });
+    let action = apply(
+        &api,
+        "action",
+        "generic-json",
+        json!({ "url": receiver.url("/leads"), "fields": fields.to_string() }),
+    )
+    .await
+    .expect(200)
+    .json();
+    let toml = format!(
+        "id = \"form-to-crm\"\nname = \"Form → CRM\"\n{}\n{}",
+        trigger["toml"].as_str().unwrap(),
+        action["toml"].as_str().unwrap()
+    );
+    let recipe = api.save(&toml, "created").await;
+    let response = api
+        .app
+        .http
+        .post(recipe["webhook_url"].as_str().unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=Ada+Lovelace&email=ada%40example.com&message=Quote+for+40%3F")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+
+    let got = receiver.wait_for(1, DEADLINE).await;
+    assert_eq!(got[0].path, "/leads");
+    assert_eq!(
+        got[0].json(),
+        json!({ "who": "Ada Lovelace <ada@example.com>", "says": "Quote for 40?" })
+    );
+}

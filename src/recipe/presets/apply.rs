@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::{InputKind, Preset, PresetInput};
+use super::{InputKind, Preset, PresetInput, PresetKind};
 use crate::deliver::template::Template;
+use crate::recipe::Action;
+use crate::recipe::file::ActionSection;
 
 /// A checked input value, ready to substitute.
 pub(super) enum Resolved<'a> {
@@ -47,7 +49,28 @@ pub(super) fn apply(
     for (_, value) in table.iter_mut() {
         substitute(value, &values)?;
     }
+    if preset.kind == PresetKind::Action {
+        check_action(&table)?;
+    }
     Ok(table)
+}
+
+/// The action an action preset made, checked as `switchyard check` checks it, so a value that
+/// passed its input rule but not the action's (a URL that is not one) is refused here already.
+fn check_action(table: &toml::Table) -> Result<(), String> {
+    let section = table
+        .get("action")
+        .and_then(toml::Value::as_array)
+        .and_then(|actions| actions.first())
+        .cloned()
+        .ok_or("an action preset makes one [[action]]")?;
+    let section: ActionSection = section.try_into().map_err(|e| format!("action: {e}"))?;
+    Action::from_section(&section, "action")
+        .map(drop)
+        .map_err(|errors| {
+            let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            messages.join("; ")
+        })
 }
 
 /// Checks `value` against the input's kind; a `fields` value comes back as its table.
@@ -58,7 +81,7 @@ pub(super) fn check_value<'a>(input: &PresetInput, value: &'a str) -> Result<Res
     let multiline = matches!(input.kind, InputKind::Template | InputKind::Fields);
     if let Some(c) = value
         .chars()
-        .find(|&c| c.is_control() && !(multiline && matches!(c, '\n' | '\t')))
+        .find(|&c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
     {
         return Err(format!("contains the control character U+{:04X}", c as u32));
     }

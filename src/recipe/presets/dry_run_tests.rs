@@ -219,7 +219,8 @@ fn every_action_preset_with_the_stripe_trigger_sends_the_request_its_app_documen
 #[test]
 fn a_message_template_keeps_its_quotes_and_lines_through_preset_check_and_dry_run() {
     let stripe = preset(PresetKind::Trigger, "stripe");
-    let message = "He said \"paid\" ''' \n[evil]\n{{ event.data.object.amount }}";
+    // Quotes, TOML delimiters and a browser textarea's CRLF line ends.
+    let message = "He said \"paid\" ''' \r\n[evil]\n{{ event.data.object.amount }}";
     let sections = [
         stripe.apply(&BTreeMap::new()).unwrap(),
         preset(PresetKind::Action, "slack")
@@ -231,6 +232,6 @@ fn a_message_template_keeps_its_quotes_and_lines_through_preset_check_and_dry_ru
         serde_json::from_str(report["requests"][0]["request"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(
         sent,
-        json!({ "text": "He said \"paid\" ''' \n[evil]\n2000" })
+        json!({ "text": "He said \"paid\" ''' \r\n[evil]\n2000" })
     );
 }

@@ -192,6 +192,7 @@ fn a_fields_input_becomes_the_fields_table_and_refuses_what_toml_cannot_hold() {
         ("[1, 2]", "must be a JSON object"),
         ("{}", "names no field"),
         (r#"{"a": {"b": null}}"#, "field `a.b` is null"),
+        (r#"{"a": "{{ nope.x }}"}"#, "action.fields.a"),
     ] {
         let error = generic.apply(&given(bad)).unwrap_err();
         assert!(error.contains(expected), "{bad}: {error}");
@@ -206,6 +207,11 @@ fn text_and_slug_inputs_refuse_template_braces_and_url_characters() {
         ("topic", "a?b", "may hold only"),
         ("server", "https://{{ secrets.X }}", "plain text"),
         ("server", "https://ntfy.sh\n", "control character"),
+        (
+            "server",
+            "ntfy.sh",
+            "action.url: `ntfy.sh` is not a valid URL",
+        ),
     ] {
         let error = ntfy.apply(&filled(ntfy, &[(name, value)])).unwrap_err();
         assert!(error.contains(expected), "{name}={value:?}: {error}");
