@@ -94,7 +94,7 @@ pub async fn new_page(
         Some(id) => starters::example(id).map_err(UiError::NotFound)?,
         None => RecipeForm::blank(),
     };
-    let sample = Sample::pasted_or_none(&form.sample);
+    let sample = Sample::pasted_or_none(&form.sample, &form.sample_headers);
     page(&FormPage::new(layout, form, true, String::new(), sample))
 }
 
@@ -107,7 +107,7 @@ pub async fn edit_page(
     let stored = find(&state, &id).await?;
     let layout = Layout::new(&session, "recipes", &req);
     let managed_by = stored.managed_by.clone().unwrap_or_default();
-    let sample = picker::for_form(state.store.as_ref(), "", Some(&stored.id)).await?;
+    let sample = picker::for_form(state.store.as_ref(), "", "", Some(&stored.id)).await?;
     match toml::from_str::<RecipeFile>(&stored.source) {
         Ok(file) => page(&FormPage::new(
             layout,
@@ -208,6 +208,7 @@ async fn submit(
     let sample = picker::for_form(
         state.store.as_ref(),
         &form.sample,
+        &form.sample_headers,
         existing.map(|r| r.id.as_str()),
     )
     .await?;

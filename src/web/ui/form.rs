@@ -74,6 +74,8 @@ pub struct RecipeForm {
     pub actions: Vec<ActionForm>,
     /// A pasted sample event (JSON) for the field picker; not part of the recipe.
     pub sample: String,
+    /// The pasted sample's request headers (a JSON object), optional.
+    pub sample_headers: String,
     /// The path chosen in the picker's select (the no-JavaScript way to add a row on it).
     pub picked: String,
     /// The presets chosen in the "start from" and "add action from preset" selects, and the
@@ -193,6 +195,7 @@ impl RecipeForm {
                 "filter" => form.filter = value,
                 "transform" => form.transform = value,
                 "sample" => form.sample = value,
+                "sample_headers" => form.sample_headers = value,
                 "picked" => form.picked = value,
                 "trigger_preset" => form.trigger_preset = value,
                 "action_preset" => form.action_preset = value,

@@ -66,23 +66,34 @@ impl Sample {
     }
 
     /// The tree of a pasted payload, or no sample for empty text.
-    pub fn pasted_or_none(text: &str) -> Sample {
+    pub fn pasted_or_none(text: &str, headers: &str) -> Sample {
         if text.trim().is_empty() {
             Sample::default()
         } else {
-            Sample::pasted(text)
+            Sample::pasted(text, headers)
         }
     }
 
-    /// The tree of a pasted payload; a payload that is not JSON gives an error, not a tree.
-    pub fn pasted(text: &str) -> Sample {
-        match serde_json::from_str::<Value>(text) {
-            Ok(payload) => Sample::of("the sample payload", &payload, None),
-            Err(e) => Sample {
-                error: format!("The sample is not valid JSON: {e}"),
-                ..Sample::default()
+    /// The tree of a pasted payload and, optionally, its headers (a JSON object; empty for
+    /// none). Text that is not JSON gives an error, not a tree.
+    pub fn pasted(text: &str, headers: &str) -> Sample {
+        let failed = |error: String| Sample {
+            error,
+            ..Sample::default()
+        };
+        let payload = match serde_json::from_str::<Value>(text) {
+            Ok(payload) => payload,
+            Err(e) => return failed(format!("The sample is not valid JSON: {e}")),
+        };
+        let headers = match headers.trim() {
+            "" => None,
+            text => match serde_json::from_str::<Value>(text) {
+                Ok(headers @ Value::Object(_)) => Some(headers),
+                Ok(_) => return failed("The sample headers must be a JSON object.".into()),
+                Err(e) => return failed(format!("The sample headers are not valid JSON: {e}")),
             },
-        }
+        };
+        Sample::of("the sample payload", &payload, headers.as_ref())
     }
 }
 
@@ -91,10 +102,11 @@ impl Sample {
 pub async fn for_form(
     store: &dyn Store,
     pasted: &str,
+    pasted_headers: &str,
     recipe_id: Option<&str>,
 ) -> Result<Sample, UiError> {
     if !pasted.trim().is_empty() {
-        return Ok(Sample::pasted_or_none(pasted));
+        return Ok(Sample::pasted(pasted, pasted_headers));
     }
     let Some(recipe_id) = recipe_id else {
         return Ok(Sample::default());
@@ -292,12 +304,23 @@ mod tests {
 
     #[test]
     fn a_pasted_sample_that_is_not_json_says_why() {
-        let sample = Sample::pasted("{ nope");
+        let sample = Sample::pasted("{ nope", "");
         assert!(sample.fields.is_empty());
         assert!(
             sample.error.starts_with("The sample is not valid JSON"),
             "{}",
             sample.error
+        );
+        let sample = Sample::pasted("{}", "[1]");
+        assert_eq!(sample.error, "The sample headers must be a JSON object.");
+    }
+
+    #[test]
+    fn pasted_headers_join_the_tree_under_the_headers_root() {
+        let sample = Sample::pasted("{\"a\": 1}", "{\"X-GitHub-Event\": \"push\"}");
+        assert_eq!(
+            paths(&sample),
+            [("a", "number"), ("headers.x-github-event", "string")]
         );
     }
 }

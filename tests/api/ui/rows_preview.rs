@@ -195,3 +195,23 @@ async fn the_picker_lists_the_latest_stored_event_and_a_pasted_sample_replaces_i
     let html = ok_html(broken).await;
     assert!(html.contains("The sample is not valid JSON"), "says why");
 }
+
+#[tokio::test]
+async fn a_trigger_presets_sample_and_its_headers_fill_the_picker() {
+    let (_app, browser) = logged_in().await;
+    let html = ok_html(browser.get("/recipes/new").await).await;
+    let html = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "use_trigger_preset",
+        &[("trigger_preset", "github")],
+    )
+    .await;
+    let html = ok_html(html).await;
+    assert!(
+        html.contains("data-path=\"headers.x-github-delivery\""),
+        "{html}"
+    );
+    assert!(html.contains("data-path=\"repository.full_name\""));
+}

@@ -130,6 +130,11 @@ pub fn use_trigger(form: &mut RecipeForm, id: &str) -> Result<(), String> {
     }
     if let Some(sample) = &preset.sample {
         form.sample = pretty_json(sample);
+        form.sample_headers = preset
+            .sample_headers
+            .as_ref()
+            .map(pretty_json)
+            .unwrap_or_default();
     }
     Ok(())
 }
