@@ -43,6 +43,77 @@ document.addEventListener("DOMContentLoaded", () => {
     }, delay);
   }
 
+  // Field picker: a click on a sample field fills the condition or template input the user
+  // was last in. Condition fields get the path, condition values the sample value,
+  // templates get `{{ event.path }}` at the cursor.
+  const picker = document.getElementById("picker");
+  if (picker) {
+    let target = null;
+    document.addEventListener("focusin", (event) => {
+      if (event.target.matches && event.target.matches("[data-pick]")) target = event.target;
+    });
+    picker.querySelectorAll("button.pick").forEach((button) => {
+      // Keep the focus (and the cursor) in the field being filled.
+      button.addEventListener("mousedown", (event) => event.preventDefault());
+      button.addEventListener("click", () => {
+        if (!target || !document.body.contains(target)) {
+          picker.classList.add("pick-hint");
+          setTimeout(() => picker.classList.remove("pick-hint"), 1500);
+          return;
+        }
+        const path = button.dataset.path;
+        const kind = target.dataset.pick;
+        if (kind === "field") {
+          target.value = path;
+        } else if (kind === "value") {
+          target.value = button.dataset.value;
+        } else if (/^(headers|meta)\./.test(path)) {
+          // Templates read the event and the transform output only (see the README).
+          picker.classList.add("pick-hint");
+          setTimeout(() => picker.classList.remove("pick-hint"), 1500);
+          return;
+        } else {
+          const rooted = /^output\./.test(path) ? path : `event.${path}`;
+          const start = target.selectionStart ?? target.value.length;
+          const end = target.selectionEnd ?? start;
+          target.setRangeText(`{{ ${rooted} }}`, start, end, "end");
+        }
+        target.focus();
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    });
+  }
+
+  // Condition rows: the value input only for operators that take one, "ignore case" only
+  // for text operators.
+  const shapeRow = (select) => {
+    const row = select.closest(".cond-row");
+    const option = select.selectedOptions[0];
+    if (!row || !option) return;
+    const value = row.querySelector(".cond-value");
+    const caseBox = row.querySelector(".cond-case");
+    const takesValue = option.dataset.value === "1";
+    if (value) {
+      value.hidden = !takesValue;
+      if (!takesValue) value.querySelector("input").value = "";
+    }
+    if (caseBox) {
+      caseBox.hidden = option.dataset.text !== "1";
+      if (caseBox.hidden) caseBox.querySelector("input").checked = false;
+    }
+  };
+  document.querySelectorAll("select.cond-op").forEach((select) => {
+    shapeRow(select);
+    select.addEventListener("change", () => shapeRow(select));
+  });
+
+  // "Switch to script" is one way: ask first.
+  document.querySelectorAll("button[data-confirm]").forEach((button) => {
+    button.addEventListener("click", (event) => {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  });
+
   // Tab in code areas indents instead of leaving the field.
   document.querySelectorAll("textarea.code").forEach((area) => {
     area.addEventListener("keydown", (event) => {

@@ -5,6 +5,7 @@
 //! Without chromedriver the test says it is skipped and passes, except on CI.
 
 mod chrome;
+mod story;
 
 use std::time::Instant;
 
@@ -125,6 +126,8 @@ async fn create_recipe(browser: &Chrome, receiver: &Receiver) -> String {
         Some("true"),
         "a new recipe has a webhook trigger"
     );
+    // New recipes start with condition rows; this one is written as a script.
+    browser.click("button[name=op][value=to_script]").await;
     browser.fill("textarea[name=filter]", FILTER).await;
     browser
         .fill(

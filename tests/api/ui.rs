@@ -311,3 +311,6 @@ url = "https://crm.example.com/orders"
 
 mod counts;
 mod editor;
+mod form_post;
+mod no_code;
+mod rows_preview;

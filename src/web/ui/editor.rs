@@ -3,11 +3,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
 use serde::Deserialize;
 
-use super::form::{ActionForm, METHODS, Op, RecipeForm};
-use super::format::{SchedulePreview, schedule_preview};
+mod page;
+mod starters;
+
+use self::page::{FormPage, NEW_RECIPE_TOML, TomlPage};
+use self::starters::PresetPanel;
+use super::form::{Button, RecipeForm};
+use super::picker::{self, Sample};
 use super::{Layout, UiError, check_csrf, page, render, see_other};
 use crate::manage::{self, ManageError};
 use crate::recipe::{FieldError, Recipe, RecipeFile};
@@ -15,92 +19,11 @@ use crate::startup::AppState;
 use crate::store::{StoredRecipe, UpsertKind};
 use crate::web::auth::UiSession;
 
-/// `(value, label)` of the verify presets.
-const VERIFY_OPTIONS: [(&str, &str); 8] = [
-    ("none", "None: anyone with the URL may call it"),
-    ("token", "Token: the caller sends a shared secret"),
-    ("hmac-sha256", "HMAC-SHA256 signature in a header you name"),
-    ("github", "GitHub (X-Hub-Signature-256)"),
-    ("stripe", "Stripe (Stripe-Signature)"),
-    ("slack", "Slack (X-Slack-Signature)"),
-    ("shopify", "Shopify (X-Shopify-Hmac-Sha256)"),
-    ("standard-webhooks", "Standard Webhooks (webhook-signature)"),
-];
-
-const NEW_RECIPE_TOML: &str = r#"id = "my-recipe"
-name = "My recipe"
-description = ""
-
-[trigger.webhook]
-verify = "none"
-
-[filter]
-script = '''
-true
-'''
-
-[transform]
-script = '''
-#{ text: `Received ${event}` }
-'''
-
-[[action]]
-name = "notify"
-method = "POST"
-url = "https://example.com/hook"
-headers = { "Content-Type" = "application/json" }
-"#;
-
-#[derive(Template)]
-#[template(path = "editor/form.html")]
-struct FormPage {
-    layout: Layout,
-    form: RecipeForm,
-    is_new: bool,
-    managed_by: String,
-    preview: Option<SchedulePreview>,
-    methods: [&'static str; 5],
-    verify_options: [(&'static str, &'static str); 8],
-}
-
-impl FormPage {
-    fn new(layout: Layout, form: RecipeForm, is_new: bool, managed_by: String) -> FormPage {
-        let preview = (form.schedule && !form.cron.trim().is_empty())
-            .then(|| schedule_preview(&form.cron, &form.timezone));
-        FormPage {
-            layout,
-            form,
-            is_new,
-            managed_by,
-            preview,
-            methods: METHODS,
-            verify_options: VERIFY_OPTIONS,
-        }
-    }
-
-    fn post_to(&self) -> String {
-        if self.is_new {
-            "/recipes/new".into()
-        } else {
-            format!("/recipes/{}/edit", self.form.id)
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "editor/toml.html")]
-struct TomlPage {
-    layout: Layout,
-    /// Empty for a new recipe.
-    id: String,
-    source: String,
-    errors: Vec<FieldError>,
-    managed_by: String,
-}
-
 #[derive(Deserialize)]
 pub struct ModeQuery {
     mode: Option<String>,
+    /// `?example=ID`: start from one of the shipped recipes.
+    example: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,12 +90,12 @@ pub async fn new_page(
             managed_by: String::new(),
         });
     }
-    page(&FormPage::new(
-        layout,
-        RecipeForm::blank(),
-        true,
-        String::new(),
-    ))
+    let form = match &query.example {
+        Some(id) => starters::example(id).map_err(UiError::NotFound)?,
+        None => RecipeForm::blank(),
+    };
+    let sample = Sample::pasted_or_none(&form.sample, &form.sample_headers);
+    page(&FormPage::new(layout, form, true, String::new(), sample))
 }
 
 pub async fn edit_page(
@@ -184,12 +107,14 @@ pub async fn edit_page(
     let stored = find(&state, &id).await?;
     let layout = Layout::new(&session, "recipes", &req);
     let managed_by = stored.managed_by.clone().unwrap_or_default();
+    let sample = picker::for_form(state.store.as_ref(), "", "", Some(&stored.id)).await?;
     match toml::from_str::<RecipeFile>(&stored.source) {
         Ok(file) => page(&FormPage::new(
             layout,
             RecipeForm::from_file(&file),
             false,
             managed_by,
+            sample,
         )),
         // A stored recipe always parses; should one not, the TOML tab can still fix it.
         Err(_) => Ok(see_other(&format!("/recipes/{}/toml", stored.id))),
@@ -230,7 +155,7 @@ async fn submit(
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
     check_csrf(session, csrf)?;
-    let (mut form, op) = RecipeForm::from_pairs(fields);
+    let (mut form, button) = RecipeForm::from_pairs(fields);
     let managed_by = existing
         .and_then(|r| r.managed_by.clone())
         .unwrap_or_default();
@@ -238,32 +163,82 @@ async fn submit(
         form.id = existing.id.clone();
     }
     let layout = Layout::new(session, "recipes", req);
-    match op {
-        Op::AddAction => form.actions.push(ActionForm::blank()),
-        Op::RemoveAction(i) if i < form.actions.len() => {
-            form.actions.remove(i);
-        }
-        Op::Save => {
-            let (file, mut errors) = form.to_file();
-            if errors.is_empty() {
-                let source = toml::to_string_pretty(&file)
-                    .map_err(|e| UiError::BadRequest(e.to_string()))?;
-                let new_id = existing.is_none().then_some(file.id.as_str());
-                match save(state, &source, new_id).await? {
-                    Ok(done) => return Ok(done),
-                    Err(invalid) => errors = invalid,
+    let mut panel = None;
+    let mut status = StatusCode::OK;
+    if !form.press(&button) {
+        match button {
+            Button::Save => match try_save(state, &mut form, existing.is_none()).await? {
+                Some(done) => return Ok(done),
+                None => status = StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            Button::ToScript => form.switch_to_script(),
+            Button::UseTriggerPreset => {
+                let id = form.trigger_preset.clone();
+                if let Err(message) = starters::use_trigger(&mut form, &id) {
+                    form.errors.top.push(message);
                 }
-            } else if let Err(invalid) = Recipe::from_file(file, state.cache.scripts()) {
-                // Report the rest too, so one pass fixes everything.
-                errors.extend(invalid.errors);
             }
-            form.place_errors(&errors);
-            let page = FormPage::new(layout, form, existing.is_none(), managed_by);
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            Button::ChooseActionPreset => {
+                panel = PresetPanel::of(&form.action_preset, &form.preset_inputs);
+                if panel.is_none() {
+                    form.errors
+                        .top
+                        .push("Choose an action preset first.".into());
+                }
+            }
+            Button::AddActionPreset => {
+                let (id, inputs) = (form.action_preset.clone(), form.preset_inputs.clone());
+                if let Err(message) = starters::add_action(&mut form, &id, &inputs) {
+                    panel = PresetPanel::of(&id, &inputs).map(|p| PresetPanel {
+                        error: message.clone(),
+                        ..p
+                    });
+                    status = StatusCode::UNPROCESSABLE_ENTITY;
+                    if panel.is_none() {
+                        form.errors.top.push(message);
+                    }
+                }
+            }
+            Button::Unknown(text) => form.errors.top.push(format!(
+                "The button `{text}` is not one this form knows; nothing was saved."
+            )),
+            _ => {}
         }
-        Op::Preview | Op::RemoveAction(_) => {}
     }
-    page(&FormPage::new(layout, form, existing.is_none(), managed_by))
+    let sample = picker::for_form(
+        state.store.as_ref(),
+        &form.sample,
+        &form.sample_headers,
+        existing.map(|r| r.id.as_str()),
+    )
+    .await?;
+    let is_new = existing.is_none();
+    let page = FormPage::new(layout, form, is_new, managed_by, sample).with_panel(panel);
+    render(status, &page)
+}
+
+/// Saves the form's recipe: the redirect when it saved, else `None` with the errors placed
+/// beside their inputs.
+async fn try_save(
+    state: &AppState,
+    form: &mut RecipeForm,
+    is_new: bool,
+) -> Result<Option<HttpResponse>, UiError> {
+    let (file, mut errors) = form.to_file();
+    if errors.is_empty() {
+        let source =
+            toml::to_string_pretty(&file).map_err(|e| UiError::BadRequest(e.to_string()))?;
+        let new_id = is_new.then_some(file.id.as_str());
+        match save(state, &source, new_id).await? {
+            Ok(done) => return Ok(Some(done)),
+            Err(invalid) => errors = invalid,
+        }
+    } else if let Err(invalid) = Recipe::from_file(file, state.cache.scripts()) {
+        // Report the rest too, so one pass fixes everything.
+        errors.extend(invalid.errors);
+    }
+    form.place_errors(&errors);
+    Ok(None)
 }
 
 pub async fn toml_page(

@@ -37,6 +37,9 @@ impl RecipeForm {
     /// Puts each error beside its input (`action[1].url` → action 2's URL field).
     pub fn place_errors(&mut self, errors: &[FieldError]) {
         for error in errors {
+            if self.conditions.place_error(&error.field, &error.message) {
+                continue;
+            }
             match input_for(&error.field) {
                 Some(Input::Action(i, input)) if i < self.actions.len() => {
                     self.actions[i].errors.add(input, error.message.clone());
@@ -81,6 +84,7 @@ fn input_for(field: &str) -> Option<Input> {
         "trigger" => "trigger",
         "action" => "actions",
         "filter" | "filter.script" => "filter",
+        f if f.starts_with("filter.") => "conditions",
         "transform" | "transform.script" => "transform",
         "trigger.webhook.verify" => "verify",
         "trigger.webhook.secret" => "webhook_secret",

@@ -5,10 +5,22 @@ use std::collections::BTreeMap;
 
 pub use super::field_errors::Errors;
 
-use crate::recipe::action::secret_reference;
+mod buttons;
+mod conditions;
+mod convert;
+mod fields;
+
+pub use self::buttons::{Button, compiled_rhai};
+pub use self::conditions::{ConditionsForm, GroupForm, RowForm, op_choices};
+pub use self::convert::slug;
+use self::convert::{
+    action_form, header_lines, non_empty, parse_headers, parse_verify, retry_section, script,
+    secret_name, secret_value,
+};
+pub use self::fields::FieldRow;
+
 use crate::recipe::file::{
-    ActionSection, FilterSection, PollSection, RetrySection, ScheduleSection, ScriptSection,
-    TriggerSection, WebhookSection,
+    ActionSection, FilterSection, PollSection, ScheduleSection, TriggerSection, WebhookSection,
 };
 use crate::recipe::{FieldError, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
 
@@ -19,11 +31,11 @@ pub struct ActionForm {
     pub url: String,
     pub headers: String,
     pub body: String,
-    /// The action's `fields` table as TOML lines (`text = "Paid {{ event.id }}"`).
-    pub fields: String,
     pub timeout: String,
     pub retry: String,
     pub secret: String,
+    /// The body mapping (`fields`) as key / template rows; empty: no mapping.
+    pub fields: Vec<FieldRow>,
     pub errors: Errors,
 }
 
@@ -54,19 +66,24 @@ pub struct RecipeForm {
     pub poll_items: String,
     pub dedupe: String,
     pub dedupe_window: String,
+    /// `rows` (condition rows) or `script` (the Rhai in `filter`).
+    pub filter_mode: String,
+    pub conditions: ConditionsForm,
     pub filter: String,
     pub transform: String,
     pub actions: Vec<ActionForm>,
+    /// A pasted sample event (JSON) for the field picker; not part of the recipe.
+    pub sample: String,
+    /// The pasted sample's request headers (a JSON object), optional.
+    pub sample_headers: String,
+    /// The path chosen in the picker's select (the no-JavaScript way to add a row on it).
+    pub picked: String,
+    /// The presets chosen in the "start from" and "add action from preset" selects, and the
+    /// inputs typed for the action preset (`preset_input.NAME`).
+    pub trigger_preset: String,
+    pub action_preset: String,
+    pub preset_inputs: BTreeMap<String, String>,
     pub errors: Errors,
-}
-
-/// What the submit button asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
-    Save,
-    Preview,
-    AddAction,
-    RemoveAction(usize),
 }
 
 pub const METHODS: [&str; 5] = ["POST", "PUT", "PATCH", "GET", "DELETE"];
@@ -89,16 +106,21 @@ impl RecipeForm {
             webhook: true,
             verify: "none".into(),
             respond: "accepted".into(),
+            filter_mode: "rows".into(),
+            conditions: ConditionsForm::blank(),
             actions: vec![ActionForm::blank()],
             ..RecipeForm::default()
         }
     }
 
     /// Reads the posted fields (`action.N.url` for the actions) and the button pressed.
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> (RecipeForm, Op) {
-        let mut form = RecipeForm::default();
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> (RecipeForm, Button) {
+        let mut form = RecipeForm {
+            conditions: ConditionsForm::blank(),
+            ..RecipeForm::default()
+        };
         let mut actions: BTreeMap<usize, ActionForm> = BTreeMap::new();
-        let mut op = Op::Save;
+        let mut op = Button::Save;
         for (key, value) in pairs {
             // Browsers send textarea line breaks as CRLF.
             let value = value.replace("\r\n", "\n");
@@ -116,12 +138,31 @@ impl RecipeForm {
                     "url" => action.url = value,
                     "headers" => action.headers = value,
                     "body" => action.body = value,
-                    "fields" => action.fields = value,
                     "timeout" => action.timeout = value,
                     "retry" => action.retry = value,
                     "secret" => action.secret = value,
-                    _ => {}
+                    mapping => {
+                        if let Some((row, input)) = mapping
+                            .strip_prefix("field.")
+                            .and_then(|r| r.split_once('.'))
+                            .and_then(|(i, input)| Some((i.parse::<usize>().ok()?, input)))
+                        {
+                            let row = row.min(action.fields.len());
+                            if row == action.fields.len() {
+                                action.fields.push(FieldRow::default());
+                            }
+                            action.fields[row].read(input, value);
+                        }
+                    }
                 }
+                continue;
+            }
+            if let Some(input) = key.strip_prefix("preset_input.") {
+                form.preset_inputs.insert(input.to_owned(), value);
+                continue;
+            }
+            if ConditionsForm::owns(&key) {
+                form.conditions.read(&key, value);
                 continue;
             }
             let on = !value.is_empty();
@@ -150,22 +191,28 @@ impl RecipeForm {
                 "poll_items" => form.poll_items = value,
                 "dedupe" => form.dedupe = value,
                 "dedupe_window" => form.dedupe_window = value,
+                "filter_mode" => form.filter_mode = value,
                 "filter" => form.filter = value,
                 "transform" => form.transform = value,
-                "op" => {
-                    op = match value.as_str() {
-                        "preview" => Op::Preview,
-                        "add_action" => Op::AddAction,
-                        other => other
-                            .strip_prefix("remove_action.")
-                            .and_then(|i| i.parse().ok())
-                            .map_or(Op::Save, Op::RemoveAction),
-                    }
-                }
+                "sample" => form.sample = value,
+                "sample_headers" => form.sample_headers = value,
+                "picked" => form.picked = value,
+                "trigger_preset" => form.trigger_preset = value,
+                "action_preset" => form.action_preset = value,
+                "op" => op = Button::parse(&value),
                 _ => {}
             }
         }
         form.actions = actions.into_values().collect();
+        if form.filter_mode.is_empty() {
+            // A post without the mode (a script or an older page): a script when one is given.
+            form.filter_mode = if form.filter.trim().is_empty() {
+                "rows"
+            } else {
+                "script"
+            }
+            .into();
+        }
         (form, op)
     }
 
@@ -210,6 +257,16 @@ impl RecipeForm {
             poll_items: poll.and_then(|p| p.items.clone()).unwrap_or_default(),
             dedupe: file.dedupe.clone().unwrap_or_default(),
             dedupe_window: file.dedupe_window.clone().unwrap_or_default(),
+            filter_mode: match &file.filter {
+                Some(filter) if filter.script.is_some() => "script".into(),
+                _ => "rows".into(),
+            },
+            conditions: file
+                .filter
+                .as_ref()
+                .map_or_else(ConditionsForm::blank, |f| {
+                    ConditionsForm::from_conditions(&f.rows())
+                }),
             filter: file
                 .filter
                 .as_ref()
@@ -222,6 +279,7 @@ impl RecipeForm {
                 .unwrap_or_default(),
             actions: file.actions.iter().map(action_form).collect(),
             errors: Errors::default(),
+            ..RecipeForm::default()
         }
     }
 
@@ -280,7 +338,11 @@ impl RecipeForm {
                 url: a.url.trim().to_owned(),
                 headers: parse_headers(&a.headers, &format!("action[{i}].headers"), &mut errors),
                 body: (!a.body.trim().is_empty()).then(|| a.body.clone()),
-                fields: parse_fields(&a.fields, &format!("action[{i}].fields"), &mut errors),
+                fields: fields::table_of(&a.fields).unwrap_or_else(|messages| {
+                    let field = format!("action[{i}].fields");
+                    errors.extend(messages.into_iter().map(|m| FieldError::new(&field, m)));
+                    None
+                }),
                 timeout: non_empty(&a.timeout),
                 retry: retry_section(&a.retry),
                 secret: secret_value(&a.secret),
@@ -294,146 +356,21 @@ impl RecipeForm {
             trigger: TriggerSection { webhook, schedule },
             dedupe: non_empty(&self.dedupe),
             dedupe_window: non_empty(&self.dedupe_window),
-            filter: script(&self.filter).map(|s| FilterSection::from_script(s.script)),
+            filter: self.filter_section(&mut errors),
             transform: script(&self.transform),
             actions,
         };
         (file, errors)
     }
-}
 
-fn action_form(section: &ActionSection) -> ActionForm {
-    ActionForm {
-        name: section.name.clone(),
-        method: section.method.clone(),
-        url: section.url.clone(),
-        headers: header_lines(&section.headers),
-        body: section.body.clone().unwrap_or_default(),
-        fields: section
-            .fields
-            .as_ref()
-            .map(|table| toml::to_string(table).unwrap_or_default())
-            .unwrap_or_default(),
-        timeout: section.timeout.clone().unwrap_or_default(),
-        retry: section
-            .retry
-            .as_ref()
-            .map(|r| r.schedule.join(", "))
-            .unwrap_or_default(),
-        secret: secret_name(section.secret.as_deref()),
-        errors: Errors::default(),
-    }
-}
-
-fn non_empty(value: &str) -> Option<String> {
-    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
-fn script(source: &str) -> Option<ScriptSection> {
-    (!source.trim().is_empty()).then(|| ScriptSection {
-        script: source.trim_end().to_owned(),
-    })
-}
-
-fn retry_section(text: &str) -> Option<RetrySection> {
-    let schedule: Vec<String> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    (!schedule.is_empty()).then_some(RetrySection { schedule })
-}
-
-fn parse_verify(value: &str) -> VerifyPreset {
-    [
-        VerifyPreset::None,
-        VerifyPreset::Token,
-        VerifyPreset::HmacSha256,
-        VerifyPreset::Github,
-        VerifyPreset::Stripe,
-        VerifyPreset::Slack,
-        VerifyPreset::Shopify,
-        VerifyPreset::StandardWebhooks,
-    ]
-    .into_iter()
-    .find(|preset| preset.as_str() == value)
-    .unwrap_or_default()
-}
-
-/// The form asks for a secret's name; the file holds `{{ secrets.NAME }}`.
-fn secret_value(name: &str) -> Option<String> {
-    match name.trim() {
-        "" => None,
-        reference if reference.contains("{{") => Some(reference.to_owned()),
-        name => Some(format!("{{{{ secrets.{name} }}}}")),
-    }
-}
-
-fn secret_name(value: Option<&str>) -> String {
-    match value {
-        None => String::new(),
-        Some(value) => secret_reference(value).unwrap_or_else(|_| value.to_owned()),
-    }
-}
-
-fn header_lines(headers: &BTreeMap<String, String>) -> String {
-    headers
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn parse_headers(
-    text: &str,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> BTreeMap<String, String> {
-    let mut headers = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    fn filter_section(&self, errors: &mut Vec<FieldError>) -> Option<FilterSection> {
+        if self.filter_mode == "script" {
+            return script(&self.filter).map(|s| FilterSection::from_script(s.script));
         }
-        match line.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                headers.insert(name.trim().to_owned(), value.trim().to_owned());
-            }
-            _ => errors.push(FieldError::new(
-                field,
-                format!("line {}: `{}` is not `Name: value`", n + 1, line.trim()),
-            )),
-        }
+        let (conditions, row_errors) = self.conditions.to_conditions();
+        errors.extend(row_errors);
+        (!self.conditions.is_empty()).then(|| FilterSection::from_rows(conditions))
     }
-    headers
-}
-
-/// The `fields` textarea: TOML `key = value` lines; empty means no `fields`.
-fn parse_fields(text: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<toml::Table> {
-    if text.trim().is_empty() {
-        return None;
-    }
-    toml::from_str::<toml::Table>(text)
-        .map_err(|e| {
-            errors.push(FieldError::new(
-                field,
-                format!("not TOML `key = value` lines: {}", e.message()),
-            ))
-        })
-        .ok()
-}
-
-/// A recipe id from its name: `Stripe payment → Slack` → `stripe-payment-slack`.
-pub fn slug(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.to_lowercase().chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.ends_with('-') && !slug.is_empty() {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').chars().take(64).collect()
 }
 
 #[cfg(test)]

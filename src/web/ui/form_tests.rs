@@ -18,6 +18,7 @@ fn a_form_round_trips_through_the_file_model() {
         ("webhook_secret", "HOOK_TOKEN"),
         ("respond", "accepted"),
         ("dedupe", "event.id"),
+        ("filter_mode", "script"),
         ("filter", "event.total > 10\r\n"),
         ("action.0.name", "crm"),
         ("action.0.method", "PUT"),
@@ -32,7 +33,7 @@ fn a_form_round_trips_through_the_file_model() {
     ];
     let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
     let (form, op) = RecipeForm::from_pairs(pairs.collect());
-    assert_eq!(op, Op::Save);
+    assert_eq!(op, Button::Save);
     let (file, errors) = form.to_file();
     assert!(errors.is_empty());
     assert_eq!(file.id, "orders");
@@ -88,16 +89,21 @@ fn the_signature_place_is_kept_only_for_the_hmac_preset() {
 }
 
 #[test]
-fn action_fields_round_trip_through_the_form_and_bad_toml_is_placed_beside_them() {
+fn action_field_rows_round_trip_through_the_form_and_bad_rows_are_placed_beside_them() {
     let pairs = [
         ("name", "Mapped"),
         ("webhook", "on"),
         ("action.0.name", "chat"),
         ("action.0.url", "https://chat.example/hook"),
-        (
-            "action.0.fields",
-            "text = \"Paid {{ event.id }}\"\r\n\"customer.email\" = \"{{ event.email }}\"\r\nmeta = { source = \"shop\" }",
-        ),
+        ("action.0.field.0.key", "text"),
+        ("action.0.field.0.value", "Paid {{ event.id }}"),
+        ("action.0.field.1.key", "\"customer.email\""),
+        ("action.0.field.1.value", "{{ event.email }}"),
+        ("action.0.field.2.key", "meta.source"),
+        ("action.0.field.2.value", "shop"),
+        ("action.0.field.3.key", "count"),
+        ("action.0.field.3.value", "2"),
+        ("action.0.field.3.literal", "on"),
     ];
     let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
     let (form, _) = RecipeForm::from_pairs(pairs.collect());
@@ -105,12 +111,18 @@ fn action_fields_round_trip_through_the_form_and_bad_toml_is_placed_beside_them(
     assert!(errors.is_empty(), "{errors:?}");
     let fields = file.actions[0].fields.as_ref().unwrap();
     assert_eq!(fields["customer.email"].as_str(), Some("{{ event.email }}"));
+    assert_eq!(fields["meta"]["source"].as_str(), Some("shop"));
+    assert_eq!(fields["count"].as_integer(), Some(2));
     assert_eq!(RecipeForm::from_file(&file).to_file().0, file);
 
-    let (form, _) = RecipeForm::from_pairs(vec![
+    let (mut form, _) = RecipeForm::from_pairs(vec![
         ("name".into(), "Bad".into()),
-        ("action.0.fields".into(), "text = ".into()),
+        ("action.0.field.0.key".into(), "a".into()),
+        ("action.0.field.1.key".into(), "a.b".into()),
     ]);
     let (_, errors) = form.to_file();
     assert_eq!(errors[0].field, "action[0].fields", "{errors:?}");
+    assert!(errors[0].message.starts_with("row 2:"), "{errors:?}");
+    form.place_errors(&errors);
+    assert!(form.actions[0].errors.get("fields").contains("row 2"));
 }

@@ -9,6 +9,7 @@ mod field_errors;
 mod form;
 mod format;
 mod login;
+mod picker;
 mod recipes;
 mod test_panel;
 pub mod throttle;

@@ -12,6 +12,7 @@ use super::recipes::{compiled, find, show_page};
 use super::{UiError, check_csrf, render, see_other};
 use crate::ids::new_id;
 use crate::manage;
+use crate::recipe::conditions::Op;
 use crate::startup::AppState;
 use crate::store::{NewEvent, StoredRecipe};
 use crate::web::auth::UiSession;
@@ -28,9 +29,27 @@ pub struct TestReport {
     pub error: String,
     pub verdict: &'static str,
     pub passed: bool,
+    /// Why the filter said no (`data.object.amount = 500 is not greater than 1000`).
+    pub reason: String,
+    /// A rows filter: each row's verdict, in file order.
+    pub rows: Vec<RowView>,
     pub dedupe_key: String,
     pub output: String,
     pub requests: Vec<PlannedView>,
+}
+
+/// One condition row's verdict: what it compared and whether it held.
+pub struct RowView {
+    /// Where the row is: `filter.when[0]`.
+    pub path: String,
+    pub field: String,
+    /// The operator's label (`is greater than`).
+    pub op: String,
+    pub expected: String,
+    /// The field's value as JSON, or "(missing)".
+    pub seen: String,
+    pub held: bool,
+    pub error: String,
 }
 
 pub struct PlannedView {
@@ -156,16 +175,43 @@ fn test_report(report: &Value) -> TestReport {
         .as_array()
         .map(|list| list.iter().map(planned_view).collect())
         .unwrap_or_default();
+    let rows = report["conditions"]
+        .as_array()
+        .map(|rows| rows.iter().map(row_view).collect())
+        .unwrap_or_default();
     TestReport {
         error: text(&report["error"]),
         verdict,
         passed,
+        reason: text(&report["filter_reason"]),
+        rows,
         dedupe_key: text(&report["dedupe_key"]),
         output: match report.get("output") {
             None | Some(Value::Null) => String::new(),
             Some(output) => pretty_json(output),
         },
         requests,
+    }
+}
+
+fn row_view(row: &Value) -> RowView {
+    let op = serde_json::from_value::<Op>(row["op"].clone())
+        .map(Op::label)
+        .unwrap_or_default();
+    let json_text = |v: &Value| match v {
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    RowView {
+        path: row["path"].as_str().unwrap_or_default().to_owned(),
+        field: row["field"].as_str().unwrap_or_default().to_owned(),
+        op: op.to_owned(),
+        expected: json_text(&row["expected"]),
+        seen: row
+            .get("seen")
+            .map_or_else(|| "(missing)".to_owned(), Value::to_string),
+        held: row["held"].as_bool().unwrap_or(false),
+        error: row["error"].as_str().unwrap_or_default().to_owned(),
     }
 }
 

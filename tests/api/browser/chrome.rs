@@ -15,6 +15,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+mod shots;
+
 /// How long any one state may take to appear: generous, the machine has two busy cores.
 pub const DEADLINE: Duration = Duration::from_secs(45);
 const WIDTH: u32 = 1280;
@@ -126,6 +128,8 @@ pub struct Chrome {
     client: Client,
     base: String,
     shots: PathBuf,
+    /// The window's width (px): 1280, or a phone's while a test looks at that.
+    width: std::sync::atomic::AtomicU32,
     // Dropped after the client: the driver, then the profile folder.
     _driver: Driver,
     _profile: TempDir,
@@ -204,6 +208,7 @@ impl Chrome {
             client,
             base: base.trim_end_matches('/').to_owned(),
             shots,
+            width: std::sync::atomic::AtomicU32::new(WIDTH),
             _driver: driver,
             _profile: profile,
         })
@@ -327,6 +332,15 @@ impl Chrome {
 
     pub async fn click(&self, css: &str) {
         let element = self.find(css).await;
+        // Centred first: a sticky bar (the editor's save bar) may cover the window's edges.
+        let reference = serde_json::to_value(&element).expect("element reference");
+        let _ = self
+            .client
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center' });",
+                vec![reference],
+            )
+            .await;
         element
             .click()
             .await
@@ -344,44 +358,6 @@ impl Chrome {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
-    }
-
-    /// Saves a full-page PNG as `target/screenshots/{name}.png`: the window grows to the page's
-    /// height for the shot (plus what the browser's frame takes), from the top.
-    pub async fn screenshot(&self, name: &str) {
-        let sizes = self
-            .client
-            .execute(
-                "window.scrollTo(0, 0); \
-                 return [document.documentElement.scrollHeight, \
-                         window.outerHeight - window.innerHeight];",
-                vec![],
-            )
-            .await
-            .ok()
-            .and_then(|v| serde_json::from_value::<(u32, u32)>(v).ok());
-        let height = sizes.map_or(HEIGHT, |(page, frame)| {
-            (page + frame).clamp(HEIGHT, MAX_SHOT_HEIGHT)
-        });
-        let _ = self.client.set_window_size(WIDTH, height).await;
-        // Let the resized layout paint: two animation frames, no fixed sleep.
-        let _ = self
-            .client
-            .execute_async(
-                "const done = arguments[0]; \
-                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
-                vec![],
-            )
-            .await;
-        let shot = self.client.screenshot().await;
-        let _ = self.client.set_window_size(WIDTH, HEIGHT).await;
-        match shot {
-            Ok(png) => {
-                let path = self.shots.join(format!("{name}.png"));
-                fs::write(&path, png).expect("write screenshot");
-            }
-            Err(e) => eprintln!("screenshot {name} failed: {e}"),
-        }
     }
 }
 
