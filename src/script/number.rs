@@ -32,6 +32,9 @@ pub fn to_dynamic(number: &serde_json::Number) -> Dynamic {
     if let Ok(float) = text.parse::<FLOAT>()
         && float.is_finite()
         && serde_json::Number::from_f64(float).is_some_and(|n| n.to_string() == text)
+        // Rhai writes some floats its own way (`1e100` where serde_json writes `1e+100`, `0.0`
+        // for `-0.0`): those stay exact, so `${n}` in a script gives the text that was sent.
+        && Dynamic::from_float(float).to_string() == text
     {
         return Dynamic::from_float(float);
     }
@@ -256,11 +259,9 @@ mod tests {
         assert!(to_dynamic(&number("-9223372036854775808")).is_int());
         assert!(to_dynamic(&number("1.5")).is_float());
         assert!(to_dynamic(&number("0.1")).is_float());
-        assert!(
-            to_dynamic(&number("-0.0")).is_float(),
-            "a float writes -0.0 back the same"
-        );
         for text in [
+            "-0.0",
+            "1e+100",
             "12591154125385152738",
             "0.1000000000000000055511",
             "-0",

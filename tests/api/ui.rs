@@ -314,3 +314,4 @@ mod editor;
 mod form_post;
 mod no_code;
 mod rows_preview;
+mod test_sample;

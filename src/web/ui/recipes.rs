@@ -15,7 +15,8 @@ use super::format::{
 use super::test_panel::TestPanel;
 use super::{CsrfForm, Layout, UiError, check_csrf, page, see_other};
 use crate::manage::{self, RecipeView};
-use crate::recipe::Recipe;
+use crate::recipe::presets::{self, PresetKind};
+use crate::recipe::{Recipe, VerifyPreset};
 use crate::startup::AppState;
 use crate::store::{EventPage, RecipeStats, StoredRecipe};
 use crate::web::auth::UiSession;
@@ -171,7 +172,13 @@ pub(super) async fn show_page(
     let test = match test {
         Some(test) => test,
         None => TestPanel {
-            payload: latest_payload(state, summaries.first().map(|e| e.id.as_str())).await?,
+            payload: latest_payload(
+                state,
+                summaries.first().map(|e| e.id.as_str()),
+                &stored.id,
+                recipe.as_deref(),
+            )
+            .await?,
             ..TestPanel::default()
         },
     };
@@ -191,9 +198,19 @@ pub(super) async fn show_page(
 }
 
 /// The test panel starts from the newest event's payload: the shape the recipe really gets.
-async fn latest_payload(state: &AppState, event_id: Option<&str>) -> Result<String, UiError> {
+/// Before any event it starts from a sample of that shape, so a dry run with strict field reads
+/// means something: the shipped example's payload (same id), else the sample of the trigger
+/// preset matching the recipe's `verify`, else `{}`.
+async fn latest_payload(
+    state: &AppState,
+    event_id: Option<&str>,
+    recipe_id: &str,
+    recipe: Option<&Recipe>,
+) -> Result<String, UiError> {
     let Some(id) = event_id else {
-        return Ok("{\n  \"hello\": \"world\"\n}".into());
+        return Ok(
+            sample_payload(recipe_id, recipe).map_or_else(|| "{}".into(), |v| pretty_json(&v))
+        );
     };
     Ok(state
         .store
@@ -201,6 +218,21 @@ async fn latest_payload(state: &AppState, event_id: Option<&str>) -> Result<Stri
         .await?
         .map(|d| pretty_json(&d.event.payload))
         .unwrap_or_default())
+}
+
+fn sample_payload(recipe_id: &str, recipe: Option<&Recipe>) -> Option<serde_json::Value> {
+    if let Some(sample) = presets::examples()
+        .into_iter()
+        .find(|e| e.id == recipe_id)
+        .and_then(|e| e.sample)
+    {
+        return Some(sample);
+    }
+    let preset = match recipe?.webhook.as_ref()?.verify {
+        VerifyPreset::Slack => "slack-events",
+        other => other.as_str(),
+    };
+    presets::get(PresetKind::Trigger, preset)?.sample.clone()
 }
 
 async fn toggle(

@@ -1,0 +1,43 @@
+//! The recipe page's test panel starts from a payload of the shape the recipe gets, so a dry run
+//! under strict field reads means something before the first event arrives.
+
+use super::form_post::ok_html;
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+const STRIPE_VERIFIED: &str = r#"id = "paid"
+name = "Paid"
+
+[trigger.webhook]
+verify = "stripe"
+secret = "{{ secrets.STRIPE_SIGNING_SECRET }}"
+
+[[action]]
+name = "a"
+url = "https://hooks.example.com/a"
+"#;
+
+#[tokio::test]
+async fn before_any_event_the_test_panel_starts_from_the_example_or_trigger_preset_sample() {
+    let (app, browser) = logged_in().await;
+    let engine = ScriptEngine::new(ScriptLimits::default());
+    let example = std::fs::read_to_string("recipes/stripe-payment-to-slack.toml").unwrap();
+    import_source(app.store.as_ref(), &engine, &example, None)
+        .await
+        .expect("imports the example");
+    import_source(app.store.as_ref(), &engine, STRIPE_VERIFIED, None)
+        .await
+        .expect("imports");
+
+    let html = ok_html(browser.get("/recipes/stripe-payment-to-slack").await).await;
+    assert!(
+        html.contains("pi_3Pq"),
+        "the example's own sample payload: {html}"
+    );
+    let html = ok_html(browser.get("/recipes/paid").await).await;
+    assert!(
+        html.contains("payment_intent.succeeded"),
+        "the stripe trigger preset's sample: {html}"
+    );
+    assert!(!html.contains("hello"), "no made-up payload: {html}");
+}
