@@ -95,7 +95,7 @@ pub async fn receive_webhook(
         parse_body(media_type(&req).as_deref(), &body)?
     };
     if handling == Handling::Head {
-        // What GET would have stored, this answers and stores nothing (RFC 9110 §9.2.1).
+        // GET would store the event here; a HEAD only answers (safe method, RFC 9110 §9.2.1).
         return Ok(HttpResponse::Ok().finish());
     }
 
