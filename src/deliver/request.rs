@@ -103,9 +103,9 @@ fn assemble(
     body: Option<Vec<u8>>,
     output: &Value,
 ) -> PlannedRequest {
-    // Without a body template the body is JSON: the `fields` object or the output.
-    if action.body.is_none() && !has_header(&headers, "content-type") {
-        headers.push(("content-type".into(), "application/json".into()));
+    // The body says what it is when the action does not (see `body_content_type`).
+    if !has_header(&headers, "content-type") {
+        headers.push(("content-type".into(), action.default_content_type.into()));
     }
     let body = body.unwrap_or_else(|| output.to_string().into_bytes());
     if !has_header(&headers, "user-agent") {

@@ -5,6 +5,10 @@
 //!
 //! The body limit applies to the decoded size: decoding stops one byte past the limit, so a
 //! decompression bomb costs at most `limit` bytes of memory before its 413.
+//!
+//! Zero bytes on the wire decode to zero bytes whatever the `Content-Encoding` says: an empty
+//! body is the empty event (see [`super::payload`]), never a 400 or a 415. (A compressor's
+//! output for empty input is not empty, but senders that send no body keep the header.)
 
 use std::io::Read;
 
@@ -41,6 +45,24 @@ pub fn codings(headers: &HeaderMap) -> Result<Vec<Coding>, IngestError> {
         }
     }
     Ok(codings)
+}
+
+/// The decoded body of `wire`, or `None` when there is nothing to undo (no coding, or an
+/// empty body). `codings` is what [`codings`] made of the headers: its error only counts for
+/// a body that is not empty.
+pub fn decode_wire(
+    wire: &[u8],
+    codings: Result<Vec<Coding>, IngestError>,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, IngestError> {
+    if wire.is_empty() {
+        return Ok(None);
+    }
+    let codings = codings?;
+    if codings.is_empty() {
+        return Ok(None);
+    }
+    decode(wire, &codings, limit).map(Some)
 }
 
 /// Undoes `codings` (last applied first); the result is at most `limit` bytes.
@@ -162,6 +184,30 @@ mod tests {
         assert!(matches!(error, IngestError::TooLarge { limit: 1_048_576 }));
         let exact = gzip(&[7u8; 100]);
         assert_eq!(decode(&exact, &[Coding::Gzip], 100).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn an_empty_body_decodes_to_nothing_whatever_the_coding() {
+        for value in [
+            "gzip",
+            "x-gzip",
+            "deflate",
+            "gzip, deflate",
+            "identity",
+            "br",
+            "zstd",
+        ] {
+            assert_eq!(decode_wire(b"", parse(value), 64).unwrap(), None, "{value}");
+        }
+        assert!(matches!(
+            decode_wire(b"x", parse("br"), 64),
+            Err(IngestError::UnsupportedEncoding(_))
+        ));
+        assert_eq!(decode_wire(b"x", parse("identity"), 64).unwrap(), None);
+        assert_eq!(
+            decode_wire(&gzip(b""), parse("gzip"), 64).unwrap(),
+            Some(Vec::new())
+        );
     }
 
     #[test]

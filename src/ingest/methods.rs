@@ -1,7 +1,10 @@
 //! Which methods a hook URL accepts, per RFC 9110 §9: POST and PUT deliver an event; GET does
-//! too where the recipe says `allow_get`, and then HEAD (§9.3.2: allowed wherever GET is)
-//! answers 200 like GET but with no body and no side effect: a HEAD stores no event (§9.2.1,
-//! safe methods). OPTIONS answers 204 with `Allow` (§9.3.7). Any other method is a 405 whose
+//! too where the recipe says `allow_get`, and then HEAD (§9.3.2: allowed wherever GET is, GET
+//! without content) goes through what GET does: the rate limit (a HEAD counts like a GET, so
+//! probing cannot outrun it), the recipe's `verify` check (a refusal is a 401, counted like any
+//! other) and the parsing of the query; where GET would store the event, HEAD answers 200 with
+//! no body and stores nothing (§9.2.1, safe methods). `respond = "result"` scripts do not run
+//! for a HEAD. OPTIONS answers 204 with `Allow` (§9.3.7). Any other method is a 405 whose
 //! `Allow` lists exactly what this hook accepts (§15.5.6). An unknown token is a 404 whatever
 //! the method: the caller learns nothing about hooks that do not exist.
 
@@ -14,7 +17,7 @@ use super::error::IngestError;
 pub enum Handling {
     /// Read, verify and store the event.
     Receive,
-    /// 200, no body, nothing stored.
+    /// Checked like a GET, then 200 with no body; nothing stored.
     Head,
     /// 204 with `Allow`.
     Options,

@@ -49,16 +49,14 @@ pub async fn receive_webhook(
         .get(&stored)
         .map_err(|e| IngestError::Misconfigured(e.to_string()))?;
     let webhook = recipe.webhook.as_ref().ok_or(IngestError::UnknownHook)?;
-    match methods::handling(req.method(), webhook.allow_get)? {
-        Handling::Receive => {}
-        Handling::Head => return Ok(HttpResponse::Ok().finish()),
-        Handling::Options => {
-            return Ok(HttpResponse::NoContent()
-                .insert_header(("Allow", methods::allow(webhook.allow_get)))
-                .finish());
-        }
+    let handling = methods::handling(req.method(), webhook.allow_get)?;
+    if handling == Handling::Options {
+        return Ok(HttpResponse::NoContent()
+            .insert_header(("Allow", methods::allow(webhook.allow_get)))
+            .finish());
     }
-    let is_get = req.method() == Method::GET;
+    // HEAD is GET without content (RFC 9110 §9.3.2): the same limit, checks and parsing.
+    let is_get = matches!(*req.method(), Method::GET | Method::HEAD);
 
     // Before the body is read: a refused call costs next to nothing.
     if let Err(wait) = limiter.check(&stored.id) {
@@ -69,12 +67,9 @@ pub async fn receive_webhook(
     }
 
     let limits = &state.settings;
-    let codings = encoding::codings(req.headers())?;
+    let codings = encoding::codings(req.headers());
     let wire = read::read_limited(body, &req, limits.body_limit, limits.body_timeout).await?;
-    let decoded = match codings.is_empty() {
-        true => None,
-        false => Some(encoding::decode(&wire, &codings, limits.body_limit)?),
-    };
+    let decoded = encoding::decode_wire(&wire, codings, limits.body_limit)?;
     // The decoded bytes first (what senders sign), then the bytes as received.
     let candidates: Vec<&[u8]> = match &decoded {
         Some(decoded) => vec![decoded, &wire],
@@ -99,6 +94,10 @@ pub async fn receive_webhook(
     } else {
         parse_body(media_type(&req).as_deref(), &body)?
     };
+    if handling == Handling::Head {
+        // GET would store the event here; a HEAD only answers (safe method, RFC 9110 §9.2.1).
+        return Ok(HttpResponse::Ok().finish());
+    }
 
     let received_at = Utc::now();
     let sender = verify::delivery_id(webhook.verify, &req).map(|id| SenderDelivery {

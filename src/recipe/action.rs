@@ -24,6 +24,9 @@ pub struct Action {
     pub body: Option<Template>,
     /// The body as a JSON object mapped key by key (never together with `body`).
     pub fields: Option<FieldMap>,
+    /// The `Content-Type` sent when `headers` set none, decided by how the body is escaped
+    /// (`body_content_type`: JSON for a JSON body, plain text for a body written as is).
+    pub default_content_type: &'static str,
     pub timeout: Duration,
     pub retry_schedule: Vec<Duration>,
     /// Name of the secret that signs calls (Standard Webhooks).
@@ -177,6 +180,7 @@ impl Action {
                 headers,
                 body,
                 fields,
+                default_content_type: body_content_type(section),
                 timeout,
                 retry_schedule,
                 signing_secret,
@@ -241,6 +245,19 @@ fn body_landing(section: &ActionSection) -> Landing {
             Some(body) if body.starts_with(['{', '[']) => Landing::JsonBody,
             _ => Landing::Text,
         },
+    }
+}
+
+/// The `Content-Type` that says how the body was written, for an action whose headers set
+/// none: `application/json` for a JSON body (the transform output or the `fields` object,
+/// and a `body` template rendered with JSON escaping: one starting with `{` or `[`, which
+/// includes a body that is exactly one `{{ path }}`, written as a JSON value), and
+/// `text/plain; charset=utf-8` for a body whose values are inserted as written.
+fn body_content_type(section: &ActionSection) -> &'static str {
+    match (section.body.is_some(), body_landing(section)) {
+        (false, _) | (true, Landing::JsonBody) => "application/json",
+        (true, Landing::FormBody) => "application/x-www-form-urlencoded",
+        (true, _) => "text/plain; charset=utf-8",
     }
 }
 

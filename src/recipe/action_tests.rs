@@ -154,3 +154,24 @@ fields = { when = 1979-05-27T07:32:00Z, n = 1, x = 0.5, list = [1, "{{ event.a }
         .unwrap_or_else(|e| panic!("{e}\n{exported}"));
     assert_eq!(reimported.file, recipe.file);
 }
+
+#[test]
+fn the_content_type_sent_without_one_is_the_one_the_body_was_escaped_for() {
+    let cases = [
+        ("", "application/json"),
+        ("fields = { a = 1 }", "application/json"),
+        (r#"body = '{"a": "{{ event.a }}"}'"#, "application/json"),
+        (r#"body = ' [{{ event.a }}]'"#, "application/json"),
+        (r#"body = '{{ event.a }}'"#, "application/json"),
+        (r#"body = 'a={{ event.a }}'"#, "text/plain; charset=utf-8"),
+        (
+            "headers = { \"content-type\" = \"application/x-www-form-urlencoded\" }\nbody = 'a={{ event.a }}'",
+            "application/x-www-form-urlencoded",
+        ),
+    ];
+    for (lines, expected) in cases {
+        let recipe = recipe(false, &format!("url = \"https://example.com/\"\n{lines}"))
+            .unwrap_or_else(|e| panic!("{lines}: {e:?}"));
+        assert_eq!(recipe.actions[0].default_content_type, expected, "{lines}");
+    }
+}

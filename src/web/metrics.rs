@@ -170,6 +170,7 @@ pub fn refusal_kind(refusal: &Refusal) -> &'static str {
         Refusal::Stale(..) => "stale_timestamp",
         Refusal::Future(..) => "future_timestamp",
         Refusal::MissingToken => "missing_token",
+        Refusal::UnacceptedScheme(_) => "unaccepted_scheme",
         Refusal::InvalidToken => "bad_token",
     }
 }

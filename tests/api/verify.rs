@@ -3,6 +3,7 @@
 //! counting the refusal; rotation; sender retries (same delivery id) are not new events.
 
 mod compressed;
+mod head;
 mod schemes;
 mod sender_ids;
 mod sign;

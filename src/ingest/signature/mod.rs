@@ -20,6 +20,10 @@ use crate::recipe::HmacHeader;
 /// How far a signed timestamp may be from our clock, either way.
 pub const TOLERANCE_SECS: i64 = 300;
 
+/// Every way the `token` preset accepts its token, as refusals list them.
+pub const TOKEN_WAYS: &str = "`Authorization: Bearer <token>`, `Authorization: Basic` (password \
+                              = token), `X-Webhook-Token: <token>` or `?token=<token>`";
+
 /// Which scheme a recipe's `verify` asks for (`none` needs no scheme).
 #[derive(Debug, Clone, Copy)]
 pub enum Scheme<'a> {
@@ -58,8 +62,11 @@ pub enum Refusal {
     Stale(String, i64),
     #[error("`{0}` timestamp is {1} s in the future; at most {TOLERANCE_SECS} s are accepted")]
     Future(String, i64),
-    #[error("missing token: send it as `Authorization: Bearer <token>` or `X-Webhook-Token`")]
+    #[error("missing token: send it as {TOKEN_WAYS}")]
     MissingToken,
+    /// An `Authorization` header whose scheme is neither Bearer nor Basic (`Token s3cret`).
+    #[error("`Authorization` scheme `{0}` is not accepted: send the token as {TOKEN_WAYS}")]
+    UnacceptedScheme(String),
     #[error("invalid token")]
     InvalidToken,
 }

@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use super::{Inbound, Refusal};
 
 pub fn check(keys: &[Vec<u8>], inbound: &Inbound<'_>) -> Result<(), Refusal> {
-    let presented = presented(inbound.headers, inbound.query).ok_or(Refusal::MissingToken)?;
+    let presented = presented(inbound.headers, inbound.query)?;
     // Comparing digests keeps the comparison constant-time whatever the lengths.
     let presented = Sha256::digest(presented.as_bytes());
     let matched = keys
@@ -22,31 +22,59 @@ pub fn check(keys: &[Vec<u8>], inbound: &Inbound<'_>) -> Result<(), Refusal> {
     }
 }
 
-fn presented(headers: &HeaderMap, query: &str) -> Option<String> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some((scheme, credentials)) = header("authorization").and_then(credentials) {
-        if scheme.eq_ignore_ascii_case("bearer") {
-            // An empty bearer token is a wrong token, not a missing one.
-            return Some(credentials.to_owned());
-        }
-        if scheme.eq_ignore_ascii_case("basic") {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(credentials)
-                .ok()?;
-            let text = String::from_utf8(decoded).ok()?;
-            return text
-                .split_once(':')
-                .map(|(_, password)| password.to_owned());
-        }
+/// The token the caller presents. An `Authorization` header that carries none (another
+/// scheme, Basic that is not base64 `user:password`) is named in the refusal when no other
+/// way presents a token: the caller sent a credential, so "missing" would mislead.
+fn presented(headers: &HeaderMap, query: &str) -> Result<String, Refusal> {
+    let authorization = match headers.get("authorization") {
+        None => Err(Refusal::MissingToken),
+        Some(value) => value
+            .to_str()
+            .map_err(|_| malformed("not visible ASCII"))
+            .and_then(from_authorization),
+    };
+    if authorization.is_ok() {
+        return authorization;
     }
-    if let Some(token) = header("x-webhook-token") {
-        return Some(token.trim().to_owned());
+    if let Some(token) = headers.get("x-webhook-token").and_then(|v| v.to_str().ok()) {
+        return Ok(token.trim().to_owned());
     }
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()?
-        .into_iter()
-        .find(|(key, _)| key == "token")
-        .map(|(_, value)| value)
+    let from_query = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(key, _)| key == "token"));
+    match from_query {
+        Some((_, token)) => Ok(token),
+        None => authorization,
+    }
+}
+
+fn from_authorization(value: &str) -> Result<String, Refusal> {
+    let Some((scheme, credentials)) = credentials(value) else {
+        return Err(malformed("empty"));
+    };
+    if scheme.eq_ignore_ascii_case("bearer") {
+        // An empty bearer token is a wrong token, not a missing one.
+        return Ok(credentials.to_owned());
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(Refusal::UnacceptedScheme(scheme.to_owned()));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .and_then(|text| {
+            text.split_once(':')
+                .map(|(_, password)| password.to_owned())
+        })
+        .ok_or_else(|| malformed("Basic credentials are not base64 of `user:password`"))
+}
+
+fn malformed(problem: &'static str) -> Refusal {
+    Refusal::Malformed {
+        header: "authorization".into(),
+        problem,
+    }
 }
 
 /// The scheme and credentials of an `Authorization` value (`Basic dXNlcjpwdw==`); the caller
@@ -124,9 +152,65 @@ mod tests {
             Err(Refusal::InvalidToken)
         );
         assert_eq!(run(&[], "", &["tok"]), Err(Refusal::MissingToken));
+        assert_eq!(run(&[], "a=1", &["tok"]), Err(Refusal::MissingToken));
         assert_eq!(
             run(&[("X-Webhook-Token", "old")], "", &["new", "old"]),
             Ok(())
         );
+    }
+
+    #[test]
+    fn an_authorization_header_without_a_usable_token_is_named_in_the_refusal() {
+        assert_eq!(
+            run(&[("Authorization", "Token tok")], "", &["tok"]),
+            Err(Refusal::UnacceptedScheme("Token".into()))
+        );
+        assert_eq!(
+            run(&[("Authorization", "Digest x=1")], "", &["tok"]),
+            Err(Refusal::UnacceptedScheme("Digest".into()))
+        );
+        for bad in ["Basic !!!", "Basic dG9r", "Basic"] {
+            // "dG9r" is base64 of "tok" with no `user:` part.
+            assert!(
+                matches!(
+                    run(&[("Authorization", bad)], "", &["tok"]),
+                    Err(Refusal::Malformed { ref header, .. }) if header == "authorization"
+                ),
+                "{bad}"
+            );
+        }
+        // Another way that presents the token still counts.
+        assert_eq!(
+            run(
+                &[("Authorization", "Token x"), ("X-Webhook-Token", "tok")],
+                "",
+                &["tok"]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            run(&[("Authorization", "Token x")], "token=tok", &["tok"]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn refusal_texts_list_every_way_to_send_the_token() {
+        let missing = Refusal::MissingToken.to_string();
+        let scheme = Refusal::UnacceptedScheme("Token".into()).to_string();
+        assert!(
+            scheme.starts_with("`Authorization` scheme `Token` is not accepted"),
+            "{scheme}"
+        );
+        for text in [missing, scheme] {
+            for way in [
+                "Bearer <token>",
+                "Basic` (password = token)",
+                "X-Webhook-Token",
+                "?token=",
+            ] {
+                assert!(text.contains(way), "{way} in {text}");
+            }
+        }
     }
 }

@@ -90,9 +90,10 @@ pub const METHODS: [&str; 5] = ["POST", "PUT", "PATCH", "GET", "DELETE"];
 
 impl ActionForm {
     pub fn blank() -> ActionForm {
+        // No Content-Type prefilled: without one the request carries the type its body was
+        // written for (JSON for fields or a JSON body), as a recipe file's action does.
         ActionForm {
             method: "POST".into(),
-            headers: "Content-Type: application/json".into(),
             ..ActionForm::default()
         }
     }

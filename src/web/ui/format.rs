@@ -74,7 +74,7 @@ pub fn verify_note(recipe: Option<&Recipe>) -> String {
     match webhook.verify {
         VerifyPreset::None => String::new(),
         VerifyPreset::Token => format!(
-            "Callers must send the value of the secret {secret} as a bearer token or X-Webhook-Token header."
+            "Callers must send the value of the secret {secret} as `Authorization: Bearer <token>`, as the password of basic auth, in an X-Webhook-Token header, or as ?token= in the URL."
         ),
         preset => format!(
             "Calls must carry a valid {} signature made with the secret {secret}; unsigned requests are refused. Try the recipe with the test panel instead.",

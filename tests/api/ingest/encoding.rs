@@ -1,5 +1,6 @@
 //! Request bodies at the edge: `Content-Encoding` (gzip, deflate; others 415), the body limit
-//! on the decoded size, and empty bodies (an empty event, `{}`, whatever the declared type).
+//! on the decoded size, and empty bodies (an empty event, `{}`, whatever the declared type and
+//! encoding).
 
 use std::io::Write;
 
@@ -175,4 +176,43 @@ async fn an_empty_body_is_an_empty_event_whatever_the_content_type() {
         json!({}),
         "empty once decoded"
     );
+}
+
+#[tokio::test]
+async fn an_empty_body_is_an_empty_event_whatever_the_content_encoding() {
+    let app = spawn_app().await;
+    let recipe = app
+        .import(&plain_recipe("empty-pings", "", "", "http://127.0.0.1:9/x"))
+        .await;
+    // Zero bytes on the wire decode to zero bytes, also under a coding this server refuses.
+    let encodings = [
+        "gzip",
+        "x-gzip",
+        "deflate",
+        "gzip, deflate",
+        "identity",
+        "br",
+    ];
+    let types = [
+        Some("application/json"),
+        Some("application/x-www-form-urlencoded"),
+        Some("text/plain"),
+        None,
+    ];
+    for encoding in encodings {
+        for content_type in types {
+            let response = post_encoded(&app, &recipe, content_type, encoding, Vec::new()).await;
+            let id = event_id(response).await;
+            let stored = app.event(&id).await.event;
+            let case = format!("{encoding} / {content_type:?}");
+            assert_eq!(stored.payload, json!({}), "{case}");
+            assert!(stored.body.is_empty(), "{case}");
+        }
+    }
+    // A body that is not empty still has to be what its coding says.
+    let response = post_encoded(&app, &recipe, None, "br", b"x".to_vec()).await;
+    assert_eq!(response.status(), 415);
+    let response = post_encoded(&app, &recipe, None, "gzip", b"x".to_vec()).await;
+    assert_eq!(response.status(), 400);
+    assert!(error_of(response).await.contains("not valid gzip"));
 }

@@ -1,11 +1,15 @@
 //! Every method on every kind of hook URL answers what RFC 9110 says: 404 for a token that
 //! names no enabled recipe, whatever the method; 405 with an `Allow` that lists exactly what the
-//! hook accepts; HEAD wherever GET is, with no body and no event; OPTIONS 204 with `Allow`.
+//! hook accepts; HEAD wherever GET is, checked like GET (verification, rate limit) and
+//! answered with no body and no event; OPTIONS 204 with `Allow`.
 
 use reqwest::Method;
+use switchyard::ingest::rate_limit::HookRate;
 
 use super::plain_recipe;
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
+
+const TOKEN: &str = "methods-hook-token";
 
 const PLAIN: &str = "POST, PUT, OPTIONS";
 const WITH_GET: &str = "GET, HEAD, POST, PUT, OPTIONS";
@@ -29,6 +33,16 @@ async fn every_method_on_every_hook_url_answers_per_rfc_9110_with_a_correct_allo
             url,
         ))
         .await;
+    app.set_secret("HOOK_TOKEN", TOKEN).await;
+    let guarded = app
+        .import(&plain_recipe(
+            "guarded",
+            "",
+            "allow_get = true\nverify = \"token\"\nsecret = \"{{ secrets.HOOK_TOKEN }}\"",
+            url,
+        ))
+        .await;
+    let with_token = format!("{}?token={TOKEN}", app.hook_url(&guarded));
     let unknown = format!("{}/hooks/not-a-real-token", app.address);
 
     let table: Vec<Case> = vec![
@@ -102,6 +116,25 @@ async fn every_method_on_every_hook_url_answers_per_rfc_9110_with_a_correct_allo
             Some(WITH_GET),
             false,
         ),
+        // HEAD answers what GET would: the same check of the credentials, but no event.
+        (
+            "token, none given",
+            app.hook_url(&guarded),
+            "GET",
+            401,
+            None,
+            false,
+        ),
+        (
+            "token, none given",
+            app.hook_url(&guarded),
+            "HEAD",
+            401,
+            None,
+            false,
+        ),
+        ("token, given", with_token.clone(), "GET", 202, None, true),
+        ("token, given", with_token.clone(), "HEAD", 200, None, false),
     ]
     .into_iter()
     .chain(
@@ -144,4 +177,30 @@ async fn every_method_on_every_hook_url_answers_per_rfc_9110_with_a_correct_allo
         let stored = app.event_count().await - before;
         assert_eq!(stored, usize::from(stores), "{case}: events stored");
     }
+}
+
+#[tokio::test]
+async fn a_head_counts_against_the_rate_limit_like_the_get_it_stands_for() {
+    let app = spawn_app_with(|s| {
+        s.hook_rate = HookRate::per_second(0.001);
+        s.hook_burst = 2;
+    })
+    .await;
+    let hook = app
+        .import(&plain_recipe(
+            "probed",
+            "",
+            "allow_get = true",
+            "http://127.0.0.1:9/x",
+        ))
+        .await;
+    let head = || app.http.head(app.hook_url(&hook)).send();
+    assert_eq!(head().await.unwrap().status(), 200);
+    assert_eq!(head().await.unwrap().status(), 200);
+    let refused = head().await.unwrap();
+    assert_eq!(refused.status(), 429, "HEAD over the limit");
+    assert!(refused.headers().contains_key("retry-after"));
+    let get = app.http.get(app.hook_url(&hook)).send().await.unwrap();
+    assert_eq!(get.status(), 429, "the HEADs used the GET's budget");
+    assert_eq!(app.event_count().await, 0);
 }

@@ -30,14 +30,26 @@ async fn before_any_event_the_test_panel_starts_from_the_example_or_trigger_pres
         .expect("imports");
 
     let html = ok_html(browser.get("/recipes/stripe-payment-to-slack").await).await;
+    let payload = test_payload(&html);
     assert!(
-        html.contains("pi_3Pq"),
-        "the example's own sample payload: {html}"
+        payload.contains("pi_3Pq"),
+        "the example's own sample payload: {payload}"
     );
     let html = ok_html(browser.get("/recipes/paid").await).await;
+    let payload = test_payload(&html);
     assert!(
-        html.contains("payment_intent.succeeded"),
-        "the stripe trigger preset's sample: {html}"
+        payload.contains("payment_intent.succeeded"),
+        "the stripe trigger preset's sample: {payload}"
     );
-    assert!(!html.contains("hello"), "no made-up payload: {html}");
+    assert!(!payload.contains("hello"), "no made-up payload: {payload}");
+}
+
+/// The text of the test panel's payload box.
+fn test_payload(html: &str) -> &str {
+    let start = html
+        .find("<textarea name=\"payload\"")
+        .expect("the test panel's payload box");
+    let body = &html[start..];
+    let body = &body[body.find('>').unwrap() + 1..];
+    &body[..body.find("</textarea>").unwrap()]
 }
