@@ -16,29 +16,14 @@ use crate::deliver::client::{OutboundPolicy, build_client};
 use crate::deliver::worker::DeliveryWorker;
 use crate::engine::cache::RecipeCache;
 use crate::engine::worker::EngineWorker;
+use crate::ingest::HookState;
 use crate::ingest::commit::GroupCommitter;
 use crate::retention::Pruner;
 use crate::schedule::{Scheduler, TickContext};
 use crate::script::ScriptEngine;
 use crate::store::Store;
 use crate::store::crypto::SecretKey;
-
-/// What HTTP handlers share.
-pub struct AppState {
-    pub settings: Settings,
-    pub store: Arc<dyn Store>,
-    pub cache: Arc<RecipeCache>,
-    pub committer: GroupCommitter,
-    pub public_base: String,
-    pub events_ready: Arc<Notify>,
-    pub deliveries_ready: Arc<Notify>,
-    /// The one-time setup link's token while no admin account exists.
-    pub setup_token: std::sync::Mutex<Option<String>>,
-    /// Prometheus counters, shared with the workers (`/metrics`).
-    pub metrics: Arc<crate::web::metrics::Metrics>,
-    /// Failed logins per username and address (in memory).
-    pub login_throttle: crate::web::ui::throttle::LoginThrottle,
-}
+use crate::web::state::AppState;
 
 pub struct Application {
     port: u16,
@@ -85,7 +70,7 @@ impl Application {
         let deliveries_ready = Arc::new(Notify::new());
         let cache = Arc::new(RecipeCache::new(scripts));
         let committer = GroupCommitter::start(store.clone(), events_ready.clone());
-        let metrics = Arc::new(crate::web::metrics::Metrics::new());
+        let metrics = Arc::new(crate::telemetry::metrics::Metrics::new());
 
         let engine = EngineWorker::new(
             store.clone(),
@@ -121,6 +106,14 @@ impl Application {
             ),
         ];
 
+        let hooks = web::Data::new(HookState {
+            store: store.clone(),
+            cache: cache.clone(),
+            committer: committer.clone(),
+            metrics: metrics.clone(),
+            body_limit: settings.body_limit,
+            body_timeout: settings.body_timeout,
+        });
         let state = web::Data::new(AppState {
             settings,
             store: store.clone(),
@@ -146,6 +139,7 @@ impl Application {
                 .wrap(crate::web::security_headers())
                 .wrap(tracing_actix_logger())
                 .app_data(state.clone())
+                .app_data(hooks.clone())
                 .app_data(hook_limiter.clone())
                 .configure(crate::web::routes)
                 .default_service(web::to(crate::web::not_found))

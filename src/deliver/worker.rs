@@ -16,7 +16,7 @@ use crate::config::WorkerSettings;
 use crate::recipe::Action;
 use crate::recipe::file::ActionSection;
 use crate::store::{ClaimedDelivery, DeliveryNext, NewAttempt, Store, StoreError};
-use crate::web::metrics::Metrics;
+use crate::telemetry::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct DeliveryWorker {

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::config::WorkerSettings;
 use crate::store::{DedupeClaim, EventRecord, NewRun, RunOutcome, Store, StoreError};
-use crate::web::metrics::Metrics;
+use crate::telemetry::metrics::Metrics;
 
 pub struct EngineWorker {
     store: Arc<dyn Store>,

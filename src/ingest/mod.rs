@@ -11,29 +11,46 @@ mod read;
 pub mod signature;
 pub mod verify;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
 
+use self::commit::GroupCommitter;
 use self::error::IngestError;
 use self::methods::Handling;
 use self::payload::{headers_map, media_type, parse_body, parse_form};
 use self::rate_limit::{HookLimiter, retry_after_secs};
+use crate::engine::cache::RecipeCache;
 use crate::engine::{EventContext, Verdict, filter_and_transform, off_executor};
 use crate::ids::new_id;
 use crate::recipe::{RespondMode, VerifyPreset};
-use crate::startup::AppState;
-use crate::store::{Inserted, NewEvent, SenderDelivery};
+use crate::store::{Inserted, NewEvent, SenderDelivery, Store};
+use crate::telemetry::metrics::Metrics;
 
 pub const EVENT_ID_HEADER: &str = "switchyard-event-id";
+
+/// The few handles the webhook endpoint needs; `startup` builds it next to the web's state.
+pub struct HookState {
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<RecipeCache>,
+    pub committer: GroupCommitter,
+    pub metrics: Arc<Metrics>,
+    /// Largest body accepted, in bytes, before and after decoding.
+    pub body_limit: usize,
+    /// How long the whole body may take to arrive.
+    pub body_timeout: Duration,
+}
 
 #[tracing::instrument(skip_all, fields(recipe))]
 pub async fn receive_webhook(
     req: HttpRequest,
     token: web::Path<String>,
     body: web::Payload,
-    state: web::Data<AppState>,
+    state: web::Data<HookState>,
     limiter: web::Data<HookLimiter>,
 ) -> Result<HttpResponse, IngestError> {
     let stored = state
@@ -66,10 +83,9 @@ pub async fn receive_webhook(
         });
     }
 
-    let limits = &state.settings;
     let codings = encoding::codings(req.headers());
-    let wire = read::read_limited(body, &req, limits.body_limit, limits.body_timeout).await?;
-    let decoded = encoding::decode_wire(&wire, codings, limits.body_limit)?;
+    let wire = read::read_limited(body, &req, state.body_limit, state.body_timeout).await?;
+    let decoded = encoding::decode_wire(&wire, codings, state.body_limit)?;
     // The decoded bytes first (what senders sign), then the bytes as received.
     let candidates: Vec<&[u8]> = match &decoded {
         Some(decoded) => vec![decoded, &wire],
@@ -77,7 +93,7 @@ pub async fn receive_webhook(
     };
     if let Err(error) = verify::verify(webhook, &req, &candidates, state.store.as_ref()).await {
         if let IngestError::Refused(refusal) = &error {
-            state.metrics.webhook_refused(&stored.id, refusal);
+            state.metrics.webhook_refused(&stored.id, refusal.kind());
             record_refusal(&state, &stored.id, &refusal.to_string()).await;
         }
         return Err(error);
@@ -158,7 +174,7 @@ pub async fn receive_webhook(
 }
 
 /// Counts the refusal for the recipe; failing to count does not change the answer.
-async fn record_refusal(state: &AppState, recipe_id: &str, reason: &str) {
+async fn record_refusal(state: &HookState, recipe_id: &str, reason: &str) {
     tracing::info!(reason, "webhook refused by its verify check");
     if let Err(error) = state.store.record_refusal(recipe_id, reason).await {
         tracing::warn!(%error, "could not count a refused webhook");

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::api::error::ApiError;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 use crate::store::Session;
 
 pub const SESSION_COOKIE: &str = "switchyard_session";

@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::startup::AppState;
+use crate::web::state::AppState;
 
 /// Liveness: the process answers. Touches nothing else.
 pub async fn healthz() -> HttpResponse {

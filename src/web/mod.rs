@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod health;
 pub mod metrics;
+pub mod state;
 pub mod ui;
 
 use actix_web::middleware::DefaultHeaders;

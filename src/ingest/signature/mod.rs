@@ -71,6 +71,23 @@ pub enum Refusal {
     InvalidToken,
 }
 
+impl Refusal {
+    /// The low-cardinality metrics label for why a call was refused (the message itself names
+    /// headers): `missing_header`, `bad_signature`, `stale_timestamp`, ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::MissingHeader(_) => "missing_header",
+            Refusal::Malformed { .. } => "malformed_header",
+            Refusal::Mismatch(_) => "bad_signature",
+            Refusal::Stale(..) => "stale_timestamp",
+            Refusal::Future(..) => "future_timestamp",
+            Refusal::MissingToken => "missing_token",
+            Refusal::UnacceptedScheme(_) => "unaccepted_scheme",
+            Refusal::InvalidToken => "bad_token",
+        }
+    }
+}
+
 /// Checks the request against `keys`; one matching key is enough.
 pub fn check(scheme: Scheme<'_>, keys: &[Vec<u8>], inbound: &Inbound<'_>) -> Result<(), Refusal> {
     match scheme {

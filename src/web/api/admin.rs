@@ -6,7 +6,7 @@ use super::error::{ApiError, extracted};
 use super::recipes::view;
 use crate::manage::{self, RecipeView};
 use crate::provision::split_documents;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 use crate::store::ApiTokenView;
 use crate::web::auth::ApiCaller;
 

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::error::{ApiError, extracted};
-use crate::startup::AppState;
+use crate::web::state::AppState;
 use crate::store::{EventCursor, EventPage, EventStatus, EventSummary};
 use crate::web::auth::ApiCaller;
 

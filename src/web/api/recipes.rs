@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::error::{ApiError, extracted};
 use crate::manage::{self, RecipeView};
 use crate::recipe::RecipeFile;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 use crate::store::{StoredRecipe, UpsertKind, WebhookRefusals};
 use crate::web::auth::ApiCaller;
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::format::when;
 use super::{CsrfForm, Layout, UiError, check_csrf, page, render, see_other};
 use crate::manage::{self, ManageError};
-use crate::startup::AppState;
+use crate::web::state::AppState;
 use crate::web::auth::UiSession;
 
 pub struct SecretRow {

@@ -15,7 +15,7 @@ use super::picker::{self, Sample};
 use super::{Layout, UiError, check_csrf, page, render, see_other};
 use crate::manage::{self, ManageError};
 use crate::recipe::{FieldError, Recipe, RecipeFile};
-use crate::startup::AppState;
+use crate::web::state::AppState;
 use crate::store::{StoredRecipe, UpsertKind};
 use crate::web::auth::UiSession;
 

@@ -17,7 +17,7 @@ use super::{CsrfForm, Layout, UiError, check_csrf, page, see_other};
 use crate::manage::{self, RecipeView};
 use crate::recipe::presets::{self, PresetKind};
 use crate::recipe::{Recipe, VerifyPreset};
-use crate::startup::AppState;
+use crate::web::state::AppState;
 use crate::store::{EventPage, RecipeStats, StoredRecipe};
 use crate::web::auth::UiSession;
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{Layout, UiError, check_csrf, page, render};
 use crate::manage::{self, ManageError};
 use crate::provision::split_documents;
-use crate::startup::AppState;
+use crate::web::state::AppState;
 use crate::store::UpsertKind;
 use crate::web::auth::UiSession;
 

@@ -1,3 +1,7 @@
+//! Logging, the TLS provider, and the metrics registry (`metrics`) every stage counts into.
+
+pub mod metrics;
+
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
