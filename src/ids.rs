@@ -1,7 +1,9 @@
-//! Identifiers: time-ordered ids for rows, unguessable tokens for webhook URLs.
+//! Identifiers: time-ordered ids for rows, unguessable tokens for webhook URLs and API access,
+//! and the hash stored of a token.
 
 use base64::Engine as _;
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 /// A time-ordered UUID (v7), so ids sort by creation and keep indexes append-only.
 pub fn new_id() -> String {
@@ -13,6 +15,14 @@ pub fn new_webhook_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hex SHA-256: what is stored of session ids and API tokens.
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -256,7 +256,7 @@ pub async fn create_api_token(
     }
     let token = format!("sy_{}", crate::ids::new_webhook_token());
     let id = store
-        .create_api_token(name, &crate::web::auth::hash_token(&token))
+        .create_api_token(name, &crate::ids::hash_token(&token))
         .await?;
     Ok((id, token))
 }

@@ -11,5 +11,4 @@ mod redact;
 pub mod request;
 pub mod retry;
 pub mod sign;
-pub mod template;
 pub mod worker;

@@ -4,8 +4,8 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::sign::sign;
-use super::template::{TemplateContext, TemplateError};
 use crate::recipe::Action;
+use crate::recipe::template::{TemplateContext, TemplateError};
 
 pub const USER_AGENT: &str = concat!("Switchyard/", env!("CARGO_PKG_VERSION"));
 

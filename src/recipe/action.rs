@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use reqwest::Method;
 
+use super::duration::{default_schedule, parse_duration};
 use super::error::FieldError;
 use super::file::ActionSection;
-use crate::deliver::retry::{default_schedule, parse_duration};
-use crate::deliver::template::fields::FieldMap;
-use crate::deliver::template::{Landing, Template};
+use crate::recipe::template::fields::FieldMap;
+use crate::recipe::template::{Landing, Template};
 
 pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_ACTION_TIMEOUT: Duration = Duration::from_secs(300);

@@ -216,7 +216,7 @@ pub struct ActionSection {
     /// A template; without it (and without `fields`) the body is the transform output as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
-    /// A JSON object body mapped key by key (see `deliver::template::fields`); not with `body`.
+    /// A JSON object body mapped key by key (see `recipe::template::fields`); not with `body`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<toml::Table>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,11 +2,13 @@
 
 pub mod action;
 pub mod conditions;
+pub mod duration;
 pub mod error;
 pub mod file;
 pub mod path;
 pub mod presets;
 pub mod secrets;
+pub mod template;
 mod validate;
 mod webhook;
 

@@ -1,10 +1,10 @@
 use super::action::Action;
+use super::duration::parse_duration;
 use super::error::FieldError;
 use super::file::{FilterSection, RecipeFile, ScheduleSection, ScriptSection};
 use super::webhook::webhook_trigger;
 use super::{DEFAULT_DEDUPE_WINDOW, Filter, Recipe, ScheduleTrigger};
-use crate::deliver::retry::parse_duration;
-use crate::deliver::template::Template;
+use crate::recipe::template::Template;
 use crate::script::{CompiledScript, ScriptEngine, ScriptKind};
 
 const MAX_ID_LEN: usize = 64;

@@ -10,12 +10,12 @@ use serde_json::{Value, json};
 use super::TickContext;
 use crate::deliver::client::{OutboundRequest, fetch};
 use crate::deliver::request::USER_AGENT;
-use crate::deliver::template::{Template, TemplateContext};
 use crate::deliver::worker::redact_text;
 use crate::engine::{EventContext, dedupe_key, off_executor};
 use crate::ids::new_id;
 use crate::recipe::Recipe;
 use crate::recipe::file::PollSection;
+use crate::recipe::template::{Template, TemplateContext};
 use crate::store::{NewEvent, StoreError};
 
 pub const MAX_POLL_RESPONSE: usize = 10 * 1024 * 1024;

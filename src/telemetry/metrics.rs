@@ -153,7 +153,6 @@ impl Metrics {
     }
 }
 
-
 fn clamp(count: u64) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }

@@ -9,12 +9,11 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::api::error::ApiError;
-use crate::web::state::AppState;
 use crate::store::Session;
+use crate::web::state::AppState;
 
 pub const SESSION_COOKIE: &str = "switchyard_session";
 pub const SESSION_DAYS: i64 = 7;
@@ -39,13 +38,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Hex SHA-256: what is stored of session ids and API tokens.
-pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::ids::hash_token;
 
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     bool::from(a.as_bytes().ct_eq(b.as_bytes()))

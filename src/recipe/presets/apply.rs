@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::{InputKind, Preset, PresetInput, PresetKind};
-use crate::deliver::template::Template;
 use crate::recipe::Action;
 use crate::recipe::file::ActionSection;
+use crate::recipe::template::Template;
 
 /// A checked input value, ready to substitute.
 pub(super) enum Resolved<'a> {

@@ -6,9 +6,9 @@ use super::error::{ApiError, extracted};
 use super::recipes::view;
 use crate::manage::{self, RecipeView};
 use crate::provision::split_documents;
-use crate::web::state::AppState;
 use crate::store::ApiTokenView;
 use crate::web::auth::ApiCaller;
+use crate::web::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SecretValue {

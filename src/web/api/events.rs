@@ -3,9 +3,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::error::{ApiError, extracted};
-use crate::web::state::AppState;
 use crate::store::{EventCursor, EventPage, EventStatus, EventSummary};
 use crate::web::auth::ApiCaller;
+use crate::web::state::AppState;
 
 pub const PAGE_SIZE: u32 = 50;
 

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 use super::error::{ApiError, extracted};
 use crate::manage::{self, RecipeView};
 use crate::recipe::RecipeFile;
-use crate::web::state::AppState;
 use crate::store::{StoredRecipe, UpsertKind, WebhookRefusals};
 use crate::web::auth::ApiCaller;
+use crate::web::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SavedRecipe {

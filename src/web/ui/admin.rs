@@ -10,8 +10,8 @@ use serde::Deserialize;
 use super::format::when;
 use super::{CsrfForm, Layout, UiError, check_csrf, page, render, see_other};
 use crate::manage::{self, ManageError};
-use crate::web::state::AppState;
 use crate::web::auth::UiSession;
+use crate::web::state::AppState;
 
 pub struct SecretRow {
     pub name: String,

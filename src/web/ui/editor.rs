@@ -15,9 +15,9 @@ use super::picker::{self, Sample};
 use super::{Layout, UiError, check_csrf, page, render, see_other};
 use crate::manage::{self, ManageError};
 use crate::recipe::{FieldError, Recipe, RecipeFile};
-use crate::web::state::AppState;
 use crate::store::{StoredRecipe, UpsertKind};
 use crate::web::auth::UiSession;
+use crate::web::state::AppState;
 
 #[derive(Deserialize)]
 pub struct ModeQuery {

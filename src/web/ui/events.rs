@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use super::format::{STATUS_FILTERS, ago, curl_example, pretty_json, status_label, when};
 use super::{CsrfForm, Layout, UiError, check_csrf, page, see_other};
-use crate::web::state::AppState;
 use crate::store::{EventDetail, EventStatus, EventSummary};
 use crate::web::api::events::{EventsQuery, page as events_page};
 use crate::web::auth::UiSession;
+use crate::web::state::AppState;
 
 const PAGE_SIZE: u32 = 50;
 

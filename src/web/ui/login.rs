@@ -14,12 +14,12 @@ use serde::Deserialize;
 use super::throttle::wait_text;
 use super::{CsrfForm, Layout, UiError, check_csrf, render, see_other};
 use crate::ids::new_webhook_token;
-use crate::web::state::AppState;
 use crate::store::Session;
 use crate::web::auth::{
     SESSION_COOKIE, SESSION_DAYS, UiSession, constant_time_eq, hash_password, hash_token,
     verify_password,
 };
+use crate::web::state::AppState;
 
 const LOGIN_CSRF_COOKIE: &str = "switchyard_login_csrf";
 const MIN_PASSWORD_LEN: usize = 10;

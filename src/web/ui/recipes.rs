@@ -17,9 +17,9 @@ use super::{CsrfForm, Layout, UiError, check_csrf, page, see_other};
 use crate::manage::{self, RecipeView};
 use crate::recipe::presets::{self, PresetKind};
 use crate::recipe::{Recipe, VerifyPreset};
-use crate::web::state::AppState;
 use crate::store::{EventPage, RecipeStats, StoredRecipe};
 use crate::web::auth::UiSession;
+use crate::web::state::AppState;
 
 const RECENT_EVENTS: u32 = 10;
 

@@ -13,9 +13,9 @@ use super::{UiError, check_csrf, render, see_other};
 use crate::ids::new_id;
 use crate::manage;
 use crate::recipe::conditions::Op;
-use crate::web::state::AppState;
 use crate::store::{NewEvent, StoredRecipe};
 use crate::web::auth::UiSession;
+use crate::web::state::AppState;
 
 #[derive(Default)]
 pub struct TestPanel {

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::{Layout, UiError, check_csrf, page, render};
 use crate::manage::{self, ManageError};
 use crate::provision::split_documents;
-use crate::web::state::AppState;
 use crate::store::UpsertKind;
 use crate::web::auth::UiSession;
+use crate::web::state::AppState;
 
 pub struct ImportResult {
     pub origin: String,

@@ -5,8 +5,8 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use switchyard::deliver::template::{Template, TemplateContext};
 use switchyard::recipe::Recipe;
+use switchyard::recipe::template::{Template, TemplateContext};
 use switchyard::script::{ScriptEngine, ScriptLimits};
 
 /// The shipped examples: valid recipes to mutate.
