@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::deliver::client::OutboundAllow;
+use crate::outbound::client::OutboundAllow;
 use crate::script::ScriptLimits;
 use crate::store::SyncMode;
 

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod ids;
 pub mod ingest;
 pub mod manage;
+pub mod outbound;
 pub mod provision;
 pub mod recipe;
 pub mod retention;

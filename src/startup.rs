@@ -12,12 +12,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::deliver::client::{OutboundPolicy, build_client};
 use crate::deliver::worker::DeliveryWorker;
 use crate::engine::cache::RecipeCache;
 use crate::engine::worker::EngineWorker;
 use crate::ingest::HookState;
 use crate::ingest::commit::GroupCommitter;
+use crate::outbound::client::{OutboundPolicy, build_client};
 use crate::retention::Pruner;
 use crate::schedule::{Scheduler, TickContext};
 use crate::script::ScriptEngine;

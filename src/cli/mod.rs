@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{DEFAULT_BIND, Settings, WorkerSettings};
-use crate::deliver::client::OutboundAllow;
+use crate::outbound::client::OutboundAllow;
 use crate::script::ScriptLimits;
 use crate::store::SyncMode;
 

@@ -7,7 +7,7 @@ use super::sign::sign;
 use crate::recipe::Action;
 use crate::recipe::template::{TemplateContext, TemplateError};
 
-pub const USER_AGENT: &str = concat!("Switchyard/", env!("CARGO_PKG_VERSION"));
+use crate::outbound::USER_AGENT;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PlannedRequest {

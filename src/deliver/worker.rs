@@ -7,12 +7,11 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::task::JoinSet;
 
-use super::client::{AttemptResult, OutboundPolicy, OutboundRequest, send};
-use super::redact::redact;
-pub(crate) use super::redact::redact_text;
 use super::request::{add_webhook_headers, render, secret_names};
 use super::retry::next_delay;
 use crate::config::WorkerSettings;
+use crate::outbound::client::{AttemptResult, OutboundPolicy, OutboundRequest, send};
+use crate::outbound::redact::redact;
 use crate::recipe::Action;
 use crate::recipe::file::ActionSection;
 use crate::store::{ClaimedDelivery, DeliveryNext, NewAttempt, Store, StoreError};
@@ -31,7 +30,7 @@ pub struct DeliveryWorker {
 impl DeliveryWorker {
     pub fn new(store: Arc<dyn Store>, policy: OutboundPolicy, settings: WorkerSettings) -> Self {
         Self {
-            client: super::client::build_client(&policy),
+            client: crate::outbound::client::build_client(&policy),
             store,
             policy,
             settings,

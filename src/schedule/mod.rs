@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::deliver::client::OutboundPolicy;
 use crate::engine::cache::RecipeCache;
 use crate::ids::new_id;
+use crate::outbound::client::OutboundPolicy;
 use crate::recipe::{Recipe, ScheduleTrigger};
 use crate::store::{NewEvent, Store, StoreError, TickClaim};
 use poll::{PollError, poll_events};

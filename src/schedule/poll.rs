@@ -8,11 +8,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::TickContext;
-use crate::deliver::client::{OutboundRequest, fetch};
-use crate::deliver::request::USER_AGENT;
-use crate::deliver::worker::redact_text;
 use crate::engine::{EventContext, dedupe_key, off_executor};
 use crate::ids::new_id;
+use crate::outbound::USER_AGENT;
+use crate::outbound::client::{OutboundRequest, fetch};
+use crate::outbound::redact::redact_text;
 use crate::recipe::Recipe;
 use crate::recipe::file::PollSection;
 use crate::recipe::template::{Template, TemplateContext};

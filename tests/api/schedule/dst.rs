@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use switchyard::deliver::client::{OutboundPolicy, build_client};
 use switchyard::engine::cache::RecipeCache;
+use switchyard::outbound::client::{OutboundPolicy, build_client};
 use switchyard::provision::import_source;
 use switchyard::recipe::parse_cron;
 use switchyard::schedule::clock::{Clock, ManualClock};

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::*;
-use crate::deliver::client::{OutboundRequest, build_client, send};
+use crate::outbound::client::{OutboundRequest, build_client, send};
 
 fn guard() -> OutboundPolicy {
     OutboundPolicy::default()

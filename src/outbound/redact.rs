@@ -6,7 +6,7 @@ use super::client::{AttemptResult, SNIPPET_LIMIT};
 
 /// Replaces every secret value the request used with `[redacted secret NAME]` in what the
 /// attempt stores, e.g. a receiver echoing the `Authorization` header back.
-pub(super) fn redact(
+pub(crate) fn redact(
     mut result: AttemptResult,
     secrets: &HashMap<String, String>,
 ) -> AttemptResult {

@@ -12,7 +12,7 @@ use super::guard::{GuardedResolver, ResolveError};
 pub use super::guard::{
     Lookup, OutboundAllow, OutboundError, OutboundPolicy, check_url, is_blocked_ip,
 };
-use super::retry::parse_retry_after;
+use super::retry_after::parse_retry_after;
 
 /// The most of a response body that is read and recorded.
 pub const SNIPPET_LIMIT: usize = 4096;
