@@ -10,7 +10,6 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::cache::RecipeCache;
 use crate::store::{PruneReport, Store, StoreError};
 
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 pub struct Pruner {

@@ -222,10 +222,10 @@ pub struct ServeArgs {
     pub body_limit: usize,
     /// Inbound calls one recipe's webhook accepts on average: `500/s`, `3000/m`, `100/h` or
     /// `off`. Over the limit (and the burst) a call gets 429 with `Retry-After`.
-    #[arg(long, env = "SWITCHYARD_HOOK_RATE", default_value = crate::ingest::rate_limit::DEFAULT_HOOK_RATE)]
-    pub hook_rate: crate::ingest::rate_limit::HookRate,
+    #[arg(long, env = "SWITCHYARD_HOOK_RATE", default_value = crate::config::hook_rate::DEFAULT_HOOK_RATE)]
+    pub hook_rate: crate::config::hook_rate::HookRate,
     /// Calls one recipe's webhook accepts at once before the rate applies.
-    #[arg(long, env = "SWITCHYARD_HOOK_BURST", default_value_t = crate::ingest::rate_limit::DEFAULT_HOOK_BURST,
+    #[arg(long, env = "SWITCHYARD_HOOK_BURST", default_value_t = crate::config::hook_rate::DEFAULT_HOOK_BURST,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub hook_burst: u32,
     /// Time a client has to send a request's head before it gets 408 (0s: no deadline).

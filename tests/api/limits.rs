@@ -9,7 +9,7 @@ mod slow_clients;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use switchyard::ingest::rate_limit::HookRate;
+use switchyard::config::hook_rate::HookRate;
 
 use crate::helpers::{TestApp, spawn_app_with};
 

@@ -4,7 +4,7 @@
 //! answered with no body and no event; OPTIONS 204 with `Allow`.
 
 use reqwest::Method;
-use switchyard::ingest::rate_limit::HookRate;
+use switchyard::config::hook_rate::HookRate;
 
 use super::plain_recipe;
 use crate::helpers::{spawn_app, spawn_app_with};

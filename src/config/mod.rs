@@ -1,6 +1,8 @@
 //! One `Settings` value drives the server. The CLI fills it from flags and `SWITCHYARD_*`
 //! variables; tests build it directly.
 
+pub mod hook_rate;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,6 +11,8 @@ use crate::script::ScriptLimits;
 use crate::store::SyncMode;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How long finished events are kept (`SWITCHYARD_RETENTION`).
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Time a client has to send a request's head (line and headers) before it gets 408.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,7 +40,7 @@ pub struct Settings {
     pub api_token: Option<String>,
     pub body_limit: usize,
     /// Inbound calls one recipe's webhook accepts on average, and in a burst, per process.
-    pub hook_rate: crate::ingest::rate_limit::HookRate,
+    pub hook_rate: hook_rate::HookRate,
     pub hook_burst: u32,
     /// Time to receive a request's head (slowloris); zero disables the deadline.
     pub header_timeout: Duration,
@@ -128,10 +132,10 @@ impl Settings {
             api_token: None,
             body_limit: DEFAULT_BODY_LIMIT,
             hook_rate: Default::default(),
-            hook_burst: crate::ingest::rate_limit::DEFAULT_HOOK_BURST,
+            hook_burst: hook_rate::DEFAULT_HOOK_BURST,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
-            retention: crate::retention::DEFAULT_RETENTION,
+            retention: DEFAULT_RETENTION,
             rotate_grace: Duration::ZERO,
             allow_private_targets: false,
             outbound_allow: OutboundAllow::default(),
