@@ -17,6 +17,7 @@ mod leases;
 mod limits;
 mod mapping;
 mod metrics;
+mod modules;
 mod pages;
 mod presets;
 mod receiver;
