@@ -47,7 +47,6 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn import_graph() -> Graph {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let path = Regex::new(r"crate::([a-z_][a-z0-9_]*)").unwrap();
-    let group = Regex::new(r"crate::\{([^}]*)\}").unwrap();
     let member = Regex::new(r"(?:^|,)\s*([a-z_][a-z0-9_]*)").unwrap();
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -61,8 +60,7 @@ fn import_graph() -> Graph {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
-        // Inline test modules sit at the end of a file.
-        let code = text.split("#[cfg(test)]").next().unwrap();
+        let code = without_inline_tests(&text);
         let lines: Vec<&str> = code
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
@@ -72,11 +70,9 @@ fn import_graph() -> Graph {
             .captures_iter(&joined)
             .map(|c| c[1].to_owned())
             .collect();
-        for braces in group.captures_iter(&joined) {
-            // Only the top level of the group names modules: drop nested `{...}` first.
-            let nested = Regex::new(r"\{[^{}]*\}").unwrap();
-            let flat = nested.replace_all(&braces[1], "");
-            targets.extend(member.captures_iter(&flat).map(|c| c[1].to_owned()));
+        for (at, _) in joined.match_indices("crate::{") {
+            let inside = top_level_of_group(&joined[at + "crate::{".len()..]);
+            targets.extend(member.captures_iter(&inside).map(|c| c[1].to_owned()));
         }
         for target in targets {
             if target != module && target != "self" {
@@ -89,6 +85,44 @@ fn import_graph() -> Graph {
         }
     }
     graph
+}
+
+/// `text` up to its inline test module (`#[cfg(test)]` then `mod x {`, at the end of a
+/// file); a `#[cfg(test)] mod x;` line elsewhere does not end the code.
+fn without_inline_tests(text: &str) -> &str {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim() == "#[cfg(test)]" {
+            let after = &text[offset + line.len()..];
+            let item = after
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.starts_with("#["))
+                .unwrap_or("");
+            if item.trim_start_matches("pub ").starts_with("mod ") && item.ends_with('{') {
+                return &text[..offset];
+            }
+        }
+        offset += line.len();
+    }
+    text
+}
+
+/// The text of a `{...}` group (its opening brace already read) without nested groups:
+/// `a::{B, c}, d}` gives `a::, d`, whose members name modules.
+fn top_level_of_group(rest: &str) -> String {
+    let mut depth = 1;
+    let mut out = String::new();
+    for ch in rest.chars() {
+        match ch {
+            '{' => depth += 1,
+            '}' if depth == 1 => break,
+            '}' => depth -= 1,
+            _ if depth == 1 => out.push(ch),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A cycle through `start`, as module names, if there is one.
