@@ -1,6 +1,8 @@
 //! Filters and transforms: verdicts, wrong results, failures and limits, and isolation between
 //! recipes.
 
+mod literals;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -10,7 +12,7 @@ use crate::helpers::{TestApp, WAIT, grace, spawn_app, spawn_app_with};
 use crate::receiver::Receiver;
 
 /// A recipe with the given filter and transform (either may be empty) and one action to `url`.
-fn recipe(id: &str, filter: &str, transform: &str, url: &str) -> String {
+pub(crate) fn recipe(id: &str, filter: &str, transform: &str, url: &str) -> String {
     let mut text = format!("id = \"{id}\"\nname = \"{id}\"\n[trigger.webhook]\n");
     if !filter.is_empty() {
         text.push_str(&format!("[filter]\nscript = '''\n{filter}\n'''\n"));
