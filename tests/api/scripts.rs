@@ -86,7 +86,10 @@ async fn filter_returning_a_non_bool_fails_the_run_with_a_message_naming_the_boo
     assert_eq!(detail.event.status, EventStatus::Failed);
     let error = detail.event.error.as_deref().expect("event error stored");
     assert!(error.contains("must return a bool"), "{error}");
-    assert!(error.contains("string"), "names what it got: {error}");
+    assert!(
+        error.contains("got the text \"yes\""),
+        "names what it got: {error}"
+    );
     assert_eq!(detail.runs[0].status, EventStatus::Failed);
     assert_eq!(detail.runs[0].error.as_deref(), Some(error));
     assert!(detail.deliveries.is_empty());
