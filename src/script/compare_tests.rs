@@ -140,3 +140,38 @@ fn arrays_and_objects_are_equal_item_by_item_under_the_same_rules() {
         "{nested}"
     );
 }
+
+#[test]
+fn in_an_array_compares_under_the_same_rules() {
+    let event: Value = serde_json::from_str(
+        r#"{"ids": [1, 12591154125385152738], "tags": ["a", "b"], "mixed": [1, "a", null]}"#,
+    )
+    .unwrap();
+    let run = |source: &str| run_json(&engine(), source, event.clone());
+    for (source, expected) in [
+        ("1 in event.ids", true),
+        ("12591154125385152738 in event.ids", true),
+        ("12591154125385152739 in event.ids", false),
+        ("1.0 in event.ids", true),
+        ("\"a\" in event.tags", true),
+        ("\"c\" in event.tags", false),
+        ("event.tags.contains(\"b\")", true),
+        ("\"a\" in event.mixed", true),
+        ("2 in event.mixed", false),
+        ("() in event.tags", false),
+        ("\"a\" in []", false),
+        ("\"x\" in \"xyz\"", true),
+        ("\"tags\" in event", true),
+    ] {
+        assert_eq!(run(source), Ok(json!(expected)), "{source}");
+    }
+    let message = run("\"1\" in event.ids").unwrap_err().to_string();
+    assert!(
+        message.contains(
+            "line 1, column 5: cannot test whether the text \"1\" is in the array \
+             [1,12591154125385152738]: the array holds no text"
+        ),
+        "{message}"
+    );
+    assert!(run("true in event.tags").is_err());
+}

@@ -22,10 +22,12 @@
 //!   same rules (so `[1] == ["1"]` fails too). Text includes characters; numbers include exact
 //!   numbers, compared exactly. Values of other types (timestamps, function pointers) compare
 //!   only with their own type, as Rhai does.
+//! - `x in items` (and `items.contains(x)`) compares under the same rules, and fails when a
+//!   non-empty array holds nothing `x` could equal (`"1" in [1, 2]`).
 
 use std::cmp::Ordering;
 
-use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Token};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, NativeCallContext, Token};
 
 use super::convert;
 use super::number::{self, ExactNumber};
@@ -148,6 +150,31 @@ fn refusal(op: &str, a: &Dynamic, b: &Dynamic) -> Option<Box<EvalAltResult>> {
     )))
 }
 
+/// `x in items`: items that `x` could equal are compared with [`equal`]; when the array is not
+/// empty and holds none (`"1" in [1, 2]`), the test fails naming both.
+fn contains(ctx: &NativeCallContext, items: &Array, x: &Dynamic) -> Fallible<bool> {
+    let mut comparable = items.is_empty() || x.is_unit();
+    for item in items {
+        if item.is_unit() || refusal("==", item, x).is_none() {
+            comparable = true;
+            if equal(ctx, item, x)? {
+                return Ok(true);
+            }
+        }
+    }
+    if comparable {
+        return Ok(false);
+    }
+    Err(fault(format!(
+        "cannot test whether {} is in {}: the array holds no {}, so the answer could only be \
+         false; convert on purpose (e.g. parse_int(text), x.to_string()) or test a value of the \
+         items' kind",
+        shown(x),
+        shown(&Dynamic::from_array(items.clone())),
+        kind(x).plural()
+    )))
+}
+
 /// `a == b` under the table in the module doc, arrays and objects item by item.
 fn equal(ctx: &NativeCallContext, a: &Dynamic, b: &Dynamic) -> Fallible<bool> {
     if let Some(order) = common_order(a, b) {
@@ -242,6 +269,11 @@ const COMPARISONS: [(&str, &str, u8); 6] = [
 /// Registers the strict comparison operators (see [`COMPARISONS`]).
 #[allow(deprecated)] // `on_parse_token` is marked volatile, not deprecated.
 pub fn register(engine: &mut Engine) {
+    // `x in items` and `items.contains(x)`: Rhai's own answers `false` for `"1" in [1, 2]`.
+    engine.register_fn(
+        "contains",
+        |ctx: NativeCallContext, items: &mut Array, x: Dynamic| contains(&ctx, items, &x),
+    );
     for (op, name, precedence) in COMPARISONS {
         engine
             .register_custom_operator(name, precedence)
