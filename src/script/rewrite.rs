@@ -16,14 +16,16 @@ use rhai::{FLOAT, INT, Position};
 
 use super::number::{self, LITERAL_FN};
 
-/// One rewritten span: on `line`, the text starting at 1-based `column` (`span` characters as
-/// written) got `prefix` characters before it and `suffix` after it.
+/// One rewritten span: on `line`, the `span` characters as written from 1-based `column` became
+/// `prefix` characters, `inner` characters (the name, or the literal's digits without `_`
+/// separators and leading zeros) and `suffix` characters.
 #[derive(Debug, Clone, PartialEq)]
 struct Rewrite {
     line: usize,
     column: usize,
-    prefix: usize,
     span: usize,
+    prefix: usize,
+    inner: usize,
     suffix: usize,
     /// A rewritten `?.name` (otherwise a number literal).
     optional_read: bool,
@@ -76,8 +78,9 @@ impl Writer {
         self.rewrites.push(Rewrite {
             line: self.line,
             column: self.column,
+            span,
             prefix: prefix.chars().count(),
-            span: inner.chars().count(),
+            inner: inner.chars().count(),
             suffix: suffix.chars().count(),
             optional_read: prefix == GET_OPEN,
             text: inner.to_string(),
@@ -331,24 +334,22 @@ impl Rewrites {
         let (Some(line), Some(column)) = (pos.line(), pos.position()) else {
             return pos;
         };
-        let mut shift = 0;
+        let mut shift: isize = 0;
         for r in self.0.iter().filter(|r| r.line == line) {
-            let start = r.column + shift;
+            let start = r.at(shift);
             if column < start {
                 break;
             }
-            if column < start + r.prefix {
+            let inner = start + r.prefix..start + r.prefix + r.inner;
+            if inner.contains(&column) && r.inner == r.span {
+                return Position::new(line as u16, (r.column + column - inner.start) as u16);
+            }
+            if column < start + r.prefix + r.inner + r.suffix {
                 return Position::new(line as u16, r.column as u16);
             }
-            if column < start + r.prefix + r.span {
-                return Position::new(line as u16, (column - shift - r.prefix) as u16);
-            }
-            if column < start + r.prefix + r.span + r.suffix {
-                return Position::new(line as u16, r.column as u16);
-            }
-            shift += r.prefix + r.suffix;
+            shift += r.growth();
         }
-        Position::new(line as u16, (column - shift) as u16)
+        Position::new(line as u16, column.saturating_add_signed(-shift) as u16)
     }
 
     /// The literal as written when `pos` (in the rewritten source) starts a rewritten number
@@ -367,13 +368,26 @@ impl Rewrites {
     /// The rewrite whose added text starts at `pos` (in the rewritten source).
     fn at(&self, pos: Position) -> Option<&Rewrite> {
         let (line, column) = (pos.line()?, pos.position()?);
-        let mut shift = 0;
+        let mut shift: isize = 0;
         for r in self.0.iter().filter(|r| r.line == line) {
-            if column == r.column + shift {
+            if column == r.at(shift) {
                 return Some(r);
             }
-            shift += r.prefix + r.suffix;
+            shift += r.growth();
         }
         None
+    }
+}
+
+impl Rewrite {
+    /// Its column in the rewritten source, after earlier rewrites on the line moved it by
+    /// `shift`.
+    fn at(&self, shift: isize) -> usize {
+        self.column.saturating_add_signed(shift)
+    }
+
+    /// How many characters longer the rewritten text is than the text as written.
+    fn growth(&self) -> isize {
+        (self.prefix + self.inner + self.suffix) as isize - self.span as isize
     }
 }

@@ -107,3 +107,24 @@ fn positions_after_an_exact_literal_map_back() {
     assert_eq!(map(40), 22, "the + after the literal");
     assert!(!rewrites.is_optional_read(Position::new(1, 1)));
 }
+
+#[test]
+fn positions_after_a_literal_written_with_separators_map_back() {
+    let source = "12_591_154_125_385_152_738 + x?.y";
+    let (rewritten, rewrites) = rewrite(source).unwrap();
+    let plus = rewritten.find('+').unwrap() + 1;
+    let y = rewritten.find("get").unwrap() + 1;
+    let map = |col: usize| {
+        rewrites
+            .original(Position::new(1, col as u16))
+            .position()
+            .unwrap()
+    };
+    assert_eq!(map(plus), source.find('+').unwrap() + 1);
+    assert_eq!(map(y), source.find('y').unwrap() + 1);
+    assert!(rewrites.is_optional_read(Position::new(1, y as u16)));
+    assert_eq!(
+        rewrites.literal_at(Position::new(1, 1)).as_deref(),
+        Some("12591154125385152738")
+    );
+}
