@@ -10,7 +10,8 @@
 //! - A double-quoted string holding `${` is refused: Rhai keeps such text as written, which is
 //!   never what its author meant.
 //!
-//! Strings, characters and comments are left alone; text inside `${…}` is code and rewritten.
+//! Strings (raw strings `#"…"#` too), characters and comments are left alone; text inside
+//! `${…}` is code and rewritten.
 
 use rhai::{FLOAT, INT, Position};
 
@@ -148,6 +149,7 @@ pub fn rewrite(source: &str) -> Result<(String, Rewrites), QuotedInterpolation> 
                 end
             }
             ('/', Some('/' | '*')) => comment_end(&chars, i),
+            ('#', Some('#' | '"')) => raw_string_end(&chars, i).unwrap_or(i + 1),
             ('?', Some('.')) => match optional_read(&chars, i) {
                 Some((start, end)) => {
                     w.copy(&chars[i..start]);
@@ -196,6 +198,29 @@ fn quoted_end(chars: &[char], start: usize) -> usize {
         j += if chars[j] == '\\' { 2 } else { 1 };
     }
     (j + 1).min(chars.len())
+}
+
+/// The end of the raw string (`#"…"#`, `##"…"##`) at `start`, if one starts there.
+fn raw_string_end(chars: &[char], start: usize) -> Option<usize> {
+    let hashes = chars[start..].iter().take_while(|&&c| c == '#').count();
+    if chars.get(start + hashes) != Some(&'"') {
+        return None;
+    }
+    let mut j = start + hashes + 1;
+    while j < chars.len() {
+        if chars[j] == '"'
+            && chars[j + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == '#')
+                .count()
+                == hashes
+        {
+            return Some(j + 1 + hashes);
+        }
+        j += 1;
+    }
+    Some(chars.len())
 }
 
 /// For `?.` at `at` followed by a name that is not a method call: the name's span.
