@@ -162,6 +162,9 @@ fn in_an_array_compares_under_the_same_rules() {
         ("\"a\" in []", false),
         ("\"x\" in \"xyz\"", true),
         ("\"tags\" in event", true),
+        ("event.tags.index_of(\"b\") == 1", true),
+        ("event.ids.index_of(12591154125385152738) == 1", true),
+        ("event.mixed.index_of(2) == -1", true),
     ] {
         assert_eq!(run(source), Ok(json!(expected)), "{source}");
     }
@@ -174,4 +177,5 @@ fn in_an_array_compares_under_the_same_rules() {
         "{message}"
     );
     assert!(run("true in event.tags").is_err());
+    assert!(run("event.tags.index_of(1)").is_err());
 }

@@ -22,8 +22,8 @@
 //!   same rules (so `[1] == ["1"]` fails too). Text includes characters; numbers include exact
 //!   numbers, compared exactly. Values of other types (timestamps, function pointers) compare
 //!   only with their own type, as Rhai does.
-//! - `x in items` (and `items.contains(x)`) compares under the same rules, and fails when a
-//!   non-empty array holds nothing `x` could equal (`"1" in [1, 2]`).
+//! - `x in items` (and `items.contains(x)`, `items.index_of(x)`) compares under the same
+//!   rules, and fails when a non-empty array holds nothing `x` could equal (`"1" in [1, 2]`).
 
 use std::cmp::Ordering;
 
@@ -150,20 +150,20 @@ fn refusal(op: &str, a: &Dynamic, b: &Dynamic) -> Option<Box<EvalAltResult>> {
     )))
 }
 
-/// `x in items`: items that `x` could equal are compared with [`equal`]; when the array is not
-/// empty and holds none (`"1" in [1, 2]`), the test fails naming both.
-fn contains(ctx: &NativeCallContext, items: &Array, x: &Dynamic) -> Fallible<bool> {
+/// Where `x` is in `items`: items that `x` could equal are compared with [`equal`]; when the
+/// array is not empty and holds none (`"1" in [1, 2]`), the test fails naming both.
+fn position(ctx: &NativeCallContext, items: &Array, x: &Dynamic) -> Fallible<Option<usize>> {
     let mut comparable = items.is_empty() || x.is_unit();
-    for item in items {
+    for (at, item) in items.iter().enumerate() {
         if item.is_unit() || refusal("==", item, x).is_none() {
             comparable = true;
             if equal(ctx, item, x)? {
-                return Ok(true);
+                return Ok(Some(at));
             }
         }
     }
     if comparable {
-        return Ok(false);
+        return Ok(None);
     }
     Err(fault(format!(
         "cannot test whether {} is in {}: the array holds no {}, so the answer could only be \
@@ -269,11 +269,21 @@ const COMPARISONS: [(&str, &str, u8); 6] = [
 /// Registers the strict comparison operators (see [`COMPARISONS`]).
 #[allow(deprecated)] // `on_parse_token` is marked volatile, not deprecated.
 pub fn register(engine: &mut Engine) {
-    // `x in items` and `items.contains(x)`: Rhai's own answers `false` for `"1" in [1, 2]`.
-    engine.register_fn(
-        "contains",
-        |ctx: NativeCallContext, items: &mut Array, x: Dynamic| contains(&ctx, items, &x),
-    );
+    // `x in items`, `items.contains(x)`, `items.index_of(x)`: Rhai's own answer `false` (-1)
+    // for `"1" in [1, 2]`.
+    engine
+        .register_fn(
+            "contains",
+            |ctx: NativeCallContext, items: &mut Array, x: Dynamic| {
+                position(&ctx, items, &x).map(|at| at.is_some())
+            },
+        )
+        .register_fn(
+            "index_of",
+            |ctx: NativeCallContext, items: &mut Array, x: Dynamic| {
+                position(&ctx, items, &x).map(|at| at.map_or(-1, |i| i as rhai::INT))
+            },
+        );
     for (op, name, precedence) in COMPARISONS {
         engine
             .register_custom_operator(name, precedence)
