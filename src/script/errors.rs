@@ -212,6 +212,7 @@ pub(crate) fn friendly_type(name: &str) -> String {
         "string" | "&str | ImmutableString | String" | "ImmutableString" => "string".to_string(),
         "i64" => "integer".to_string(),
         "f64" => "float".to_string(),
+        "map" => "object".to_string(),
         other => other.to_string(),
     }
 }

@@ -126,7 +126,6 @@ fn a_type(type_name: &str) -> String {
     match name.as_str() {
         "string" => "text".to_string(),
         "char" => "a character".to_string(),
-        "map" => "an object".to_string(),
         n if n.starts_with("nothing") => n.to_string(),
         n if n.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {n}"),
         n => format!("a {n}"),

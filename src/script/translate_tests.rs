@@ -88,6 +88,11 @@ fn each_common_runtime_error_kind_is_said_in_the_users_terms() {
             "line 1, column 9: no function 'len' takes (integer)",
         ),
         (
+            "ErrorFunctionNotFound, method on an object",
+            "event.m.foo(1)",
+            "line 1, column 9: no function 'foo' takes (object, integer)",
+        ),
+        (
             "ErrorFunctionNotFound, closure",
             "let f = |a| a; f.call(1, 2)",
             "line 1, column 18: a closure was called with arguments it does not take (integer, \
