@@ -1,10 +1,10 @@
 //! Turning Rhai's errors into Switchyard's: clear messages with line and column.
 
-use rhai::{Dynamic, EvalAltResult, ParseError, ParseErrorType, Position};
+use rhai::{Dynamic, EvalAltResult, LexError, ParseError, ParseErrorType, Position};
 
 use super::deadline::WALL_TIME_TOKEN;
 use super::limits::{MAX_RESULT_DEPTH, MAX_VARIABLES};
-use super::strict::Rewrites;
+use super::rewrite::Rewrites;
 use super::{CompileError, ScriptError, ScriptInput, ScriptKind, ScriptLimits, translate};
 
 /// What a run's error message may draw on.
@@ -23,17 +23,60 @@ pub(crate) fn compile_error(
     rewrites: &Rewrites,
 ) -> CompileError {
     let pos = rewrites.original(err.position());
+    let message = match (err.err_type(), rewrites.literal_at(err.position())) {
+        (ParseErrorType::ExprExpected(_), Some(literal)) => format!(
+            "the number {literal} has more digits than an integer or float holds, and such a \
+             number cannot be a switch case; compare with == instead (if x == {literal} {{ … }})"
+        ),
+        (err, _) => parse_message(err),
+    };
     CompileError {
         kind,
         line: pos.line().unwrap_or(0),
         column: pos.position().unwrap_or(0),
-        message: parse_message(err.err_type()),
+        message,
     }
 }
 
+/// Rhai's parse errors in the user's terms (the ones a newcomer meets), Rhai's text otherwise.
 fn parse_message(err: &ParseErrorType) -> String {
     let text = err.to_string();
     match err {
+        ParseErrorType::UnexpectedEOF => "the script ends too early: something is missing at \
+            the end (a value after an operator, or a closing ), ], } or quote)"
+            .to_string(),
+        ParseErrorType::BadInput(LexError::UnterminatedString) => {
+            "text in quotes is not closed: add the closing quote".to_string()
+        }
+        ParseErrorType::BadInput(LexError::MalformedChar(chars)) => format!(
+            "'{chars}': single quotes hold one character; write text in double quotes \
+             (\"{chars}\") or back-ticks"
+        ),
+        ParseErrorType::BadInput(LexError::MalformedNumber(number)) if number.is_empty() => {
+            "digits are missing after 0x, 0o or 0b".to_string()
+        }
+        ParseErrorType::BadInput(LexError::MalformedNumber(number)) => {
+            format!("'{number}' is not a number")
+        }
+        ParseErrorType::BadInput(LexError::ImproperSymbol(symbol, _)) if symbol == "=" => {
+            "'=' assigns a value: to compare, write ==".to_string()
+        }
+        ParseErrorType::BadInput(LexError::ImproperSymbol(symbol, _))
+            if symbol == "===" || symbol == "!==" =>
+        {
+            format!("'{symbol}' is not an operator: write {}", &symbol[..2])
+        }
+        ParseErrorType::MissingToken(token, _) if token == ";" => {
+            "expected ';' before this: statements are separated by ;".to_string()
+        }
+        ParseErrorType::MissingToken(token, description) => {
+            format!("expected '{token}' {description}")
+        }
+        ParseErrorType::UnknownOperator(op) if op == "++" || op == "--" => {
+            format!("'{op}' is not an operator: write x {}= 1", &op[..1])
+        }
+        ParseErrorType::UnknownOperator(op) => format!("'{op}' is not an operator"),
+        ParseErrorType::PropertyExpected => "expected the name of a field after '.'".to_string(),
         ParseErrorType::Reserved(word) if word == "import" => {
             "'import' is not allowed: scripts cannot load modules".to_string()
         }
@@ -41,7 +84,8 @@ fn parse_message(err: &ParseErrorType) -> String {
         // function pointer is made to it at run time.
         _ if text.contains("'eval'") => "'eval' is not allowed in scripts".to_string(),
         ParseErrorType::VariableUndefined(name) => format!(
-            "undefined variable '{name}' (scripts see event, headers, meta and their own `let`s)"
+            "undefined variable '{name}' (scripts see event, headers, meta and their own \
+             `let`s); did you mean event.{name}?"
         ),
         ParseErrorType::ExprTooDeep => "expressions are nested too deeply".to_string(),
         ParseErrorType::Reserved(word) if word == "$" => {
@@ -65,11 +109,11 @@ pub(crate) fn runtime_error(ctx: &Context, err: EvalAltResult) -> ScriptError {
         outer_call.get_or_insert((name, pos));
         root = *inner;
     }
-    let pos = match (root.position(), &outer_call) {
+    let raw = match (root.position(), &outer_call) {
         (pos, Some((_, call_pos))) if pos.is_none() => *call_pos,
         (pos, _) => pos,
     };
-    let pos = ctx.rewrites.original(pos);
+    let pos = ctx.rewrites.original(raw);
     let outer_call = outer_call.map(|(name, pos)| (name, ctx.rewrites.original(pos)));
 
     let suffix = place(pos).map(|p| format!(" ({p})")).unwrap_or_default();
@@ -96,7 +140,7 @@ pub(crate) fn runtime_error(ctx: &Context, err: EvalAltResult) -> ScriptError {
         _ => {
             let message = match &mut root {
                 EvalAltResult::ErrorParsing(parse, ..) => parse_message(parse),
-                other => translate::runtime_message(ctx, other, pos)
+                other => translate::runtime_message(ctx, other, pos, raw)
                     .unwrap_or_else(|| other.clear_position().to_string()),
             };
             let context = match outer_call {
@@ -168,6 +212,7 @@ pub(crate) fn friendly_type(name: &str) -> String {
         "string" | "&str | ImmutableString | String" | "ImmutableString" => "string".to_string(),
         "i64" => "integer".to_string(),
         "f64" => "float".to_string(),
+        "map" => "object".to_string(),
         other => other.to_string(),
     }
 }

@@ -7,6 +7,8 @@
 //! thread with a large stack of its own (`stack.rs`), so no script can overflow the stack of
 //! the thread that calls in.
 
+#[cfg(test)]
+mod compare_tests;
 mod convert;
 mod deadline;
 mod errors;
@@ -16,6 +18,9 @@ mod limits;
 #[cfg(test)]
 mod nesting_tests;
 pub mod number;
+mod rewrite;
+#[cfg(test)]
+mod rewrite_tests;
 pub mod rows;
 mod stack;
 mod strict;
@@ -24,6 +29,8 @@ mod strict_tests;
 #[cfg(test)]
 mod tests;
 mod translate;
+#[cfg(test)]
+mod translate_tests;
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -39,7 +46,7 @@ pub use limits::{
 pub use stack::STACK_SIZE;
 
 /// The variables every script sees, in the order they are pushed.
-const VARIABLES: [&str; 3] = ["event", "headers", "meta"];
+pub(crate) const VARIABLES: [&str; 3] = ["event", "headers", "meta"];
 
 /// What kind of script, used in messages ("filter script, line 3, column 5: ...").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +108,8 @@ pub struct CompiledScript {
     ast: Arc<AST>,
     /// The source as written, for messages that quote the path a script read.
     source: Arc<str>,
-    /// Where the `?.` rewrite (see `strict.rs`) moved text.
-    rewrites: Arc<strict::Rewrites>,
+    /// Where the rewrite before compiling (see `rewrite.rs`) moved text.
+    rewrites: Arc<rewrite::Rewrites>,
 }
 
 impl CompiledScript {
@@ -199,13 +206,12 @@ impl ScriptEngine {
             // Variables, not constants: the optimizer would fold constants' dummy values.
             scope.push_dynamic(name, Dynamic::UNIT);
         }
-        let (rewritten, rewrites) =
-            strict::rewrite_optional_reads(source).map_err(|at| CompileError {
-                kind,
-                line: at.line,
-                column: at.column,
-                message: strict::QuotedInterpolation::MESSAGE.to_string(),
-            })?;
+        let (rewritten, rewrites) = rewrite::rewrite(source).map_err(|at| CompileError {
+            kind,
+            line: at.line,
+            column: at.column,
+            message: rewrite::QuotedInterpolation::MESSAGE.to_string(),
+        })?;
         let ast = self
             .inner
             .engine
@@ -248,9 +254,9 @@ impl ScriptEngine {
         self.on_script_stack(script, input, |value| {
             value.as_bool().map_err(|_| {
                 ScriptError::WrongType(format!(
-                    "{} must return a bool, got {}",
+                    "{} must return a bool (true or false), got {}",
                     script.kind,
-                    errors::type_name(&value)
+                    strict::shown(&value)
                 ))
             })
         })

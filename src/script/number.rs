@@ -16,6 +16,10 @@ use super::translate::fault;
 /// Rhai's name for [`ExactNumber`] in `type_of()` and messages.
 pub const TYPE_NAME: &str = "exact number";
 
+/// The function a number literal that `i64`/`f64` cannot hold is rewritten to before compiling
+/// (`12591154125385152738` → `_exact_literal("12591154125385152738")`, see `rewrite.rs`).
+pub const LITERAL_FN: &str = "_exact_literal";
+
 /// A JSON number kept as its original text (valid JSON number grammar, RFC 8259 §6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExactNumber(pub String);
@@ -61,7 +65,13 @@ fn decimal(text: &str) -> Option<Decimal> {
         None => (false, text),
     };
     let (mantissa, exp) = match rest.find(['e', 'E']) {
-        Some(at) => (&rest[..at], rest[at + 1..].parse::<i64>().ok()?),
+        Some(at) => {
+            let exp = &rest[at + 1..];
+            (
+                &rest[..at],
+                exp.strip_prefix('+').unwrap_or(exp).parse::<i64>().ok()?,
+            )
+        }
         None => (rest, 0),
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -85,6 +95,14 @@ fn decimal(text: &str) -> Option<Decimal> {
         digits,
         exponent: exp.saturating_add(int_part.len() as i64 - leading as i64),
     })
+}
+
+/// Whether two decimal texts (JSON number grammar, exponent sign optional) have the same value.
+pub fn same_value(a: &str, b: &str) -> bool {
+    match (decimal(a), decimal(b)) {
+        (Some(a), Some(b)) => compare_decimals(&a, &b) == Ordering::Equal,
+        _ => false,
+    }
 }
 
 fn compare_decimals(a: &Decimal, b: &Decimal) -> Ordering {
@@ -135,8 +153,9 @@ fn operand(value: &Dynamic) -> Option<Result<Decimal, FLOAT>> {
         .map(Ok)
 }
 
-/// Exact order of two numbers (INT, FLOAT or exact); `None` when NaN is involved.
-fn compare(a: &Dynamic, b: &Dynamic) -> Option<Ordering> {
+/// Exact order of two numbers (INT, FLOAT or exact); `None` when NaN is involved or a value
+/// is not a number.
+pub fn compare(a: &Dynamic, b: &Dynamic) -> Option<Ordering> {
     let infinite = |f: FLOAT| if f.is_nan() { None } else { Some(f > 0.0) };
     match (operand(a)?, operand(b)?) {
         (Ok(a), Ok(b)) => Some(compare_decimals(&a, &b)),
@@ -179,6 +198,12 @@ fn arithmetic_error(op: &str, a: &Dynamic, b: &Dynamic) -> Box<EvalAltResult> {
 pub fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<ExactNumber>(TYPE_NAME)
+        .register_fn(LITERAL_FN, |text: &str| -> Fallible<ExactNumber> {
+            match text.parse::<serde_json::Number>() {
+                Ok(_) => Ok(ExactNumber(text.to_string())),
+                Err(_) => Err(fault(format!("{text} is not a number"))),
+            }
+        })
         .register_fn("to_string", |n: &mut ExactNumber| n.0.clone())
         .register_fn("to_debug", |n: &mut ExactNumber| n.0.clone())
         .register_fn("to_float", |n: &mut ExactNumber| -> Fallible<FLOAT> {
@@ -268,6 +293,7 @@ mod tests {
             "1e400",
             "1.50",
             "1E3",
+            "1e+20",
         ] {
             let value = to_dynamic(&number(text));
             let exact = value.read_lock::<ExactNumber>().map(|n| n.0.clone());

@@ -256,3 +256,42 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&out["same"], &json!(true));
     }
 }
+
+#[test]
+fn number_literals_beyond_i64_and_f64_keep_their_digits_and_compare_exactly() {
+    for (source, expected) in [
+        ("event.big == 12591154125385152738", json!(true)),
+        ("event.big == 12591154125385152739", json!(false)),
+        ("event.big < 12591154125385152739", json!(true)),
+        (
+            "12591154125385152738",
+            serde_json::from_str("12591154125385152738").unwrap(),
+        ),
+        (
+            "-12591154125385152739",
+            serde_json::from_str("-12591154125385152739").unwrap(),
+        ),
+        (
+            "0.1000000000000000055511",
+            serde_json::from_str("0.1000000000000000055511").unwrap(),
+        ),
+        ("0.1000000000000000055511 > 0.1", json!(true)),
+        ("1e400 > 1.7976931348623157e308", json!(true)),
+        (
+            "`${12_591_154_125_385_152_738}`",
+            json!("12591154125385152738"),
+        ),
+        ("type_of(12591154125385152738)", json!("exact number")),
+        ("type_of(0.1)", json!("f64")),
+        ("type_of(-9223372036854775808)", json!("i64")),
+    ] {
+        assert_eq!(value_of(source), expected, "{source}");
+    }
+    let message = error_of("12591154125385152738 + 1");
+    assert!(
+        message.starts_with(
+            "transform script, line 1, column 22: cannot compute 12591154125385152738 + 1"
+        ),
+        "the place is the one written: {message}"
+    );
+}

@@ -61,17 +61,19 @@ fn filter_must_return_bool() {
     let err = run_filter(&engine, r#""yes""#, json!({})).unwrap_err();
     assert_eq!(
         err,
-        ScriptError::WrongType("filter script must return a bool, got string".into())
+        ScriptError::WrongType(
+            "filter script must return a bool (true or false), got the text \"yes\"".into()
+        )
     );
     let err = run_filter(&engine, "event?.missing", json!({})).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "filter script must return a bool, got nothing (())"
+        "filter script must return a bool (true or false), got nothing (())"
     );
     let err = run_filter(&engine, "1", json!({})).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "filter script must return a bool, got integer"
+        "filter script must return a bool (true or false), got the number 1"
     );
 }
 

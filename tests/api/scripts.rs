@@ -1,6 +1,8 @@
 //! Filters and transforms: verdicts, wrong results, failures and limits, and isolation between
 //! recipes.
 
+mod literals;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -10,7 +12,7 @@ use crate::helpers::{TestApp, WAIT, grace, spawn_app, spawn_app_with};
 use crate::receiver::Receiver;
 
 /// A recipe with the given filter and transform (either may be empty) and one action to `url`.
-fn recipe(id: &str, filter: &str, transform: &str, url: &str) -> String {
+pub(crate) fn recipe(id: &str, filter: &str, transform: &str, url: &str) -> String {
     let mut text = format!("id = \"{id}\"\nname = \"{id}\"\n[trigger.webhook]\n");
     if !filter.is_empty() {
         text.push_str(&format!("[filter]\nscript = '''\n{filter}\n'''\n"));
@@ -84,7 +86,10 @@ async fn filter_returning_a_non_bool_fails_the_run_with_a_message_naming_the_boo
     assert_eq!(detail.event.status, EventStatus::Failed);
     let error = detail.event.error.as_deref().expect("event error stored");
     assert!(error.contains("must return a bool"), "{error}");
-    assert!(error.contains("string"), "names what it got: {error}");
+    assert!(
+        error.contains("got the text \"yes\""),
+        "names what it got: {error}"
+    );
     assert_eq!(detail.runs[0].status, EventStatus::Failed);
     assert_eq!(detail.runs[0].error.as_deref(), Some(error));
     assert!(detail.deliveries.is_empty());
