@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::error::{ApiError, extracted};
 use crate::recipe::FieldError;
-use crate::recipe::presets::{self, Example, Preset, PresetKind};
+use crate::recipe::presets::{self, Example, InputKind, Preset, PresetKind};
 use crate::web::auth::ApiCaller;
 
 /// Every preset (triggers first) and every example recipe.
@@ -18,13 +19,15 @@ pub struct PresetList {
     pub examples: Vec<Example>,
 }
 
-/// The inputs for one preset, by input name (all values are text; missing ones take the
-/// preset's defaults).
+/// The inputs for one preset, by input name; missing ones take the preset's defaults. Each
+/// value is a JSON string, except that a `fields` input may also be given as a JSON object
+/// (`{"fields": {"text": "{{ event.id }}"}}`), the same as its JSON text.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
     #[serde(default)]
-    pub inputs: BTreeMap<String, String>,
+    #[schema(value_type = Object)]
+    pub inputs: BTreeMap<String, Value>,
 }
 
 /// The recipe sections a preset produced, as JSON and as recipe-file TOML.
@@ -68,12 +71,56 @@ pub async fn apply_preset(
         .ok()
         .and_then(|kind| presets::get(kind, &id))
         .ok_or_else(|| ApiError::NotFound(format!("no {kind} preset `{id}`")))?;
-    let sections = preset
-        .apply(&body.inputs)
-        .map_err(|message| ApiError::Invalid {
-            message: format!("preset `{id}`: {message}"),
-            errors: vec![FieldError::new("inputs", message)],
-        })?;
+    let invalid = |message: String| ApiError::Invalid {
+        message: format!("preset `{id}`: {message}"),
+        errors: vec![FieldError::new("inputs", message)],
+    };
+    let inputs = input_texts(preset, &body.inputs).map_err(invalid)?;
+    let sections = preset.apply(&inputs).map_err(invalid)?;
     let toml = presets::to_toml(&sections);
     Ok(HttpResponse::Ok().json(AppliedPreset { sections, toml }))
+}
+
+/// The inputs as the text [`Preset::apply`] checks: strings as they are, a JSON object given
+/// for a `fields` input as its JSON text. Any other JSON type (or an object for another kind of
+/// input) is refused naming the input; an unknown input name is left for `apply` to refuse.
+fn input_texts(
+    preset: &Preset,
+    inputs: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, String>, String> {
+    inputs
+        .iter()
+        .map(|(name, value)| {
+            let is_fields = preset
+                .input(name)
+                .is_some_and(|input| input.kind == InputKind::Fields);
+            let text = match value {
+                Value::String(text) => text.clone(),
+                Value::Object(_) if is_fields => value.to_string(),
+                other => {
+                    let wanted = if is_fields {
+                        "a JSON object (or its JSON text)"
+                    } else {
+                        "text (a JSON string)"
+                    };
+                    return Err(format!(
+                        "input `{name}`: expected {wanted}, got {}",
+                        json_type(other)
+                    ));
+                }
+            };
+            Ok((name.clone(), text))
+        })
+        .collect()
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
