@@ -32,6 +32,8 @@
 mod apply;
 #[cfg(test)]
 mod dry_run_tests;
+#[cfg(test)]
+mod example_tests;
 mod load;
 #[cfg(test)]
 mod tests;
