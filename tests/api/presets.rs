@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use switchyard::recipe::presets;
 
+mod examples_in_editor;
 mod fields_input;
 mod slack_handshake;
 

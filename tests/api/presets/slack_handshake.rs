@@ -36,10 +36,10 @@ async fn slack_recipe(api: &Api, id: &str, extra: &str, transform: &str) -> Valu
     .await
     .expect(200)
     .json();
-    let trigger = trigger["toml"]
-        .as_str()
-        .unwrap()
-        .replace("verify = \"slack\"", &format!("verify = \"slack\"\n{extra}"));
+    let trigger = trigger["toml"].as_str().unwrap().replace(
+        "verify = \"slack\"",
+        &format!("verify = \"slack\"\n{extra}"),
+    );
     let toml = format!(
         "id = \"{id}\"\nname = \"Slack events\"\n{trigger}\n{transform}\n{}",
         action["toml"].as_str().unwrap()
