@@ -138,9 +138,11 @@ fn the_rhai_reads_like_the_rows_and_escapes_values() {
     let rhai = rows.to_rhai();
     assert_eq!(
         rhai,
-        "gt(field(event, [\"data\", \"object\", \"amount\"]), 1000)\n\
-         && is_in(field(event, [\"items\", 0, \"a.b\"]), [\"x\", (-2), \"1.5\"])\n\
-         && contains(field(headers, [\"x-kind\"]), \"\\x24{oops} \\\"q\\\"\")"
+        "passes(all_rows([\n  \
+         gt(field(event, [\"data\", \"object\", \"amount\"]), 1000),\n  \
+         is_in(field(event, [\"items\", 0, \"a.b\"]), [\"x\", (-2), \"1.5\"]),\n  \
+         contains(field(headers, [\"x-kind\"]), \"\\x24{oops} \\\"q\\\"\")\n\
+         ]))"
     );
     assert_eq!(
         decide(
