@@ -28,6 +28,8 @@ mod eval;
 #[cfg(test)]
 mod order_tests;
 #[cfg(test)]
+mod path_check_tests;
+#[cfg(test)]
 mod prop_tests;
 mod rhai;
 #[cfg(test)]
