@@ -49,7 +49,7 @@ impl CheckedConditions {
             (None, None) => "true".into(),
             (Some(when), None) => format!("passes({when})"),
             (None, Some(groups)) => format!("passes({groups})"),
-            (Some(when), Some(groups)) => {
+            (Some(_), Some(groups)) => {
                 let when = list(self.match_mode, &self.when, "  ");
                 format!("passes(all_rows([\n  {when},\n  {groups}\n]))")
             }
