@@ -26,6 +26,10 @@ mod check;
 mod check_tests;
 mod eval;
 #[cfg(test)]
+mod order_tests;
+#[cfg(test)]
+mod path_check_tests;
+#[cfg(test)]
 mod prop_tests;
 mod rhai;
 #[cfg(test)]

@@ -17,8 +17,18 @@ impl FieldError {
 }
 
 impl fmt::Display for FieldError {
+    /// `field: message`; a message that already starts with its field (condition rows name
+    /// their row in the message too, for UIs that show only the message) is shown once.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+        let named = self
+            .message
+            .strip_prefix(self.field.as_str())
+            .is_some_and(|rest| rest.starts_with(": "));
+        if named {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
     }
 }
 

@@ -15,6 +15,10 @@ use std::fmt;
 
 use serde_json::Value;
 
+/// The keys `meta` holds (set for every run by the engine): the recipe id, the trigger
+/// (`webhook`, `schedule`) and when the event was received (RFC 3339, UTC).
+pub const META_KEYS: [&str; 3] = ["recipe", "trigger", "received_at"];
+
 /// Which value a path starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PathRoot {
@@ -123,6 +127,32 @@ impl FieldPath {
 
     pub fn root(&self) -> PathRoot {
         self.root
+    }
+
+    /// Why this path can never name a value, if it cannot: `meta.` holds only
+    /// [`META_KEYS`] (text, so nothing below them), and headers are flat (one name after
+    /// `headers.`, whose values are text). `None` for every other path.
+    pub fn never_exists(&self) -> Option<String> {
+        let depth = self.segments.len();
+        match self.root {
+            PathRoot::Meta => match self.segments.first() {
+                Some(key) if !META_KEYS.contains(&key.key.as_str()) => Some(format!(
+                    "`meta` holds only {}; it has no `{}`",
+                    META_KEYS.join(", "),
+                    key.key
+                )),
+                Some(key) if depth > 1 => {
+                    Some(format!("`meta.{}` is text; nothing is below it", key.key))
+                }
+                _ => None,
+            },
+            PathRoot::Headers if depth > 1 => Some(format!(
+                "headers are flat: one header name after `headers.` (e.g. `headers.{}`), \
+                 and a header's value is text",
+                self.segments[0].key
+            )),
+            _ => None,
+        }
     }
 
     pub fn segments(&self) -> &[Segment] {

@@ -284,6 +284,8 @@ pub struct EventSummary {
     pub error: Option<String>,
     /// Why the event's latest run was filtered (filtered events only).
     pub filter_reason: Option<String>,
+    /// The last error of one of the event's dead deliveries (dead events only).
+    pub delivery_error: Option<String>,
 }
 
 /// One process's claim on one tick of one recipe.

@@ -83,6 +83,16 @@ macro_rules! latest_filter_reason {
 }
 pub(crate) use latest_filter_reason;
 
+/// The select-list item, with its leading comma, giving an event summary the error of one of
+/// its dead deliveries (the same SQL on both backends; `events` not aliased).
+macro_rules! dead_delivery_error {
+    () => {
+        ", (SELECT d.last_error FROM deliveries d WHERE d.event_id = events.id \
+         AND d.status = 'dead' ORDER BY d.action_index, d.id LIMIT 1) AS delivery_error"
+    };
+}
+pub(crate) use dead_delivery_error;
+
 #[derive(FromRow)]
 pub(crate) struct ClaimedRow {
     pub(crate) id: String,
@@ -192,6 +202,7 @@ pub(crate) struct SummaryRow {
     pub(crate) status: String,
     pub(crate) error: Option<Text>,
     pub(crate) filter_reason: Option<Text>,
+    pub(crate) delivery_error: Option<Text>,
 }
 
 impl TryFrom<SummaryRow> for EventSummary {
@@ -205,6 +216,7 @@ impl TryFrom<SummaryRow> for EventSummary {
             received_at: from_ms(row.received_at),
             error: row.error.map(Text::into_string),
             filter_reason: row.filter_reason.map(Text::into_string),
+            delivery_error: row.delivery_error.map(Text::into_string),
         })
     }
 }

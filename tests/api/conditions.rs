@@ -42,7 +42,7 @@ fn payment(amount: Value) -> Value {
     json!({ "type": "payment_intent.succeeded", "data": { "object": { "id": "pi_1", "amount": amount } } })
 }
 
-const REASON_500: &str = "data.object.amount = 500 is not greater than 1000";
+const REASON_500: &str = "filter.when[0]: data.object.amount = 500 is not greater than 1000";
 
 /// The same story on the store `database_url` names (SQLite when `None`).
 async fn filtered_runs_record_the_failed_row(database_url: Option<String>) {
@@ -141,12 +141,19 @@ async fn the_api_dry_run_shows_each_rows_verdict_and_the_value_it_compared() {
     assert_eq!(rows[1]["held"], true);
     assert_eq!(rows[1]["seen"], "payment_intent.succeeded");
 
-    let missing = api
+    // Another type: the type row decides (filtered), though the amount row cannot be
+    // decided; that row shows its own error and is not the reason.
+    let other = api
         .post_json("/api/recipes/big-payments/test", &json!({ "type": "x" }))
         .await
         .expect(200)
         .json();
-    let row = &missing["conditions"][0];
+    assert_eq!(other["filter"], false, "{other:#}");
+    assert_eq!(
+        other["filter_reason"],
+        "filter.when[1]: type = \"x\" is not equal to \"payment_intent.succeeded\""
+    );
+    let row = &other["conditions"][0];
     assert!(
         row.get("seen").is_none(),
         "a missing field has no `seen`: {row:#}"
@@ -155,6 +162,15 @@ async fn the_api_dry_run_shows_each_rows_verdict_and_the_value_it_compared() {
         row["error"].as_str().unwrap().contains("is missing"),
         "{row:#}"
     );
+    // The right type and no amount: nothing is false, one row cannot be decided: the run fails.
+    let missing = api
+        .post_json(
+            "/api/recipes/big-payments/test",
+            &json!({ "type": "payment_intent.succeeded" }),
+        )
+        .await
+        .expect(200)
+        .json();
     assert!(
         missing["error"]
             .as_str()
@@ -334,7 +350,7 @@ async fn the_api_refuses_a_bad_row_naming_it_and_stores_nothing() {
     assert_eq!(
         reply["errors"],
         json!([{ "field": "filter.when[0]",
-                 "message": "`gt` compares numbers or RFC 3339 date-times (e.g. 2024-05-01T00:00:00Z); [1000] is neither" }]),
+                 "message": "filter.when[0]: `gt` compares numbers or RFC 3339 date-times (e.g. 2024-05-01T00:00:00Z); [1000] is neither" }]),
         "{reply:#}"
     );
     api.get("/api/recipes/big-payments").await.expect(404);

@@ -5,6 +5,7 @@ mod binary;
 mod browser;
 mod cli;
 mod conditions;
+mod conditions_order;
 mod crash;
 mod dedupe;
 mod delivery;

@@ -157,7 +157,7 @@ pub(crate) async fn logged_in() -> (TestApp, Browser) {
     logged_in_with(|_| {}).await
 }
 
-async fn logged_in_with(configure: impl FnOnce(&mut Settings)) -> (TestApp, Browser) {
+pub(crate) async fn logged_in_with(configure: impl FnOnce(&mut Settings)) -> (TestApp, Browser) {
     let (app, setup_url) = spawn_with(configure).await;
     let browser = Browser::new(&app.address);
     let done = set_up_admin(&browser, &setup_url).await;

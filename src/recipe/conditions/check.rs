@@ -43,17 +43,17 @@ impl Conditions {
         let mut errors = Vec::new();
         let when = check_list(&self.when, &format!("{prefix}.when"), &mut errors);
         if self.any.len() > MAX_GROUPS {
-            errors.push(FieldError::new(
-                format!("{prefix}.any"),
-                format!("has {} groups; at most {MAX_GROUPS}", self.any.len()),
+            errors.push(row_error(
+                &format!("{prefix}.any"),
+                &format!("has {} groups; at most {MAX_GROUPS}", self.any.len()),
             ));
         }
         let mut groups = Vec::new();
         for (g, group) in self.any.iter().enumerate() {
             let at = format!("{prefix}.any[{g}].when");
             if group.when.is_empty() {
-                errors.push(FieldError::new(
-                    format!("{prefix}.any[{g}]"),
+                errors.push(row_error(
+                    &format!("{prefix}.any[{g}]"),
                     "a group needs at least one [[…any.when]] row",
                 ));
             }
@@ -72,9 +72,9 @@ impl Conditions {
 
 fn check_list(rows: &[ConditionRow], at: &str, errors: &mut Vec<FieldError>) -> Vec<CheckedRow> {
     if rows.len() > MAX_ROWS {
-        errors.push(FieldError::new(
+        errors.push(row_error(
             at,
-            format!("has {} rows; at most {MAX_ROWS}", rows.len()),
+            &format!("has {} rows; at most {MAX_ROWS}", rows.len()),
         ));
     }
     rows.iter()
@@ -82,14 +82,24 @@ fn check_list(rows: &[ConditionRow], at: &str, errors: &mut Vec<FieldError>) -> 
         .filter_map(|(i, row)| {
             let at = format!("{at}[{i}]");
             check_row(row, &at)
-                .map_err(|message| errors.push(FieldError::new(at, message)))
+                .map_err(|message| errors.push(row_error(&at, &message)))
                 .ok()
         })
         .collect()
 }
 
+/// An error about one row (or list) whose message also starts with the row's path, so that a
+/// UI showing only the message beside the row still names it the same way as everywhere
+/// else (`filter.any[1].when[0]: …`).
+fn row_error(at: &str, message: &str) -> FieldError {
+    FieldError::new(at, format!("{at}: {message}"))
+}
+
 fn check_row(row: &ConditionRow, at: &str) -> Result<CheckedRow, String> {
     let field = FieldPath::parse(&row.field).map_err(|e| format!("field `{}`: {e}", row.field))?;
+    if let Some(why) = field.never_exists() {
+        return Err(format!("field `{}` can never exist: {why}", row.field));
+    }
     if field.root() == PathRoot::Output {
         return Err(format!(
             "field `{}`: `output.` is the transform's output, which a filter runs before; \
@@ -163,7 +173,9 @@ fn check_value_for(op: Op, expected: &Expected, value: Option<&Value>) -> Result
                 Ok(())
             }
             _ => Err(format!(
-                "`{op}` needs text as its value (in quotes); got {shown}"
+                "`{op}` is a text operator: text operators take their value as text, a TOML \
+                 string in quotes (e.g. \"2024\"); got {}",
+                kind_of(value)
             )),
         },
         (_, Expected::List(_)) => Err(format!("`{op}` does not take a list")),
@@ -194,4 +206,19 @@ fn to_json(value: &toml::Value) -> Result<Value, String> {
         }
         toml::Value::Table(_) => return Err("a value cannot be a table".into()),
     })
+}
+
+/// A row value named by its kind, for messages: `the number 2024`, `the list [1]`.
+fn kind_of(value: Option<&Value>) -> String {
+    let Some(value) = value else {
+        return "no value".into();
+    };
+    let kind = match value {
+        Value::Number(_) => "the number",
+        Value::Bool(_) => "the boolean",
+        Value::Array(_) => "the list",
+        Value::String(_) => "the text",
+        Value::Null | Value::Object(_) => "the value",
+    };
+    format!("{kind} {}", compare::shown(value))
 }

@@ -71,7 +71,7 @@ fn bad_rows_are_refused_with_their_row_number_and_reason() {
         "filter.when[3]: field `d..e`: empty segment at position 3",
         "filter.when[4]: `ignore_case` applies only to the text operators",
         "filter.when[5]: `exists` takes no `value`",
-        "filter.when[6]: `contains` needs text as its value",
+        "filter.when[6]: `contains` is a text operator: text operators take their value as text",
         "filter.any[0].when[1]: field `output.text`: `output.` is the transform's output",
         "filter.any[0].when[2]: 2024-05-01 needs a date, a time and an offset",
     ];
@@ -138,9 +138,11 @@ fn the_rhai_reads_like_the_rows_and_escapes_values() {
     let rhai = rows.to_rhai();
     assert_eq!(
         rhai,
-        "gt(field(event, [\"data\", \"object\", \"amount\"]), 1000)\n\
-         && is_in(field(event, [\"items\", 0, \"a.b\"]), [\"x\", (-2), \"1.5\"])\n\
-         && contains(field(headers, [\"x-kind\"]), \"\\x24{oops} \\\"q\\\"\")"
+        "passes(all_rows([\n  \
+         gt(field(event, [\"data\", \"object\", \"amount\"]), 1000),\n  \
+         is_in(field(event, [\"items\", 0, \"a.b\"]), [\"x\", (-2), \"1.5\"]),\n  \
+         contains(field(headers, [\"x-kind\"]), \"\\x24{oops} \\\"q\\\"\")\n\
+         ]))"
     );
     assert_eq!(
         decide(

@@ -1,8 +1,10 @@
 //! Rows evaluated directly on JSON: the verdict of every row with the value it compared, and
 //! the reason a filter failed (`data.object.amount = 500 is not greater than 1000`). It
-//! decides exactly as the compiled Rhai does (a property test holds them together): rows run
-//! in order and stop at the first decisive one, like `&&`/`||`, so a row after that point
-//! cannot fail the run; its verdict is still reported.
+//! decides exactly as the compiled Rhai does (a property test holds them together).
+//!
+//! The verdict does not depend on the rows' order: under `all` a decisively false row filters
+//! the event even when another row could not be decided; only then does an undecided row fail
+//! the run (`any` likewise with a row that holds). The rule is `script/rows/outcome.rs`.
 
 use std::fmt;
 
@@ -12,7 +14,7 @@ use serde_json::Value;
 use super::check::{CheckedConditions, CheckedRow};
 use super::{Conditions, MatchMode, Op};
 use crate::recipe::path::PathRoot;
-use crate::script::rows::compare;
+use crate::script::rows::{self, compare};
 
 /// What the rows read: the payload, the request headers (lower-case names) and `meta`.
 pub struct EvalInput<'a> {
@@ -111,20 +113,30 @@ impl CheckedConditions {
         when: &[RowVerdict],
         groups: &[Vec<RowVerdict>],
     ) -> Result<bool, ConditionError> {
-        if !when.is_empty() && !combine(self.match_mode, when)? {
-            return Ok(false);
-        }
-        for ((mode, _), rows) in self.groups.iter().zip(groups) {
-            if combine(*mode, rows)? {
-                return Ok(true);
-            }
-        }
-        Ok(groups.is_empty())
+        self.top_outcome(when, groups).into_result()
     }
 
+    /// The top level: the `when` rows (when there are any) and any group (when there are any).
+    fn top_outcome(&self, when: &[RowVerdict], groups: &[Vec<RowVerdict>]) -> Outcome {
+        let mut parts = Vec::new();
+        if !when.is_empty() {
+            parts.push(combine(self.match_mode, when));
+        }
+        if !groups.is_empty() {
+            let each = self
+                .groups
+                .iter()
+                .zip(groups)
+                .map(|((mode, _), rows)| combine(*mode, rows));
+            parts.push(Outcome::combine(false, each));
+        }
+        Outcome::combine(true, parts)
+    }
+
+    /// Why the filter said no: the decisively false rows, each with its path, of the part
+    /// that decided (the `when` rows, or else every group).
     fn reason(&self, when: &[RowVerdict], groups: &[Vec<RowVerdict>]) -> String {
-        let when_held = when.is_empty() || combine(self.match_mode, when).unwrap_or(false);
-        if !when_held {
+        if !when.is_empty() && combine(self.match_mode, when) == Outcome::NotHeld {
             return list_reason(self.match_mode, when);
         }
         let parts: Vec<String> = groups
@@ -137,21 +149,18 @@ impl CheckedConditions {
     }
 }
 
-/// Short-circuits like `&&`/`||`: the first decisive row ends it, an error before that fails.
-fn combine(mode: MatchMode, rows: &[RowVerdict]) -> Result<bool, ConditionError> {
-    let decisive = mode == MatchMode::Any;
-    for row in rows {
-        if let Some(message) = &row.error {
-            return Err(ConditionError {
-                row: row.path.clone(),
-                message: message.clone(),
-            });
-        }
-        if row.held == decisive {
-            return Ok(decisive);
-        }
-    }
-    Ok(!decisive)
+type Outcome = rows::Outcome<ConditionError>;
+
+/// One list of rows, by the rule in `script/rows/outcome.rs`.
+fn combine(mode: MatchMode, rows: &[RowVerdict]) -> Outcome {
+    let each = rows.iter().map(|row| match &row.error {
+        Some(message) => Outcome::Error(ConditionError {
+            row: row.path.clone(),
+            message: message.clone(),
+        }),
+        None => Outcome::from_result(Ok(row.held)),
+    });
+    Outcome::combine(mode == MatchMode::All, each)
 }
 
 fn list_reason(mode: MatchMode, rows: &[RowVerdict]) -> String {
@@ -166,9 +175,9 @@ fn list_reason(mode: MatchMode, rows: &[RowVerdict]) -> String {
     }
 }
 
-/// `data.object.amount = 500 is not greater than 1000`.
+/// `filter.when[0]: data.object.amount = 500 is not greater than 1000`.
 fn explain(row: &RowVerdict) -> String {
-    let mut text = row.field.clone();
+    let mut text = format!("{}: {}", row.path, row.field);
     if let Some(seen) = &row.seen {
         text.push_str(&format!(" = {}", compare::shown(seen)));
     }

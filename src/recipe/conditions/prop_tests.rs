@@ -154,5 +154,24 @@ proptest! {
             (Err(_), Err(_)) => {}
             _ => prop_assert!(false, "direct {:?} vs Rhai {:?}\n{}", direct, via_rhai, compiled.rhai),
         }
+        // The oracle for the order rule: the same rows in reverse order (every list, and the
+        // groups) decide the same way.
+        let reversed = reversed(&rows).compile(&engine, "filter").expect("reversed rows pass check");
+        let again = reversed.rows.evaluate(&EvalInput { event: &event, headers: &empty, meta: &empty });
+        match (&direct, &again) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a.passed, b.passed),
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "order changed the verdict: {:?} vs {:?}", direct, again),
+        }
     }
+}
+
+fn reversed(rows: &Conditions) -> Conditions {
+    let mut rows = rows.clone();
+    rows.when.reverse();
+    rows.any.reverse();
+    for group in &mut rows.any {
+        group.when.reverse();
+    }
+    rows
 }

@@ -1,9 +1,13 @@
 //! Rows → one Rhai expression, compiled once per recipe version and run by the script engine
-//! under its limits. The functions it calls are in `script/rows` (`field`, one per operator).
+//! under its limits. The functions it calls are in `script/rows` (`field`, one per operator,
+//! and `all_rows`/`any_rows`/`passes`, which combine every row's outcome without depending
+//! on the rows' order: see `script/rows/runtime.rs`).
 //!
 //! ```text
-//! gt(field(event, ["data", "object", "amount"]), 1000)
-//! && eq(field(event, ["type"]), "payment_intent.succeeded")
+//! passes(all_rows([
+//!   gt(field(event, ["data", "object", "amount"]), 1000),
+//!   eq(field(event, ["type"]), "payment_intent.succeeded")
+//! ]))
 //! ```
 
 use std::fmt::Write;
@@ -29,33 +33,41 @@ impl Conditions {
 }
 
 impl CheckedConditions {
-    /// The Rhai expression: the top-level rows, then `&&` at least one group.
+    /// The Rhai expression: the top-level rows combined by `match`, and (when there are
+    /// groups) at least one group; every list combined by `all_rows`/`any_rows`.
     pub fn to_rhai(&self) -> String {
         let when = (!self.when.is_empty()).then(|| list(self.match_mode, &self.when, ""));
         let groups = (!self.groups.is_empty()).then(|| {
             let parts: Vec<String> = self
                 .groups
                 .iter()
-                .map(|(mode, rows)| format!("({})", list(*mode, rows, "  ")))
+                .map(|(mode, rows)| format!("    {}", list(*mode, rows, "    ")))
                 .collect();
-            parts.join("\n|| ")
+            format!("any_rows([\n{}\n  ])", parts.join(",\n"))
         });
         match (when, groups) {
             (None, None) => "true".into(),
-            (Some(when), None) => when,
-            (None, Some(groups)) => groups,
-            (Some(when), Some(groups)) => format!("({when})\n&& ({groups})"),
+            (Some(when), None) => format!("passes({when})"),
+            (None, Some(groups)) => format!("passes({groups})"),
+            (Some(_), Some(groups)) => {
+                let when = list(self.match_mode, &self.when, "  ");
+                format!("passes(all_rows([\n  {when},\n  {groups}\n]))")
+            }
         }
     }
 }
 
+/// `all_rows([..])` or `any_rows([..])`, one row a line, indented under `indent`.
 fn list(mode: MatchMode, rows: &[CheckedRow], indent: &str) -> String {
-    let join = match mode {
-        MatchMode::All => "&&",
-        MatchMode::Any => "||",
+    let combiner = match mode {
+        MatchMode::All => "all_rows",
+        MatchMode::Any => "any_rows",
     };
-    let rows: Vec<String> = rows.iter().map(row).collect();
-    rows.join(&format!("\n{indent}{join} "))
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{indent}  {}", row(r)))
+        .collect();
+    format!("{combiner}([\n{}\n{indent}])", rows.join(",\n"))
 }
 
 fn row(row: &CheckedRow) -> String {

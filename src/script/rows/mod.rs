@@ -6,7 +6,9 @@
 
 pub mod compare;
 mod op;
+mod outcome;
 mod runtime;
 
 pub use op::Op;
+pub use outcome::Outcome;
 pub use runtime::register;

@@ -1,4 +1,10 @@
 //! The Rhai functions compiled condition rows call; each decides through [`compare::holds`].
+//!
+//! A row function returns a [`RowOutcome`] (held, not held, or could not be decided) instead
+//! of throwing, so that `all_rows([..])` / `any_rows([..])` combine every row by the rule in
+//! `outcome.rs`, which does not depend on the rows' order.
+//!
+//! `passes(outcome)` turns the final outcome into the filter's bool, or throws the error.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -8,11 +14,14 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult};
 
 use super::compare::{self, Expected};
 use super::op::Op;
+use super::outcome::Outcome;
 use crate::script::convert;
 use crate::script::translate::fault;
 
 /// Rhai's name for [`FieldValue`].
 const TYPE_NAME: &str = "field value";
+/// Rhai's name for [`RowOutcome`].
+const OUTCOME_NAME: &str = "row outcome";
 
 /// Patterns seen by `matches`, compiled once per process (bounded: cleared when full).
 const MAX_CACHED_PATTERNS: usize = 512;
@@ -25,6 +34,32 @@ static PATTERNS: LazyLock<Mutex<HashMap<(String, bool), Regex>>> =
 pub struct FieldValue {
     path: String,
     value: Option<Dynamic>,
+}
+
+/// A row's outcome in compiled rows: the error is the message.
+pub type RowOutcome = Outcome<String>;
+
+fn outcomes(items: Array) -> Result<Vec<RowOutcome>, Box<EvalAltResult>> {
+    items
+        .into_iter()
+        .map(|item| {
+            let name = item.type_name();
+            item.try_cast::<RowOutcome>()
+                .ok_or_else(|| fault(format!("all_rows/any_rows take row outcomes, not {name}")))
+        })
+        .collect()
+}
+
+fn all_rows(items: Array) -> Result<RowOutcome, Box<EvalAltResult>> {
+    Ok(RowOutcome::combine(true, outcomes(items)?))
+}
+
+fn any_rows(items: Array) -> Result<RowOutcome, Box<EvalAltResult>> {
+    Ok(RowOutcome::combine(false, outcomes(items)?))
+}
+
+fn passes(outcome: RowOutcome) -> Result<bool, Box<EvalAltResult>> {
+    outcome.into_result().map_err(fault)
 }
 
 /// `field(root, segments)`: a string segment is a key, an integer an array index (or, on a
@@ -52,30 +87,31 @@ fn field(root: Dynamic, segments: Array) -> FieldValue {
     }
 }
 
-fn decide(
+fn decide(op: Op, field: &FieldValue, expected: Option<Dynamic>, ignore_case: bool) -> RowOutcome {
+    RowOutcome::from_result(decide_result(op, field, expected, ignore_case))
+}
+
+fn decide_result(
     op: Op,
     field: &FieldValue,
     expected: Option<Dynamic>,
     ignore_case: bool,
-) -> Result<bool, Box<EvalAltResult>> {
+) -> Result<bool, String> {
     let expected = match expected {
         None => Expected::None,
         Some(value) => convert::to_json(&value)
             .ok_or_else(|| "a row value has no JSON form".to_string())
-            .and_then(|json| Expected::from_json(&json))
-            .map_err(fault)?,
+            .and_then(|json| Expected::from_json(&json))?,
     };
     let seen = match &field.value {
         None => None,
-        Some(value) => Some(convert::to_json(value).ok_or_else(|| {
-            fault(format!(
-                "{} holds a value that has no JSON form",
-                field.path
-            ))
-        })?),
+        Some(value) => Some(
+            convert::to_json(value)
+                .ok_or_else(|| format!("{} holds a value that has no JSON form", field.path))?,
+        ),
     };
     let regex = match (op, expected.text()) {
-        (Op::Matches, Some(pattern)) => Some(pattern_for(pattern, ignore_case).map_err(fault)?),
+        (Op::Matches, Some(pattern)) => Some(pattern_for(pattern, ignore_case)?),
         _ => None,
     };
     compare::holds(
@@ -86,7 +122,6 @@ fn decide(
         ignore_case,
         regex.as_ref(),
     )
-    .map_err(fault)
 }
 
 fn pattern_for(pattern: &str, ignore_case: bool) -> Result<Regex, String> {
@@ -103,11 +138,16 @@ fn pattern_for(pattern: &str, ignore_case: bool) -> Result<Regex, String> {
     Ok(regex)
 }
 
-/// Registers `field` and one function per operator (named [`Op::rhai_name`]).
+/// Registers `field`, one function per operator (named [`Op::rhai_name`]) and the combiners
+/// `all_rows`, `any_rows` and `passes`.
 pub fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<FieldValue>(TYPE_NAME)
-        .register_fn("field", field);
+        .register_type_with_name::<RowOutcome>(OUTCOME_NAME)
+        .register_fn("field", field)
+        .register_fn("all_rows", all_rows)
+        .register_fn("any_rows", any_rows)
+        .register_fn("passes", passes);
     for op in Op::ALL {
         let name = op.rhai_name();
         if op.takes_value() {

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use super::PgStore;
 use crate::ids::new_webhook_token;
 use crate::store::rows::{
-    RECIPE_STATS, StatsRow, SummaryRow, latest_filter_reason, merge_pages, recipe_stats,
+    RECIPE_STATS, StatsRow, SummaryRow, dead_delivery_error, latest_filter_reason, merge_pages,
+    recipe_stats,
 };
 use crate::store::{
     Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
@@ -15,12 +16,14 @@ use crate::store::{
 const PAGE_ALL: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
+    dead_delivery_error!(),
     " FROM events
      WHERE (received_at, id) < ($1, $2) ORDER BY received_at DESC, id DESC LIMIT $3"
 );
 const PAGE_RECIPE: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
+    dead_delivery_error!(),
     " FROM events
      WHERE recipe_id = $1 AND (received_at, id) < ($2, $3)
      ORDER BY received_at DESC, id DESC LIMIT $4"
@@ -28,6 +31,7 @@ const PAGE_RECIPE: &str = concat!(
 const PAGE_STATUS: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
+    dead_delivery_error!(),
     " FROM events
      WHERE status = $1 AND (received_at, id) < ($2, $3)
      ORDER BY received_at DESC, id DESC LIMIT $4"
@@ -35,6 +39,7 @@ const PAGE_STATUS: &str = concat!(
 const PAGE_RECIPE_STATUS: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
+    dead_delivery_error!(),
     " FROM events
      WHERE recipe_id = $1 AND status = $2 AND (received_at, id) < ($3, $4)
      ORDER BY received_at DESC, id DESC LIMIT $5"

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
-use crate::store::rows::{EventRow, RunRow, SummaryRow, Text, latest_filter_reason, opt_text};
+use crate::store::rows::{
+    EventRow, RunRow, SummaryRow, Text, dead_delivery_error, latest_filter_reason, opt_text,
+};
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
     NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, now_ms, to_ms,
@@ -183,6 +185,7 @@ impl EventStore for PgStore {
         let rows: Vec<SummaryRow> = sqlx::query_as(concat!(
             "SELECT id, recipe_id, trigger, received_at, status, error, ",
             latest_filter_reason!(),
+            dead_delivery_error!(),
             " FROM events
              WHERE ($1::TEXT IS NULL OR recipe_id = $1) AND ($2::TEXT IS NULL OR status = $2)
              ORDER BY received_at DESC, id DESC LIMIT $3"

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use super::SqliteStore;
 use crate::ids::new_webhook_token;
 use crate::store::rows::{
-    RECIPE_STATS, StatsRow, SummaryRow, latest_filter_reason, merge_pages, recipe_stats,
+    RECIPE_STATS, StatsRow, SummaryRow, dead_delivery_error, latest_filter_reason, merge_pages,
+    recipe_stats,
 };
 use crate::store::{
     Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
@@ -15,24 +16,28 @@ use crate::store::{
 const PAGE_ALL: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
+    dead_delivery_error!(),
     " FROM events
      WHERE (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
 );
 const PAGE_RECIPE: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
+    dead_delivery_error!(),
     " FROM events
      WHERE recipe_id = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
 );
 const PAGE_STATUS: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
+    dead_delivery_error!(),
     " FROM events
      WHERE status = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
 );
 const PAGE_RECIPE_STATUS: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
+    dead_delivery_error!(),
     " FROM events
      WHERE recipe_id = ? AND status = ? AND (received_at, id) < (?, ?)
      ORDER BY received_at DESC, id DESC LIMIT ?"

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::SqliteStore;
-use crate::store::rows::{EventRow, RunRow, SummaryRow, latest_filter_reason};
+use crate::store::rows::{EventRow, RunRow, SummaryRow, dead_delivery_error, latest_filter_reason};
 use crate::store::{
     EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
     NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, now_ms, to_ms,
@@ -179,6 +179,7 @@ impl EventStore for SqliteStore {
         let rows: Vec<SummaryRow> = sqlx::query_as(concat!(
             "SELECT id, recipe_id, trigger, received_at, status, error, ",
             latest_filter_reason!(),
+            dead_delivery_error!(),
             " FROM events
              WHERE (?1 IS NULL OR recipe_id = ?1) AND (?2 IS NULL OR status = ?2)
              ORDER BY received_at DESC, id DESC LIMIT ?3"

@@ -28,10 +28,19 @@ pub struct EventRow {
     pub error: String,
     /// Why the latest run was filtered (empty otherwise).
     pub filter_reason: String,
+    /// The list's Problem column: the event's error, else a dead delivery's error, else why
+    /// it was filtered (empty: nothing to say).
+    pub problem: String,
+    /// Whether `problem` is an error (shown in red) rather than a filter's reason.
+    pub problem_is_error: bool,
 }
 
 pub fn event_row(event: &EventSummary, names: &HashMap<String, String>) -> EventRow {
+    let error = event.error.as_ref().or(event.delivery_error.as_ref());
+    let problem = error.or(event.filter_reason.as_ref());
     EventRow {
+        problem: problem.cloned().unwrap_or_default(),
+        problem_is_error: error.is_some(),
         id: event.id.clone(),
         recipe_id: event.recipe_id.clone(),
         recipe_name: names
@@ -227,6 +236,7 @@ fn show_page(layout: Layout, detail: &EventDetail, names: &HashMap<String, Strin
         status: event.status,
         error: event.error.clone(),
         filter_reason: detail.runs.last().and_then(|r| r.filter_reason.clone()),
+        delivery_error: None,
     };
     let headers = match &event.headers {
         Value::Object(map) => map
