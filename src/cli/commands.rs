@@ -200,10 +200,11 @@ async fn events(
         println!("{}", serde_json::to_string_pretty(&events)?);
     } else {
         for e in &events {
-            // The last column: why it failed, or why it was filtered.
+            // The last column: why it failed, why a delivery went dead, or why it was filtered.
             let error = e
                 .error
                 .as_deref()
+                .or(e.delivery_error.as_deref())
                 .or(e.filter_reason.as_deref())
                 .unwrap_or("");
             println!(
