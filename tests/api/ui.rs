@@ -313,5 +313,6 @@ mod counts;
 mod editor;
 mod form_post;
 mod no_code;
+mod round_trip;
 mod rows_preview;
 mod test_sample;

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 mod page;
+mod source;
 mod starters;
 
 use self::page::{FormPage, NEW_RECIPE_TOML, TomlPage};
@@ -167,7 +168,7 @@ async fn submit(
     let mut status = StatusCode::OK;
     if !form.press(&button) {
         match button {
-            Button::Save => match try_save(state, &mut form, existing.is_none()).await? {
+            Button::Save => match try_save(state, &mut form, existing).await? {
                 Some(done) => return Ok(done),
                 None => status = StatusCode::UNPROCESSABLE_ENTITY,
             },
@@ -222,13 +223,13 @@ async fn submit(
 async fn try_save(
     state: &AppState,
     form: &mut RecipeForm,
-    is_new: bool,
+    existing: Option<&StoredRecipe>,
 ) -> Result<Option<HttpResponse>, UiError> {
     let (file, mut errors) = form.to_file();
     if errors.is_empty() {
-        let source =
-            toml::to_string_pretty(&file).map_err(|e| UiError::BadRequest(e.to_string()))?;
-        let new_id = is_new.then_some(file.id.as_str());
+        let stored = existing.map(|r| r.source.as_str());
+        let source = source::source_for(&file, stored).map_err(UiError::BadRequest)?;
+        let new_id = existing.is_none().then_some(file.id.as_str());
         match save(state, &source, new_id).await? {
             Ok(done) => return Ok(Some(done)),
             Err(invalid) => errors = invalid,

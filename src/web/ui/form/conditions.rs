@@ -108,6 +108,9 @@ impl RowForm {
                     _ => self.value.clone(),
                 },
             ))
+        } else if let Ok(date) = text.parse::<toml::value::Datetime>() {
+            // A TOML date in the file (`value = 2024-05-01T00:00:00Z`) stays a date.
+            Some(toml::Value::Datetime(date))
         } else {
             Some(json_to_toml(&scalar(&self.value))?)
         };
