@@ -115,6 +115,16 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => shapeRow(select));
   });
 
+  // Enter in an action preset's one-line inputs adds that action (not the hidden Save).
+  document.querySelectorAll(".preset-panel input").forEach((input) => {
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      const add = input.form.querySelector("button[value='add_action_preset']");
+      if (add) add.click();
+    });
+  });
+
   // "Switch to script" is one way: ask first.
   document.querySelectorAll("button[data-confirm]").forEach((button) => {
     button.addEventListener("click", (event) => {

@@ -168,10 +168,21 @@ async fn submit(
     let mut status = StatusCode::OK;
     if !form.press(&button) {
         match button {
-            Button::Save => match try_save(state, &mut form, existing).await? {
-                Some(done) => return Ok(done),
-                None => status = StatusCode::UNPROCESSABLE_ENTITY,
-            },
+            Button::Save => {
+                // An open action-preset panel (Enter in one of its inputs presses the form's
+                // default Save) is added first; if it cannot be, it stays open and nothing is
+                // saved.
+                match add_open_preset(&mut form) {
+                    Ok(()) => match try_save(state, &mut form, existing).await? {
+                        Some(done) => return Ok(done),
+                        None => status = StatusCode::UNPROCESSABLE_ENTITY,
+                    },
+                    Err(open) => {
+                        panel = Some(*open);
+                        status = StatusCode::UNPROCESSABLE_ENTITY;
+                    }
+                }
+            }
             Button::ToScript => form.switch_to_script(),
             Button::UseTriggerPreset => {
                 let id = form.trigger_preset.clone();
@@ -216,6 +227,31 @@ async fn submit(
     let is_new = existing.is_none();
     let page = FormPage::new(layout, form, is_new, managed_by, sample).with_panel(panel);
     render(status, &page)
+}
+
+/// Adds the action of a preset panel that was open when the form was saved; `Err` is the
+/// panel again, with why its action was not added.
+fn add_open_preset(form: &mut RecipeForm) -> Result<(), Box<PresetPanel>> {
+    if form.preset_inputs.is_empty() {
+        return Ok(());
+    }
+    let (id, inputs) = (form.action_preset.clone(), form.preset_inputs.clone());
+    match starters::add_action(form, &id, &inputs) {
+        Ok(()) => {
+            form.preset_inputs.clear();
+            Ok(())
+        }
+        Err(message) => match PresetPanel::of(&id, &inputs) {
+            Some(panel) => Err(Box::new(PresetPanel {
+                error: format!("This action was not added and the recipe was not saved: {message}"),
+                ..panel
+            })),
+            None => {
+                form.errors.top.push(message);
+                Ok(())
+            }
+        },
+    }
 }
 
 /// Saves the form's recipe: the redirect when it saved, else `None` with the errors placed

@@ -228,3 +228,89 @@ async fn a_hand_written_file_saved_unchanged_keeps_its_text_and_an_edit_adds_no_
         stored.source
     );
 }
+
+#[tokio::test]
+async fn saving_with_an_action_preset_panel_open_adds_its_action_or_keeps_the_panel() {
+    let (app, browser) = logged_in().await;
+    let html = ok_html(browser.get("/recipes/new").await).await;
+    let chosen = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "choose_action_preset",
+        &[("action_preset", "resend")],
+    )
+    .await;
+    let html = ok_html(chosen).await;
+    assert!(
+        html.contains("<textarea name=\"preset_input.message\""),
+        "a multi-line message"
+    );
+
+    // Left blank: the panel stays with what was typed and says the action was not added.
+    let refused = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "save",
+        &[("name", "mail"), ("preset_input.to", "support@example.com")],
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("This action was not added and the recipe was not saved"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"support@example.com\""),
+        "what was typed is kept"
+    );
+    assert!(!html.contains("relative URL without a base"), "{html}");
+
+    // Filled: Save (also what Enter presses) adds the action, then saves.
+    let saved = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "save",
+        &[
+            ("preset_input.from", "Site <site@example.com>"),
+            ("preset_input.message", "Line one\nLine two"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
+    let stored = app.store.get_recipe("mail").await.unwrap().unwrap();
+    assert!(
+        stored.source.contains("api.resend.com"),
+        "{}",
+        stored.source
+    );
+    assert!(
+        stored.source.contains("support@example.com"),
+        "{}",
+        stored.source
+    );
+}
+
+#[tokio::test]
+async fn an_empty_action_is_named_in_plain_words() {
+    let (_app, browser) = logged_in().await;
+    let html = ok_html(browser.get("/recipes/new").await).await;
+    let refused = press(
+        &browser,
+        "/recipes/new",
+        &html,
+        "save",
+        &[("name", "empty action")],
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("Action 1 is empty: give it a name and the URL it posts to"),
+        "{html}"
+    );
+    assert!(!html.contains("relative URL without a base"), "{html}");
+}
