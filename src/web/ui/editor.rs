@@ -184,6 +184,24 @@ async fn submit(
                 }
             }
             Button::ToScript => form.switch_to_script(),
+            Button::ToToml => match toml_of_form(&form, existing) {
+                Ok(source) => {
+                    return page(&TomlPage {
+                        layout: Layout::new(session, "recipes", req),
+                        id: existing.map(|r| r.id.clone()).unwrap_or_default(),
+                        source,
+                        errors: vec![],
+                        managed_by,
+                    });
+                }
+                Err(errors) => {
+                    form.place_errors(&errors);
+                    form.errors
+                        .top
+                        .push("The TOML tab shows the form as a file once these are fixed.".into());
+                    status = StatusCode::UNPROCESSABLE_ENTITY;
+                }
+            },
             Button::UseTriggerPreset => {
                 let id = form.trigger_preset.clone();
                 if let Err(message) = starters::use_trigger(&mut form, &id) {
@@ -227,6 +245,23 @@ async fn submit(
     let is_new = existing.is_none();
     let page = FormPage::new(layout, form, is_new, managed_by, sample).with_panel(panel);
     render(status, &page)
+}
+
+/// The form as the TOML tab shows it: the file it describes (a blank new form: the starter
+/// file), kept as stored when unchanged; `Err` when the form has errors of its own.
+fn toml_of_form(
+    form: &RecipeForm,
+    existing: Option<&StoredRecipe>,
+) -> Result<String, Vec<FieldError>> {
+    let (file, errors) = form.to_file();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if existing.is_none() && file == RecipeForm::blank().to_file().0 {
+        return Ok(NEW_RECIPE_TOML.into());
+    }
+    source::source_for(&file, existing.map(|r| r.source.as_str()))
+        .map_err(|e| vec![FieldError::new("recipe", e)])
 }
 
 /// Adds the action of a preset panel that was open when the form was saved; `Err` is the

@@ -314,3 +314,32 @@ async fn an_empty_action_is_named_in_plain_words() {
     );
     assert!(!html.contains("relative URL without a base"), "{html}");
 }
+
+#[tokio::test]
+async fn the_toml_tab_of_a_new_recipe_shows_the_form_being_edited() {
+    let (_app, browser) = logged_in().await;
+    let html = ok_html(browser.get("/recipes/new").await).await;
+    assert!(
+        html.contains("name=\"op\" value=\"to_toml\""),
+        "the tab posts the form"
+    );
+    let blank = ok_html(press(&browser, "/recipes/new", &html, "to_toml", &[]).await).await;
+    assert!(
+        blank.contains("my-recipe"),
+        "a blank form shows the starter file"
+    );
+    let added = ok_html(press(&browser, "/recipes/new", &html, "add_row", &[]).await).await;
+    let changes = [
+        ("name", "tab test"),
+        ("when.0.field", "type"),
+        ("when.0.op", "eq"),
+        ("when.0.value", "x"),
+    ];
+    let toml = ok_html(press(&browser, "/recipes/new", &added, "to_toml", &changes).await).await;
+    assert!(
+        toml.contains("name = &#34;tab test&#34;") || toml.contains("name = \"tab test\""),
+        "{toml}"
+    );
+    assert!(toml.contains("[[filter.when]]"), "{toml}");
+    assert!(!toml.contains("my-recipe"), "not the starter file: {toml}");
+}

@@ -25,6 +25,8 @@ pub enum Button {
     PickRow,
     /// Rows → an editable script (one way).
     ToScript,
+    /// The TOML tab, showing the form as it is (not the stored file).
+    ToToml,
     /// Add a body mapping row to an action.
     AddField(usize),
     /// `(action, row)`.
@@ -58,6 +60,7 @@ impl Button {
             ("remove_group_row", [g, i]) => Button::RemoveGroupRow(*g, *i),
             ("pick_row", []) => Button::PickRow,
             ("to_script", []) => Button::ToScript,
+            ("to_toml", []) => Button::ToToml,
             ("add_field", [a]) => Button::AddField(*a),
             ("remove_field", [a, i]) => Button::RemoveField(*a, *i),
             ("use_trigger_preset", []) => Button::UseTriggerPreset,
