@@ -125,6 +125,19 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // The compiled Rhai is of the rows as last sent: say so once a row changes on the page.
+  const conditions = document.getElementById("conditions");
+  const stale = conditions && conditions.querySelector(".rhai-stale");
+  if (stale) {
+    const markStale = () => {
+      stale.hidden = false;
+      const pre = conditions.querySelector("pre.compiled");
+      if (pre) pre.classList.add("stale");
+    };
+    conditions.addEventListener("input", markStale);
+    conditions.addEventListener("change", markStale);
+  }
+
   // "Switch to script" is one way: ask first.
   document.querySelectorAll("button[data-confirm]").forEach((button) => {
     button.addEventListener("click", (event) => {

@@ -101,6 +101,11 @@ impl RecipeForm {
                     remove(&mut group.rows, i);
                 }
             }
+            Button::PickRow if self.filter_mode == "script" => self.errors.top.push(
+                "The filter is a script now, so a picked field cannot become a condition row: \
+                 write it in the script instead."
+                    .into(),
+            ),
             Button::PickRow => rows.rows.push(RowForm {
                 field: self.picked.clone(),
                 ..RowForm::blank()
