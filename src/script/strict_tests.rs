@@ -295,3 +295,15 @@ fn number_literals_beyond_i64_and_f64_keep_their_digits_and_compare_exactly() {
         "the place is the one written: {message}"
     );
 }
+
+#[test]
+fn a_missing_hyphenated_field_is_hinted_with_an_index_not_a_subtraction() {
+    let error = error_of("event[\"x-github-delivery\"]");
+    assert!(
+        error.contains("read it with event.get(\"x-github-delivery\") or test"),
+        "{error}"
+    );
+    assert!(!error.contains("?.x-github"), "{error}");
+    // The hint reads: a missing key gives nothing, not an error.
+    assert_eq!(value_of("event.get(\"x-github-delivery\") ?? 1"), json!(1));
+}

@@ -264,7 +264,12 @@ fn missing_field(ctx: &Context, name: &str, pos: Position) -> String {
             false => format!(" (fields: {})", keys.join(", ")),
         })
         .unwrap_or_default();
-    let optional = if parent.is_empty() {
+    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let optional = if !plain && !parent.is_empty() {
+        // `headers?.x-github-delivery` would read as a subtraction, and a strict index fails
+        // like a field read: `get` gives nothing for a missing key.
+        format!("{parent}.get(\"{name}\")")
+    } else if parent.is_empty() {
         format!("?.{name}")
     } else {
         format!("{parent}?.{name}")

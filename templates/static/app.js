@@ -49,6 +49,15 @@ document.addEventListener("DOMContentLoaded", () => {
   const picker = document.getElementById("picker");
   if (picker) {
     let target = null;
+    const note = picker.querySelector(".pick-note");
+    const hint = (text) => {
+      picker.classList.add("pick-hint");
+      if (note) {
+        note.textContent = text;
+        note.hidden = false;
+      }
+      setTimeout(() => picker.classList.remove("pick-hint"), 1500);
+    };
     document.addEventListener("focusin", (event) => {
       if (event.target.matches && event.target.matches("[data-pick]")) target = event.target;
     });
@@ -57,8 +66,7 @@ document.addEventListener("DOMContentLoaded", () => {
       button.addEventListener("mousedown", (event) => event.preventDefault());
       button.addEventListener("click", () => {
         if (!target || !document.body.contains(target)) {
-          picker.classList.add("pick-hint");
-          setTimeout(() => picker.classList.remove("pick-hint"), 1500);
+          hint("Click into a condition or template field first, then click the field here.");
           return;
         }
         const path = button.dataset.path;
@@ -69,11 +77,11 @@ document.addEventListener("DOMContentLoaded", () => {
           target.value = button.dataset.value;
         } else if (/^(headers|meta)\./.test(path)) {
           // Templates read the event and the transform output only (see the README).
-          picker.classList.add("pick-hint");
-          setTimeout(() => picker.classList.remove("pick-hint"), 1500);
+          hint("Templates cannot read headers or meta: pick a payload field, or use a condition row for this one.");
           return;
         } else {
-          const rooted = /^output\./.test(path) ? path : `event.${path}`;
+          // The picker already writes `event.` before a key named like a root (event.meta.x).
+          const rooted = /^(event|output)\./.test(path) ? path : `event.${path}`;
           const start = target.selectionStart ?? target.value.length;
           const end = target.selectionEnd ?? start;
           target.setRangeText(`{{ ${rooted} }}`, start, end, "end");
@@ -106,6 +114,29 @@ document.addEventListener("DOMContentLoaded", () => {
     shapeRow(select);
     select.addEventListener("change", () => shapeRow(select));
   });
+
+  // Enter in an action preset's one-line inputs adds that action (not the hidden Save).
+  document.querySelectorAll(".preset-panel input").forEach((input) => {
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      const add = input.form.querySelector("button[value='add_action_preset']");
+      if (add) add.click();
+    });
+  });
+
+  // The compiled Rhai is of the rows as last sent: say so once a row changes on the page.
+  const conditions = document.getElementById("conditions");
+  const stale = conditions && conditions.querySelector(".rhai-stale");
+  if (stale) {
+    const markStale = () => {
+      stale.hidden = false;
+      const pre = conditions.querySelector("pre.compiled");
+      if (pre) pre.classList.add("stale");
+    };
+    conditions.addEventListener("input", markStale);
+    conditions.addEventListener("change", markStale);
+  }
 
   // "Switch to script" is one way: ask first.
   document.querySelectorAll("button[data-confirm]").forEach((button) => {

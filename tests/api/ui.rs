@@ -313,5 +313,7 @@ mod counts;
 mod editor;
 mod form_post;
 mod no_code;
+mod notes;
+mod round_trip;
 mod rows_preview;
 mod test_sample;

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 mod page;
+mod source;
 mod starters;
 
 use self::page::{FormPage, NEW_RECIPE_TOML, TomlPage};
@@ -167,11 +168,40 @@ async fn submit(
     let mut status = StatusCode::OK;
     if !form.press(&button) {
         match button {
-            Button::Save => match try_save(state, &mut form, existing.is_none()).await? {
-                Some(done) => return Ok(done),
-                None => status = StatusCode::UNPROCESSABLE_ENTITY,
-            },
+            Button::Save => {
+                // An open action-preset panel (Enter in one of its inputs presses the form's
+                // default Save) is added first; if it cannot be, it stays open and nothing is
+                // saved.
+                match add_open_preset(&mut form) {
+                    Ok(()) => match try_save(state, &mut form, existing).await? {
+                        Some(done) => return Ok(done),
+                        None => status = StatusCode::UNPROCESSABLE_ENTITY,
+                    },
+                    Err(open) => {
+                        panel = Some(*open);
+                        status = StatusCode::UNPROCESSABLE_ENTITY;
+                    }
+                }
+            }
             Button::ToScript => form.switch_to_script(),
+            Button::ToToml => match toml_of_form(&form, existing) {
+                Ok(source) => {
+                    return page(&TomlPage {
+                        layout: Layout::new(session, "recipes", req),
+                        id: existing.map(|r| r.id.clone()).unwrap_or_default(),
+                        source,
+                        errors: vec![],
+                        managed_by,
+                    });
+                }
+                Err(errors) => {
+                    form.place_errors(&errors);
+                    form.errors
+                        .top
+                        .push("The TOML tab shows the form as a file once these are fixed.".into());
+                    status = StatusCode::UNPROCESSABLE_ENTITY;
+                }
+            },
             Button::UseTriggerPreset => {
                 let id = form.trigger_preset.clone();
                 if let Err(message) = starters::use_trigger(&mut form, &id) {
@@ -217,18 +247,60 @@ async fn submit(
     render(status, &page)
 }
 
+/// The form as the TOML tab shows it: the file it describes (a blank new form: the starter
+/// file), kept as stored when unchanged; `Err` when the form has errors of its own.
+fn toml_of_form(
+    form: &RecipeForm,
+    existing: Option<&StoredRecipe>,
+) -> Result<String, Vec<FieldError>> {
+    let (file, errors) = form.to_file();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if existing.is_none() && file == RecipeForm::blank().to_file().0 {
+        return Ok(NEW_RECIPE_TOML.into());
+    }
+    source::source_for(&file, existing.map(|r| r.source.as_str()))
+        .map_err(|e| vec![FieldError::new("recipe", e)])
+}
+
+/// Adds the action of a preset panel that was open when the form was saved; `Err` is the
+/// panel again, with why its action was not added.
+fn add_open_preset(form: &mut RecipeForm) -> Result<(), Box<PresetPanel>> {
+    if form.preset_inputs.is_empty() {
+        return Ok(());
+    }
+    let (id, inputs) = (form.action_preset.clone(), form.preset_inputs.clone());
+    match starters::add_action(form, &id, &inputs) {
+        Ok(()) => {
+            form.preset_inputs.clear();
+            Ok(())
+        }
+        Err(message) => match PresetPanel::of(&id, &inputs) {
+            Some(panel) => Err(Box::new(PresetPanel {
+                error: format!("This action was not added and the recipe was not saved: {message}"),
+                ..panel
+            })),
+            None => {
+                form.errors.top.push(message);
+                Ok(())
+            }
+        },
+    }
+}
+
 /// Saves the form's recipe: the redirect when it saved, else `None` with the errors placed
 /// beside their inputs.
 async fn try_save(
     state: &AppState,
     form: &mut RecipeForm,
-    is_new: bool,
+    existing: Option<&StoredRecipe>,
 ) -> Result<Option<HttpResponse>, UiError> {
     let (file, mut errors) = form.to_file();
     if errors.is_empty() {
-        let source =
-            toml::to_string_pretty(&file).map_err(|e| UiError::BadRequest(e.to_string()))?;
-        let new_id = is_new.then_some(file.id.as_str());
+        let stored = existing.map(|r| r.source.as_str());
+        let source = source::source_for(&file, stored).map_err(UiError::BadRequest)?;
+        let new_id = existing.is_none().then_some(file.id.as_str());
         match save(state, &source, new_id).await? {
             Ok(done) => return Ok(Some(done)),
             Err(invalid) => errors = invalid,

@@ -41,6 +41,20 @@ impl RecipeForm {
                 continue;
             }
             match input_for(&error.field) {
+                Some(Input::Action(i, "name" | "url"))
+                    if i < self.actions.len() && self.actions[i].is_blank() =>
+                {
+                    // One plain message for an action left empty, not one per input.
+                    let plain = format!(
+                        "Action {} is empty: give it a name and the URL it posts to, add an \
+                         app's action with \"Add an action for an app\", or remove it.",
+                        i + 1
+                    );
+                    let errors = &mut self.actions[i].errors;
+                    if errors.get("url").is_empty() {
+                        errors.add("url", plain);
+                    }
+                }
                 Some(Input::Action(i, input)) if i < self.actions.len() => {
                     self.actions[i].errors.add(input, error.message.clone());
                 }

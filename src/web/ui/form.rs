@@ -97,6 +97,14 @@ impl ActionForm {
             ..ActionForm::default()
         }
     }
+
+    /// Nothing that makes an action typed: no name, URL, body or body fields.
+    pub fn is_blank(&self) -> bool {
+        self.name.trim().is_empty()
+            && self.url.trim().is_empty()
+            && self.body.trim().is_empty()
+            && self.fields.is_empty()
+    }
 }
 
 impl RecipeForm {

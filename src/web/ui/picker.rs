@@ -12,6 +12,8 @@ use crate::store::{EventPage, Store};
 pub const MAX_FIELDS: usize = 400;
 /// Array elements listed per array (the shape repeats; the first ones show it).
 const MAX_ELEMENTS: usize = 5;
+/// Bare first segments that select a root in `recipe::path`, not a payload key.
+const ROOT_NAMES: [&str; 4] = ["event", "headers", "meta", "output"];
 /// Sample values are cut to this many characters.
 const MAX_SAMPLE_CHARS: usize = 60;
 
@@ -149,7 +151,11 @@ fn walk(value: &Value, prefix: &str, depth: usize, out: &mut Vec<SampleField>) {
         if out.len() >= MAX_FIELDS {
             return;
         }
-        let path = if prefix.is_empty() {
+        let path = if prefix.is_empty() && ROOT_NAMES.contains(&segment.as_str()) {
+            // A top-level key named like a root would read that root: `event.meta.page`
+            // reads the payload's `meta`, `meta.page` would read Switchyard's (recipe::path).
+            format!("event.{segment}")
+        } else if prefix.is_empty() {
             segment
         } else {
             format!("{prefix}.{segment}")
@@ -284,6 +290,41 @@ mod tests {
             Some(&json!({ "X-GitHub-Event": "push" })),
         );
         assert_eq!(paths(&sample), [("headers.x-github-event", "string")]);
+    }
+
+    #[test]
+    fn top_level_keys_named_like_a_root_are_written_under_event() {
+        let payload = json!({ "event": { "type": "message" }, "meta": { "page": 2 },
+            "headers": { "x": "1" }, "output": 1, "type": "event_callback" });
+        let sample = Sample::of("test", &payload, Some(&json!({ "x": "h" })));
+        let listed: Vec<&str> = sample.fields.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            listed,
+            [
+                "event.event",
+                "event.event.type",
+                "event.headers",
+                "event.headers.x",
+                "event.meta",
+                "event.meta.page",
+                "event.output",
+                "type",
+                "headers.x",
+            ]
+        );
+        // Each path parses back to the payload field that was listed.
+        for field in &sample.fields[..8] {
+            let parsed = crate::recipe::path::FieldPath::parse(&field.path).unwrap();
+            assert_eq!(
+                parsed.root(),
+                crate::recipe::path::PathRoot::Event,
+                "{}",
+                field.path
+            );
+            assert_eq!(parsed.to_string(), field.path);
+        }
+        let page = crate::recipe::path::FieldPath::parse("event.meta.page").unwrap();
+        assert_eq!(page.lookup(&payload), Some(&json!(2)));
     }
 
     #[test]

@@ -171,16 +171,20 @@ pub(super) async fn show_page(
     let names = HashMap::from([(stored.id.clone(), stored.name.clone())]);
     let test = match test {
         Some(test) => test,
-        None => TestPanel {
-            payload: latest_payload(
+        None => {
+            let (payload, headers) = latest_sample(
                 state,
                 summaries.first().map(|e| e.id.as_str()),
                 &stored.id,
                 recipe.as_deref(),
             )
-            .await?,
-            ..TestPanel::default()
-        },
+            .await?;
+            TestPanel {
+                payload,
+                headers,
+                ..TestPanel::default()
+            }
+        }
     };
     Ok(ShowPage {
         layout: Layout::new(session, "recipes", req),
@@ -197,42 +201,55 @@ pub(super) async fn show_page(
     })
 }
 
-/// The test panel starts from the newest event's payload: the shape the recipe really gets.
-/// Before any event it starts from a sample of that shape, so a dry run with strict field reads
-/// means something: the shipped example's payload (same id), else the sample of the trigger
-/// preset matching the recipe's `verify`, else `{}`.
-async fn latest_payload(
+/// The test panel starts from the newest event's payload and headers: the shape the recipe
+/// really gets. Before any event it starts from a sample of that shape, so a dry run with strict
+/// field reads means something: the shipped example's payload (same id), else the sample (and
+/// sample headers: GitHub's delivery id, Shopify's webhook id, …) of the trigger preset
+/// matching the recipe's `verify`, else `{}`. Headers are a JSON object's text, or empty.
+async fn latest_sample(
     state: &AppState,
     event_id: Option<&str>,
     recipe_id: &str,
     recipe: Option<&Recipe>,
-) -> Result<String, UiError> {
+) -> Result<(String, String), UiError> {
     let Some(id) = event_id else {
-        return Ok(
-            sample_payload(recipe_id, recipe).map_or_else(|| "{}".into(), |v| pretty_json(&v))
-        );
+        let (payload, headers) = sample_payload(recipe_id, recipe);
+        return Ok((
+            payload.map_or_else(|| "{}".into(), |v| pretty_json(&v)),
+            headers.map(|v| pretty_json(&v)).unwrap_or_default(),
+        ));
     };
     Ok(state
         .store
         .get_event(id)
         .await?
-        .map(|d| pretty_json(&d.event.payload))
+        .map(|d| (pretty_json(&d.event.payload), pretty_json(&d.event.headers)))
         .unwrap_or_default())
 }
 
-fn sample_payload(recipe_id: &str, recipe: Option<&Recipe>) -> Option<serde_json::Value> {
+/// The sample payload and its headers, when there is one.
+fn sample_payload(
+    recipe_id: &str,
+    recipe: Option<&Recipe>,
+) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
     if let Some(sample) = presets::examples()
         .into_iter()
         .find(|e| e.id == recipe_id)
         .and_then(|e| e.sample)
     {
-        return Some(sample);
+        return (Some(sample), None);
     }
-    let preset = match recipe?.webhook.as_ref()?.verify {
+    let Some(verify) = recipe.and_then(|r| r.webhook.as_ref()).map(|w| w.verify) else {
+        return (None, None);
+    };
+    let preset = match verify {
         VerifyPreset::Slack => "slack-events",
         other => other.as_str(),
     };
-    presets::get(PresetKind::Trigger, preset)?.sample.clone()
+    match presets::get(PresetKind::Trigger, preset) {
+        Some(p) => (p.sample.clone(), p.sample_headers.clone()),
+        None => (None, None),
+    }
 }
 
 async fn toggle(

@@ -187,10 +187,10 @@ async fn build_the_recipe(browser: &Chrome) {
     press(
         browser,
         "choose_action_preset",
-        "input[name='preset_input.message']",
+        "[name='preset_input.message']",
     )
     .await;
-    let message = "input[name='preset_input.message']";
+    let message = "[name='preset_input.message']";
     browser.fill(message, "").await;
     browser.click(message).await;
     pick(browser, "data.object.receipt_email").await;

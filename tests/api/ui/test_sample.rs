@@ -1,7 +1,7 @@
 //! The recipe page's test panel starts from a payload of the shape the recipe gets, so a dry run
 //! under strict field reads means something before the first event arrives.
 
-use super::form_post::ok_html;
+use super::form_post::{ok_html, unescape};
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
@@ -44,11 +44,56 @@ async fn before_any_event_the_test_panel_starts_from_the_example_or_trigger_pres
     assert!(!payload.contains("hello"), "no made-up payload: {payload}");
 }
 
+const GITHUB_PUSH: &str = r#"id = "gh-push"
+name = "GitHub push"
+dedupe = 'headers["x-github-delivery"]'
+
+[trigger.webhook]
+verify = "github"
+secret = "{{ secrets.GITHUB_WEBHOOK_SECRET }}"
+
+[[filter.when]]
+field = "headers.x-github-event"
+op = "eq"
+value = "push"
+
+[[action]]
+name = "a"
+url = "https://hooks.example.com/a"
+"#;
+
+#[tokio::test]
+async fn the_test_panel_starts_with_the_trigger_presets_sample_headers_so_header_rows_decide() {
+    let (app, browser) = logged_in().await;
+    let engine = ScriptEngine::new(ScriptLimits::default());
+    import_source(app.store.as_ref(), &engine, GITHUB_PUSH, None)
+        .await
+        .expect("imports");
+    let html = ok_html(browser.get("/recipes/gh-push").await).await;
+    let headers = unescape(textarea(&html, "headers"));
+    assert!(headers.contains("x-github-delivery"), "{headers}");
+    let payload = unescape(textarea(&html, "payload"));
+    let csrf = browser.csrf("/recipes/gh-push").await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("payload", payload.as_str()),
+        ("headers", headers.as_str()),
+        ("op", "dry_run"),
+    ];
+    let html = ok_html(browser.post("/recipes/gh-push/test", &form).await).await;
+    assert!(html.contains("passed the filter"), "{html}");
+}
+
 /// The text of the test panel's payload box.
 fn test_payload(html: &str) -> &str {
+    textarea(html, "payload")
+}
+
+/// The text of a textarea by name.
+fn textarea<'a>(html: &'a str, name: &str) -> &'a str {
     let start = html
-        .find("<textarea name=\"payload\"")
-        .expect("the test panel's payload box");
+        .find(&format!("<textarea name=\"{name}\""))
+        .expect("the test panel's box");
     let body = &html[start..];
     let body = &body[body.find('>').unwrap() + 1..];
     &body[..body.find("</textarea>").unwrap()]

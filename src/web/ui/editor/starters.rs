@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::recipe::RecipeFile;
 use crate::recipe::presets::{self, InputKind, Preset, PresetKind};
-use crate::web::ui::form::{ActionForm, RecipeForm};
+use crate::web::ui::form::RecipeForm;
 use crate::web::ui::format::pretty_json;
 
 /// `(id, name, description)` of what the selects and lists offer.
@@ -150,8 +150,7 @@ pub fn add_action(
         .ok_or_else(|| format!("there is no action preset `{id}`"))?;
     let file = sections(preset, inputs)?;
     let mut made = RecipeForm::from_file(&file).actions;
-    let blank = |a: &ActionForm| a.name.trim().is_empty() && a.url.trim().is_empty();
-    if form.actions.len() == 1 && blank(&form.actions[0]) {
+    if form.actions.len() == 1 && form.actions[0].is_blank() {
         form.actions.clear();
     }
     form.actions.append(&mut made);

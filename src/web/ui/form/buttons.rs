@@ -25,6 +25,8 @@ pub enum Button {
     PickRow,
     /// Rows → an editable script (one way).
     ToScript,
+    /// The TOML tab, showing the form as it is (not the stored file).
+    ToToml,
     /// Add a body mapping row to an action.
     AddField(usize),
     /// `(action, row)`.
@@ -58,6 +60,7 @@ impl Button {
             ("remove_group_row", [g, i]) => Button::RemoveGroupRow(*g, *i),
             ("pick_row", []) => Button::PickRow,
             ("to_script", []) => Button::ToScript,
+            ("to_toml", []) => Button::ToToml,
             ("add_field", [a]) => Button::AddField(*a),
             ("remove_field", [a, i]) => Button::RemoveField(*a, *i),
             ("use_trigger_preset", []) => Button::UseTriggerPreset,
@@ -98,6 +101,11 @@ impl RecipeForm {
                     remove(&mut group.rows, i);
                 }
             }
+            Button::PickRow if self.filter_mode == "script" => self.errors.top.push(
+                "The filter is a script now, so a picked field cannot become a condition row: \
+                 write it in the script instead."
+                    .into(),
+            ),
             Button::PickRow => rows.rows.push(RowForm {
                 field: self.picked.clone(),
                 ..RowForm::blank()

@@ -99,6 +99,18 @@ impl RowForm {
             ));
         } else if op.takes_list() {
             Some(list_value(text)?)
+        } else if op.is_text() {
+            // Text operators look at text: `2024` or `1e3` typed here is that text, not a
+            // number; a quoted `"2024"` is the same text.
+            Some(toml::Value::String(
+                match serde_json::from_str::<Value>(text) {
+                    Ok(Value::String(quoted)) => quoted,
+                    _ => self.value.clone(),
+                },
+            ))
+        } else if let Ok(date) = text.parse::<toml::value::Datetime>() {
+            // A TOML date in the file (`value = 2024-05-01T00:00:00Z`) stays a date.
+            Some(toml::Value::Datetime(date))
         } else {
             Some(json_to_toml(&scalar(&self.value))?)
         };

@@ -153,3 +153,45 @@ fn errors_named_after_rows_land_under_them() {
     assert_eq!(form.rows[1].error, "bad");
     assert_eq!(form.groups[0].rows[0].error, "worse");
 }
+
+#[test]
+fn text_operators_take_what_was_typed_as_text_even_when_it_looks_like_a_number() {
+    for op in [
+        "contains",
+        "not_contains",
+        "starts_with",
+        "ends_with",
+        "matches",
+    ] {
+        for (typed, text) in [
+            ("2024", "2024"),
+            ("1e3", "1e3"),
+            ("\"2024\"", "2024"),
+            ("true", "true"),
+        ] {
+            let form = posted(&[
+                ("when.0.field", "order_no"),
+                ("when.0.op", op),
+                ("when.0.value", typed),
+            ]);
+            let (conditions, errors) = form.to_conditions();
+            assert!(errors.is_empty(), "{op} {typed}: {errors:?}");
+            assert_eq!(conditions.when[0].value, Some(text.into()), "{op} {typed}");
+            // Shown again, it reads back as the same text.
+            let again = ConditionsForm::from_conditions(&conditions)
+                .to_conditions()
+                .0;
+            assert_eq!(again.when[0].value, Some(text.into()), "{op} {typed}");
+        }
+    }
+    // Other operators still read numbers as numbers.
+    let form = posted(&[
+        ("when.0.field", "n"),
+        ("when.0.op", "eq"),
+        ("when.0.value", "2024"),
+    ]);
+    assert_eq!(
+        form.to_conditions().0.when[0].value,
+        Some(toml::Value::Integer(2024))
+    );
+}

@@ -128,7 +128,8 @@ pub fn slug(name: &str) -> String {
     slug.trim_end_matches('-').chars().take(64).collect()
 }
 
-/// A JSON value as a TOML value; TOML has no null and no numbers beyond 64 bits.
+/// A JSON value as a TOML value (objects become tables); TOML has no null and no numbers
+/// beyond 64 bits.
 pub(super) fn json_to_toml(value: &Value) -> Result<toml::Value, String> {
     Ok(match value {
         Value::Null => {
@@ -144,6 +145,11 @@ pub(super) fn json_to_toml(value: &Value) -> Result<toml::Value, String> {
         Value::Array(items) => {
             toml::Value::Array(items.iter().map(json_to_toml).collect::<Result<_, _>>()?)
         }
-        Value::Object(_) => return Err("a value cannot be an object".into()),
+        // Tables inside lists (Adaptive Card `attachments`) and nested tables.
+        Value::Object(map) => toml::Value::Table(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), json_to_toml(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
     })
 }

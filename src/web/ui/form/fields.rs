@@ -47,7 +47,7 @@ fn flatten(table: &toml::Table, prefix: &str, rows: &mut Vec<FieldRow>) {
             prefix => format!("{prefix}.{}", segment(key)),
         };
         match value {
-            toml::Value::Table(inner) => flatten(inner, &key, rows),
+            toml::Value::Table(inner) if !inner.is_empty() => flatten(inner, &key, rows),
             toml::Value::String(template) => rows.push(FieldRow {
                 key,
                 value: template.clone(),
@@ -55,7 +55,7 @@ fn flatten(table: &toml::Table, prefix: &str, rows: &mut Vec<FieldRow>) {
             }),
             other => rows.push(FieldRow {
                 key,
-                value: serde_json::to_string(other).unwrap_or_default(),
+                value: literal_text(other),
                 literal: true,
             }),
         }
@@ -81,9 +81,7 @@ pub fn table_of(rows: &[FieldRow]) -> Result<Option<toml::Table>, Vec<String>> {
 fn insert(table: &mut toml::Table, row: &FieldRow) -> Result<(), String> {
     let segments = split_key(row.key.trim())?;
     let value = if row.literal {
-        let json: Value = serde_json::from_str(&row.value)
-            .map_err(|e| format!("`{}` is not a JSON value: {e}", row.value.trim()))?;
-        json_to_toml(&json)?
+        literal_value(&row.value)?
     } else {
         toml::Value::String(row.value.clone())
     };
@@ -113,6 +111,43 @@ fn insert(table: &mut toml::Table, row: &FieldRow) -> Result<(), String> {
     }
     here.insert(last.clone(), value);
     Ok(())
+}
+
+/// A literal leaf as the value box shows it: JSON (numbers, booleans, lists, lists of tables
+/// such as Adaptive Card `attachments`), or TOML inline syntax when it holds a TOML date,
+/// which JSON cannot write.
+fn literal_text(value: &toml::Value) -> String {
+    if has_datetime(value) {
+        value.to_string()
+    } else {
+        serde_json::to_string(value).unwrap_or_default()
+    }
+}
+
+fn has_datetime(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Datetime(_) => true,
+        toml::Value::Array(items) => items.iter().any(has_datetime),
+        toml::Value::Table(table) => table.values().any(has_datetime),
+        _ => false,
+    }
+}
+
+/// A literal value box back as a file value: JSON first, else a TOML inline value (dates).
+fn literal_value(text: &str) -> Result<toml::Value, String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(json) => json_to_toml(&json),
+        Err(json_error) => {
+            let wrapped = format!("v = {}", text.trim());
+            match wrapped.parse::<toml::Table>() {
+                Ok(mut table) if table.len() == 1 => Ok(table.remove("v").expect("one key")),
+                _ => Err(format!(
+                    "`{}` is not a JSON value: {json_error}",
+                    text.trim()
+                )),
+            }
+        }
+    }
 }
 
 /// `meta."a.b".c` → `["meta", "a.b", "c"]`: dots outside quotes separate, quoted keys take
@@ -241,5 +276,26 @@ meta = { source = "stripe", "with space" = true }
             "{}",
             errors[5]
         );
+    }
+
+    #[test]
+    fn lists_of_tables_nested_lists_dates_and_empty_tables_round_trip() {
+        let fields = table(
+            r#"
+type = "message"
+attachments = [{ contentType = "application/vnd.microsoft.card.adaptive", content = { type = "AdaptiveCard", body = [{ type = "TextBlock", text = "{{ event.text }}" }] } }]
+grid = [[1, 2], [3]]
+since = 2024-05-01T00:00:00Z
+days = [2024-05-01, 2024-05-02]
+empty = {}
+"#,
+        );
+        let rows = rows_of(&fields);
+        let attachments = rows.iter().find(|r| r.key == "attachments").unwrap();
+        assert!(attachments.literal);
+        assert!(attachments.value.starts_with("[{"), "{}", attachments.value);
+        let since = rows.iter().find(|r| r.key == "since").unwrap();
+        assert_eq!(since.value, "2024-05-01T00:00:00Z");
+        assert_eq!(table_of(&rows).unwrap(), Some(fields));
     }
 }
