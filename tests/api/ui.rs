@@ -310,6 +310,7 @@ url = "https://crm.example.com/orders"
 "#;
 
 mod counts;
+mod curl;
 mod editor;
 mod form_post;
 mod no_code;

@@ -131,8 +131,14 @@ mod tests {
     #[test]
     fn errors_land_beside_their_inputs() {
         let mut form = RecipeForm::blank();
+        form.actions.push(ActionForm {
+            name: "crm".into(),
+            ..ActionForm::blank()
+        });
         form.actions.push(ActionForm::blank());
         form.place_errors(&[
+            FieldError::new("action[2].name", "must not be empty"),
+            FieldError::new("action[2].url", "`` is not a valid URL"),
             FieldError::new("action[1].url", "bad"),
             FieldError::new("action[0].headers.X-A", "bad template"),
             FieldError::new("filter.script", "filter script, line 2, column 3: oops"),
@@ -143,5 +149,15 @@ mod tests {
         assert_eq!(form.actions[0].errors.get("headers"), "bad template");
         assert!(form.errors.get("filter").contains("line 2, column 3"));
         assert_eq!(form.errors.top.len(), 2);
+        // An action left empty gets one message in plain words.
+        assert!(
+            form.actions[2]
+                .errors
+                .get("url")
+                .starts_with("Action 3 is empty: give it a name and the URL it posts to"),
+            "{}",
+            form.actions[2].errors.get("url")
+        );
+        assert_eq!(form.actions[2].errors.get("name"), "");
     }
 }

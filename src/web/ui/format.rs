@@ -49,20 +49,63 @@ pub const STATUS_FILTERS: [&str; 6] = [
     "dead",
 ];
 
-/// A ready-to-paste curl command for a recipe's webhook URL.
+/// A ready-to-paste curl command for a recipe's webhook URL. For a recipe that checks a
+/// signature it signs the body with `openssl` from the secret in an environment variable of
+/// the secret's name (GitHub `X-Hub-Signature-256`, Stripe `Stripe-Signature` `t=,v1=`, Slack
+/// `v0:ts:body`, Shopify base64 `X-Shopify-Hmac-Sha256`: each provider's documented scheme);
+/// where it cannot (Standard Webhooks, generic HMAC) a first comment line says the request is
+/// unsigned and will be refused.
 pub fn curl_example(url: &str, recipe: Option<&Recipe>) -> String {
+    let webhook = recipe.and_then(|r| r.webhook.as_ref());
+    let verify = webhook.map_or(VerifyPreset::None, |w| w.verify);
+    let secret = webhook
+        .and_then(|w| w.secret_name.as_deref())
+        .unwrap_or("SECRET");
+    let hex = format!("openssl dgst -sha256 -hmac \"${secret}\" -r | cut -d' ' -f1");
+    let mut prelude: Vec<String> = Vec::new();
     let mut lines = vec![format!("curl -X POST '{url}'")];
-    if let Some(webhook) = recipe.and_then(|r| r.webhook.as_ref())
-        && webhook.verify == VerifyPreset::Token
-    {
-        let name = webhook.secret_name.as_deref().unwrap_or("TOKEN");
-        lines.push(format!(
-            "  -H 'Authorization: Bearer <value of secret {name}>'"
+    let signed = |prelude: &mut Vec<String>, signing: &str| {
+        prelude.push(format!(
+            "# Signed with the secret {secret}: export {secret}=<its value> first."
         ));
+        prelude.push("BODY='{\"hello\": \"world\"}'".into());
+        prelude.push(signing.to_owned());
+    };
+    match verify {
+        VerifyPreset::None => {}
+        VerifyPreset::Token => lines.push(format!(
+            "  -H 'Authorization: Bearer <value of secret {secret}>'"
+        )),
+        VerifyPreset::Github => {
+            signed(&mut prelude, &format!("SIG=$(printf '%s' \"$BODY\" | {hex})"));
+            lines.push("  -H \"X-Hub-Signature-256: sha256=$SIG\"".into());
+        }
+        VerifyPreset::Stripe => {
+            signed(&mut prelude, &format!("TS=$(date +%s); SIG=$(printf '%s.%s' \"$TS\" \"$BODY\" | {hex})"));
+            lines.push("  -H \"Stripe-Signature: t=$TS,v1=$SIG\"".into());
+        }
+        VerifyPreset::Slack => {
+            signed(&mut prelude, &format!("TS=$(date +%s); SIG=$(printf 'v0:%s:%s' \"$TS\" \"$BODY\" | {hex})"));
+            lines.push("  -H \"X-Slack-Request-Timestamp: $TS\"".into());
+            lines.push("  -H \"X-Slack-Signature: v0=$SIG\"".into());
+        }
+        VerifyPreset::Shopify => {
+            signed(&mut prelude, &format!("SIG=$(printf '%s' \"$BODY\" | openssl dgst -sha256 -hmac \"${secret}\" -binary | base64)"));
+            lines.push("  -H \"X-Shopify-Hmac-Sha256: $SIG\"".into());
+        }
+        other => prelude.push(format!(
+            "# Unsigned: this recipe checks a {} signature, so this request is refused. Use the test panel.",
+            other.as_str()
+        )),
     }
     lines.push("  -H 'Content-Type: application/json'".into());
-    lines.push("  -d '{\"hello\": \"world\"}'".into());
-    lines.join(" \\\n")
+    lines.push(if prelude.iter().any(|l| l.starts_with("BODY=")) {
+        "  -d \"$BODY\"".into()
+    } else {
+        "  -d '{\"hello\": \"world\"}'".into()
+    });
+    prelude.push(lines.join(" \\\n"));
+    prelude.join("\n")
 }
 
 /// What a caller must add to be accepted, when a plain curl is not enough.
@@ -77,7 +120,7 @@ pub fn verify_note(recipe: Option<&Recipe>) -> String {
             "Callers must send the value of the secret {secret} as `Authorization: Bearer <token>`, as the password of basic auth, in an X-Webhook-Token header, or as ?token= in the URL."
         ),
         preset => format!(
-            "Calls must carry a valid {} signature made with the secret {secret}; unsigned requests are refused. Try the recipe with the test panel instead.",
+            "Calls must carry a valid {} signature made with the secret {secret}; unsigned requests are refused. Try the recipe with the test panel, or the curl below where it signs.",
             preset.as_str()
         ),
     }
