@@ -39,8 +39,8 @@ mod tests;
 
 use serde_json::Value;
 
-pub use escape::Landing;
 use escape::Slot;
+pub use escape::{Landing, kind as json_kind};
 use path::Segment;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ use crate::outbound::client::{OutboundRequest, fetch};
 use crate::outbound::redact::redact_text;
 use crate::recipe::Recipe;
 use crate::recipe::file::PollSection;
-use crate::recipe::template::{Template, TemplateContext};
+use crate::recipe::template::{Template, TemplateContext, json_kind};
 use crate::store::{NewEvent, StoreError};
 
 pub const MAX_POLL_RESPONSE: usize = 10 * 1024 * 1024;
@@ -93,7 +93,7 @@ pub fn extract_items(document: Value, pointer: Option<&str>) -> Result<Vec<Value
             Some(Value::Array(items)) => Ok(items.clone()),
             Some(other) => Err(format!(
                 "poll response at `{pointer}` is {}, not an array",
-                kind_of(other)
+                json_kind(other)
             )),
             None => Err(format!("poll response has nothing at `{pointer}`")),
         },
@@ -101,17 +101,6 @@ pub fn extract_items(document: Value, pointer: Option<&str>) -> Result<Vec<Value
             Value::Array(items) => Ok(items),
             other => Ok(vec![other]),
         },
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a bool",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

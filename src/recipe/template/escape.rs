@@ -103,7 +103,8 @@ impl Tracker {
     }
 }
 
-pub(super) fn kind(value: &Value) -> &'static str {
+/// A JSON value's kind with its article, for messages: "a number", "an object", "null".
+pub fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a bool",
