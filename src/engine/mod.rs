@@ -1,6 +1,7 @@
 //! Decides what an event causes: dedupe key → filter → transform → planned deliveries.
 //! The functions here do no I/O; `worker` feeds them from the store and writes the result back.
 
+mod batch;
 pub mod cache;
 pub mod dry_run;
 pub mod worker;

@@ -2,16 +2,12 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::cache::RecipeCache;
-use super::{
-    EventContext, Verdict, dedupe_key, filter_and_transform, off_executor, plan_deliveries,
-};
 use crate::config::WorkerSettings;
-use crate::store::{DedupeClaim, EventRecord, NewRun, RunOutcome, Store, StoreError};
+use crate::store::{EventRecord, NewRun, Store, StoreError};
 use crate::telemetry::metrics::Metrics;
 
 pub struct EngineWorker {
@@ -47,8 +43,8 @@ impl EngineWorker {
         self
     }
 
-    /// One step: claim a batch, decide every event concurrently (scripts run on the blocking
-    /// pool), then commit all runs in one transaction. Returns how many events were handled.
+    /// One step: claim a batch, decide it (see [`super::batch`]), then commit all runs in one
+    /// transaction. Returns how many events were handled.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let events = self
             .store
@@ -99,14 +95,9 @@ impl EngineWorker {
 
     /// Decides the claimed events and commits their runs in one transaction.
     async fn finish_step(&self, events: &[EventRecord]) -> Result<(), StoreError> {
-        let count = events.len();
-        let decisions = events.iter().map(|event| self.decide(event));
-        let mut runs = Vec::with_capacity(count);
-        for (event, decided) in events
-            .iter()
-            .zip(futures_util::future::join_all(decisions).await)
-        {
-            let (version, outcome) = decided?;
+        let decided = super::batch::decide_batch(&*self.store, &self.cache, events).await?;
+        let mut runs = Vec::with_capacity(events.len());
+        for (event, (version, outcome)) in events.iter().zip(decided) {
             runs.push(NewRun {
                 event_id: event.id.clone(),
                 recipe_id: event.recipe_id.clone(),
@@ -152,65 +143,5 @@ impl EngineWorker {
         if let Err(error) = self.store.release_events(&self.owner).await {
             tracing::warn!(%error, "could not release event claims at shutdown");
         }
-    }
-
-    #[tracing::instrument(skip_all, fields(event = %event.id, recipe = %event.recipe_id))]
-    async fn decide(&self, event: &EventRecord) -> Result<(i64, RunOutcome), StoreError> {
-        let failed = |error: String| RunOutcome::Failed { error };
-        let Some(stored) = self.store.get_recipe(&event.recipe_id).await? else {
-            return Ok((
-                0,
-                failed(format!("recipe `{}` no longer exists", event.recipe_id)),
-            ));
-        };
-        let recipe = match self.cache.get(&stored) {
-            Ok(recipe) => recipe,
-            Err(error) => {
-                return Ok((
-                    stored.version,
-                    failed(format!("recipe is invalid: {error}")),
-                ));
-            }
-        };
-        let ctx = Arc::new(EventContext::from_record(event));
-        let scripts = self.cache.scripts().clone();
-
-        let key = {
-            let (scripts, recipe, ctx) = (scripts.clone(), recipe.clone(), ctx.clone());
-            off_executor(move || dedupe_key(&scripts, &recipe, &ctx)).await
-        };
-        let key = match key {
-            Ok(key) => key,
-            Err(error) => return Ok((stored.version, failed(error.to_string()))),
-        };
-        if let Some(key) = key.as_ref().filter(|_| !event.replay) {
-            let since = Utc::now() - recipe.dedupe_window;
-            if self
-                .store
-                .dedupe_key_seen(&event.recipe_id, key, since)
-                .await?
-            {
-                return Ok((stored.version, RunOutcome::Duplicate { key: key.clone() }));
-            }
-        }
-
-        let verdict = {
-            let recipe = recipe.clone();
-            off_executor(move || filter_and_transform(&scripts, &recipe, &ctx)).await
-        };
-        let outcome = match verdict {
-            Err(error) => failed(error.to_string()),
-            Ok(Verdict::Filtered { reason }) => RunOutcome::Filtered { reason },
-            Ok(Verdict::Passed(output)) => RunOutcome::Done {
-                output,
-                dedupe: key.map(|key| DedupeClaim {
-                    key,
-                    window: recipe.dedupe_window,
-                    force: event.replay,
-                }),
-                deliveries: plan_deliveries(&recipe),
-            },
-        };
-        Ok((stored.version, outcome))
     }
 }

@@ -7,6 +7,15 @@ use serde_json::json;
 use super::tests::{engine, limit_message, run_json};
 use super::*;
 
+/// Default limits but a wall time no loaded machine reaches: for tests of the other limits,
+/// which a slow run must not turn into a wall-time stop.
+fn roomy() -> ScriptEngine {
+    ScriptEngine::new(ScriptLimits {
+        wall_time: Duration::from_secs(60),
+        ..ScriptLimits::default()
+    })
+}
+
 #[test]
 fn default_limits() {
     let limits = ScriptLimits::default();
@@ -92,7 +101,7 @@ fn deadline_is_cleared_after_each_run() {
 #[test]
 fn string_doubling_hits_string_limit() {
     let message = limit_message(run_json(
-        &engine(),
+        &roomy(),
         "let s = \"x\";\nloop { s += s; }",
         json!({}),
     ));
@@ -106,7 +115,7 @@ fn string_doubling_hits_string_limit() {
 #[test]
 fn growing_array_and_map_hit_limits() {
     let message = limit_message(run_json(
-        &engine(),
+        &roomy(),
         "let a = []; loop { a.push(1); }",
         json!({}),
     ));
@@ -116,6 +125,7 @@ fn growing_array_and_map_hit_limits() {
     );
     let engine = ScriptEngine::new(ScriptLimits {
         max_map_size: 100,
+        wall_time: Duration::from_secs(60),
         ..ScriptLimits::default()
     });
     let source = "let m = #{}; for i in 0..200 { m.set(`k${i}`, i); }";

@@ -4,10 +4,13 @@
 
 mod attempts;
 pub mod crypto;
+mod ledger;
 pub mod model;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+
+pub use ledger::Ledger;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -139,6 +142,15 @@ pub trait EventStore {
             .flatten()
             .ok_or(StoreError::LeaseLost(event_id))
     }
+    /// The engine's reads for a claimed batch, one statement each: the recipes by id (ids not
+    /// found are left out; any order).
+    async fn get_recipes(&self, ids: &[String]) -> Result<Vec<StoredRecipe>, StoreError>;
+    /// Per probe `(recipe id, dedupe key, since)`, in input order: whether the recipe saw the
+    /// key since then. One statement for the whole batch.
+    async fn dedupe_keys_seen(
+        &self,
+        probes: &[(String, String, DateTime<Utc>)],
+    ) -> Result<Vec<bool>, StoreError>;
     async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError>;
     async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError>;
 }
@@ -346,12 +358,10 @@ pub async fn open_with_key(
     secret_key: crypto::SecretKey,
 ) -> Result<Arc<dyn Store>, StoreError> {
     match database_url {
-        Some(url) if url.starts_with("postgres") => Ok(Arc::new(
-            postgres::PgStore::connect_url(url, secret_key).await?,
-        )),
-        Some(url) => Ok(Arc::new(
-            sqlite::SqliteStore::connect_url(url, sync, secret_key).await?,
-        )),
+        Some(url) if url.starts_with("postgres") => {
+            Ok(Arc::new(postgres::connect_url(url, secret_key).await?))
+        }
+        Some(url) => Ok(Arc::new(sqlite::connect_url(url, sync, secret_key).await?)),
         None => {
             std::fs::create_dir_all(data_dir).map_err(|e| {
                 StoreError::Unsupported(format!(
@@ -361,7 +371,7 @@ pub async fn open_with_key(
             })?;
             let path = data_dir.join("switchyard.db");
             Ok(Arc::new(
-                sqlite::SqliteStore::connect_file(&path, sync, secret_key).await?,
+                sqlite::connect_file(&path, sync, secret_key).await?,
             ))
         }
     }

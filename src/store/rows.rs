@@ -68,11 +68,6 @@ impl<'r> Decode<'r, Postgres> for Text {
     }
 }
 
-/// An optional outside string as a bindable [`Text`].
-pub(crate) fn opt_text(value: &Option<String>) -> Option<Text<&str>> {
-    value.as_deref().map(Text)
-}
-
 /// The select-list item giving an event summary its latest run's `filter_reason` (the same
 /// SQL on both backends; `events` must be the table's name in the query, not aliased).
 macro_rules! latest_filter_reason {

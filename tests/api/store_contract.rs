@@ -204,6 +204,7 @@ contracts!(
     an_attempt_the_store_refuses_is_kept_without_its_text_and_its_delivery_moves_on,
 );
 
+mod batches;
 mod contracts;
 mod delivery_contracts;
 mod hostile;

@@ -1,25 +1,27 @@
+//! The admin account, browser sessions and API tokens.
+
 use async_trait::async_trait;
 
-use super::PgStore;
+use super::{Ledger, Stmt};
 use crate::ids::new_id;
 use crate::store::{ApiTokenView, AuthStore, Session, StoreError, from_ms, now_ms, to_ms};
 
 #[async_trait]
-impl AuthStore for PgStore {
+impl AuthStore for Ledger {
     async fn admin_exists(&self) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
-            .fetch_one(&self.pool)
-            .await?)
+        Stmt::new("SELECT EXISTS (SELECT 1 FROM users)")
+            .scalar(self.read())
+            .await
     }
 
     async fn create_admin(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
         // Only the first account can be created this way (the setup link is single-use). The
         // table lock makes "no user yet" and the insert one step across processes.
-        let mut tx = self.tx().await?;
-        sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
-        let created = sqlx::query(
+        let mut tx = self.write_tx().await?;
+        if let Some(lock) = self.dialect().lock_table("users") {
+            Stmt::built(lock).execute(tx.on()).await?;
+        }
+        let created = Stmt::new(
             "INSERT INTO users (id, username, password_hash, created_at)
              SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM users)",
         )
@@ -27,24 +29,21 @@ impl AuthStore for PgStore {
         .bind(username)
         .bind(password_hash)
         .bind(now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .execute(tx.on())
+        .await?;
         tx.commit().await?;
         Ok(created == 1)
     }
 
     async fn password_hash(&self, username: &str) -> Result<Option<(String, String)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Stmt::new("SELECT id, password_hash FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(self.read())
+            .await
     }
 
     async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
-        sqlx::query(
+        Stmt::new(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&session.id_hash)
@@ -52,18 +51,18 @@ impl AuthStore for PgStore {
         .bind(&session.csrf_token)
         .bind(now_ms())
         .bind(to_ms(session.expires_at))
-        .execute(&self.pool)
+        .execute(self.write())
         .await?;
         Ok(())
     }
 
     async fn get_session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
-        let row: Option<(String, String, String, i64)> = sqlx::query_as(
+        let row: Option<(String, String, String, i64)> = Stmt::new(
             "SELECT id_hash, user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash)
         .bind(now_ms())
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.read())
         .await?;
         Ok(
             row.map(|(id_hash, user_id, csrf_token, expires_at)| Session {
@@ -76,33 +75,33 @@ impl AuthStore for PgStore {
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1 OR expires_at < $2")
+        Stmt::new("DELETE FROM sessions WHERE id_hash = $1 OR expires_at < $2")
             .bind(id_hash)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(self.write())
             .await?;
         Ok(())
     }
 
     async fn create_api_token(&self, name: &str, token_hash: &str) -> Result<String, StoreError> {
         let id = new_id();
-        sqlx::query(
+        Stmt::new(
             "INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(&id)
         .bind(name)
         .bind(token_hash)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.write())
         .await?;
         Ok(id)
     }
 
     async fn list_api_tokens(&self) -> Result<Vec<ApiTokenView>, StoreError> {
-        let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<(String, String, i64, Option<i64>)> = Stmt::new(
             "SELECT id, name, created_at, revoked_at FROM api_tokens ORDER BY created_at DESC",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.read())
         .await?;
         Ok(rows
             .into_iter()
@@ -116,23 +115,21 @@ impl AuthStore for PgStore {
     }
 
     async fn revoke_api_token(&self, id: &str) -> Result<bool, StoreError> {
-        let revoked = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let revoked =
+            Stmt::new("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(id)
+                .execute(self.write())
+                .await?;
         Ok(revoked == 1)
     }
 
     async fn api_token_active(&self, token_hash: &str) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(
+        Stmt::new(
             "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL)",
         )
         .bind(token_hash)
-        .fetch_one(&self.pool)
-        .await?)
+        .scalar(self.read())
+        .await
     }
 }

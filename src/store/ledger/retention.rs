@@ -1,47 +1,52 @@
+//! Pruning: finished history, old dedupe keys, bookkeeping of deleted recipes.
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::SqliteStore;
+use super::{Ledger, Stmt};
 use crate::store::{PruneReport, RetentionStore, StoreError, to_ms};
 
-/// Rows deleted per transaction, so pruning never holds the write lock for long.
+/// Rows deleted per transaction, so pruning never holds the write lock (SQLite) or many row
+/// locks (PostgreSQL) for long.
 const BATCH: i64 = 1000;
 
 #[async_trait]
-impl RetentionStore for SqliteStore {
+impl RetentionStore for Ledger {
     async fn prune_history(&self, before: DateTime<Utc>) -> Result<PruneReport, StoreError> {
         let before = to_ms(before);
         let mut report = PruneReport::default();
         // Finished events only; their runs, deliveries and attempts go with them (cascade).
+        // SKIP LOCKED (PostgreSQL) leaves events a replay is re-queueing right now to a later
+        // prune; SQLite's single writer cannot meet one mid-way.
+        let sql = format!(
+            "DELETE FROM events WHERE id IN (
+                SELECT id FROM events
+                WHERE received_at < $1
+                  AND status IN ('filtered', 'duplicate', 'failed', 'delivered', 'dead')
+                  AND NOT EXISTS (SELECT 1 FROM event_jobs j WHERE j.event_id = events.id)
+                LIMIT $2{})",
+            self.dialect().skip_locked()
+        );
         loop {
-            let deleted = sqlx::query(
-                "DELETE FROM events WHERE id IN (
-                    SELECT id FROM events
-                    WHERE received_at < ?
-                      AND status IN ('filtered', 'duplicate', 'failed', 'delivered', 'dead')
-                      AND id NOT IN (SELECT event_id FROM event_jobs)
-                    LIMIT ?)",
-            )
-            .bind(before)
-            .bind(BATCH)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
+            let deleted = Stmt::built(sql.clone())
+                .bind(before)
+                .bind(BATCH)
+                .execute(self.write())
+                .await?;
             report.events += deleted;
             if deleted < BATCH as u64 {
                 break;
             }
         }
         // Keep each recipe's latest tick: catch-up after downtime starts from it.
-        report.ticks = sqlx::query(
-            "DELETE FROM schedule_ticks WHERE scheduled_for < ?
+        report.ticks = Stmt::new(
+            "DELETE FROM schedule_ticks WHERE scheduled_for < $1
                AND scheduled_for < (SELECT MAX(t.scheduled_for) FROM schedule_ticks t
                                     WHERE t.recipe_id = schedule_ticks.recipe_id)",
         )
         .bind(before)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
+        .execute(self.write())
+        .await?;
         Ok(report)
     }
 
@@ -51,19 +56,17 @@ impl RetentionStore for SqliteStore {
         before: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let before = to_ms(before);
-        let keys = sqlx::query("DELETE FROM dedupe_keys WHERE recipe_id = ? AND seen_at < ?")
+        let keys = Stmt::new("DELETE FROM dedupe_keys WHERE recipe_id = $1 AND seen_at < $2")
             .bind(recipe_id)
             .bind(before)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
+            .execute(self.write())
+            .await?;
         let senders =
-            sqlx::query("DELETE FROM sender_deliveries WHERE recipe_id = ? AND seen_at < ?")
+            Stmt::new("DELETE FROM sender_deliveries WHERE recipe_id = $1 AND seen_at < $2")
                 .bind(recipe_id)
                 .bind(before)
-                .execute(&self.writer)
-                .await?
-                .rows_affected();
+                .execute(self.write())
+                .await?;
         Ok(keys + senders)
     }
 
@@ -75,10 +78,7 @@ impl RetentionStore for SqliteStore {
             "DELETE FROM webhook_refusals WHERE recipe_id NOT IN (SELECT id FROM recipes)",
             "DELETE FROM schedule_ticks WHERE recipe_id NOT IN (SELECT id FROM recipes)",
         ] {
-            deleted += sqlx::query(table)
-                .execute(&self.writer)
-                .await?
-                .rows_affected();
+            deleted += Stmt::new(table).execute(self.write()).await?;
         }
         Ok(deleted)
     }

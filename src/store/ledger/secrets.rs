@@ -2,28 +2,29 @@
 
 use async_trait::async_trait;
 
-use super::SqliteStore;
+use super::{Ledger, Stmt};
 use crate::store::{SecretStore, StoreError, now_ms};
 
 #[async_trait]
-impl SecretStore for SqliteStore {
+impl SecretStore for Ledger {
     async fn set_secret(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO secrets (name, value, updated_at) VALUES (?, ?, ?)
+        let sealed = self.secret_key.seal(name, value.as_bytes());
+        Stmt::new(
+            "INSERT INTO secrets (name, value, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
         .bind(name)
-        .bind(self.secret_key.seal(name, value.as_bytes()))
+        .bind(&sealed)
         .bind(now_ms())
-        .execute(&self.writer)
+        .execute(self.write())
         .await?;
         Ok(())
     }
 
     async fn get_secret(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let value: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM secrets WHERE name = ?")
+        let value: Option<Vec<u8>> = Stmt::new("SELECT value FROM secrets WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.reader)
+            .scalar_optional(self.read())
             .await?;
         let Some(sealed) = value else {
             return Ok(None);
@@ -38,40 +39,40 @@ impl SecretStore for SqliteStore {
     }
 
     async fn list_secret_names(&self) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT name FROM secrets ORDER BY name")
-            .fetch_all(&self.reader)
-            .await?)
+        Stmt::new("SELECT name FROM secrets ORDER BY name")
+            .scalars(self.read())
+            .await
     }
 
     async fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM secrets WHERE name = ?")
+        let deleted = Stmt::new("DELETE FROM secrets WHERE name = $1")
             .bind(name)
-            .execute(&self.writer)
+            .execute(self.write())
             .await?;
-        Ok(result.rows_affected() > 0)
+        Ok(deleted > 0)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SyncMode;
     use crate::store::crypto::SecretKey;
+    use crate::store::{SyncMode, sqlite};
 
     #[tokio::test]
     async fn values_are_sealed_in_the_row_and_unreadable_with_another_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let key = SecretKey::from_bytes([3; 32]);
-        let store = SqliteStore::connect_file(&path, SyncMode::Normal, key.clone())
+        let store = sqlite::connect_file(&path, SyncMode::Normal, key.clone())
             .await
             .unwrap();
         store
             .set_secret("TOKEN", "plain-token-value")
             .await
             .unwrap();
-        let raw: Vec<u8> = sqlx::query_scalar("SELECT value FROM secrets WHERE name = 'TOKEN'")
-            .fetch_one(&store.reader)
+        let raw: Vec<u8> = Stmt::new("SELECT value FROM secrets WHERE name = 'TOKEN'")
+            .scalar(store.read())
             .await
             .unwrap();
         assert!(!raw.windows(17).any(|w| w == b"plain-token-value"));
@@ -80,12 +81,12 @@ mod tests {
         assert_eq!(value.as_deref(), Some("plain-token-value"));
 
         // A row from before encryption, and one moved to another name, name the secret.
-        sqlx::query(
-            "INSERT INTO secrets (name, value, updated_at) VALUES ('OLD', ?, 0), ('MOVED', ?, 0)",
+        Stmt::new(
+            "INSERT INTO secrets (name, value, updated_at) VALUES ('OLD', $1, 0), ('MOVED', $2, 0)",
         )
         .bind(b"legacy plaintext".as_slice())
-        .bind(raw)
-        .execute(&store.writer)
+        .bind(&raw)
+        .execute(store.write())
         .await
         .unwrap();
         for name in ["OLD", "MOVED"] {
@@ -95,10 +96,9 @@ mod tests {
                 "{err}"
             );
         }
-        let other =
-            SqliteStore::connect_file(&path, SyncMode::Normal, SecretKey::from_bytes([4; 32]))
-                .await
-                .unwrap();
+        let other = sqlite::connect_file(&path, SyncMode::Normal, SecretKey::from_bytes([4; 32]))
+            .await
+            .unwrap();
         assert!(matches!(
             other.get_secret("TOKEN").await,
             Err(StoreError::SecretUnreadable(name)) if name == "TOKEN"

@@ -1,7 +1,10 @@
+//! What operators do: rotate tokens, replay events, retry dead deliveries, list and count.
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::SqliteStore;
+use super::deliveries::refresh_event_statuses;
+use super::{Ledger, On, Stmt};
 use crate::ids::new_webhook_token;
 use crate::store::rows::{
     RECIPE_STATS, StatsRow, SummaryRow, dead_delivery_error, latest_filter_reason, merge_pages,
@@ -12,39 +15,42 @@ use crate::store::{
     StoredRecipe, now_ms, to_ms,
 };
 
-// One static query per filter shape, so SQLite picks the matching index for each.
+// One static query per filter shape, so the planner (SQLite's or PostgreSQL's) picks the
+// matching index for each.
 const PAGE_ALL: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
     dead_delivery_error!(),
     " FROM events
-     WHERE (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
+     WHERE (received_at, id) < ($1, $2) ORDER BY received_at DESC, id DESC LIMIT $3"
 );
 const PAGE_RECIPE: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
     dead_delivery_error!(),
     " FROM events
-     WHERE recipe_id = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
+     WHERE recipe_id = $1 AND (received_at, id) < ($2, $3)
+     ORDER BY received_at DESC, id DESC LIMIT $4"
 );
 const PAGE_STATUS: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
     dead_delivery_error!(),
     " FROM events
-     WHERE status = ? AND (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?"
+     WHERE status = $1 AND (received_at, id) < ($2, $3)
+     ORDER BY received_at DESC, id DESC LIMIT $4"
 );
 const PAGE_RECIPE_STATUS: &str = concat!(
     "SELECT id, recipe_id, trigger, received_at, status, error, ",
     latest_filter_reason!(),
     dead_delivery_error!(),
     " FROM events
-     WHERE recipe_id = ? AND status = ? AND (received_at, id) < (?, ?)
-     ORDER BY received_at DESC, id DESC LIMIT ?"
+     WHERE recipe_id = $1 AND status = $2 AND (received_at, id) < ($3, $4)
+     ORDER BY received_at DESC, id DESC LIMIT $5"
 );
 
 #[async_trait]
-impl ControlStore for SqliteStore {
+impl ControlStore for Ledger {
     async fn rotate_token(
         &self,
         recipe_id: &str,
@@ -53,20 +59,19 @@ impl ControlStore for SqliteStore {
         let now = now_ms();
         let grace_ms = grace.as_millis() as i64;
         // With a grace period the old token is kept beside the new one until it ends.
-        let updated = sqlx::query(
+        let updated = Stmt::new(
             "UPDATE recipes
-             SET previous_token = CASE WHEN ?1 > 0 THEN webhook_token ELSE NULL END,
-                 previous_token_until = CASE WHEN ?1 > 0 THEN ?2 + ?1 ELSE NULL END,
-                 webhook_token = ?3, updated_at = ?2
-             WHERE id = ?4",
+             SET previous_token = CASE WHEN $1 > 0 THEN webhook_token ELSE NULL END,
+                 previous_token_until = CASE WHEN $1 > 0 THEN $2 + $1 ELSE NULL END,
+                 webhook_token = $3, updated_at = $2
+             WHERE id = $4",
         )
         .bind(grace_ms)
         .bind(now)
         .bind(new_webhook_token())
         .bind(recipe_id)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
+        .execute(self.write())
+        .await?;
         if updated == 0 {
             return Ok(None);
         }
@@ -75,24 +80,29 @@ impl ControlStore for SqliteStore {
 
     async fn replay_event(&self, event_id: &str) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM events WHERE id = ?")
-            .bind(event_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        // On PostgreSQL this locks the event: a concurrent prune cannot delete it between the
+        // check and the job (SQLite's single writer already excludes one).
+        let exists: Option<String> = Stmt::built(format!(
+            "SELECT id FROM events WHERE id = $1{}",
+            self.dialect().for_update()
+        ))
+        .bind(event_id)
+        .scalar_optional(tx.on())
+        .await?;
         if exists.is_none() {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO event_jobs (event_id, run_after, skip_dedupe) VALUES (?, ?, 1)
-             ON CONFLICT (event_id) DO UPDATE SET skip_dedupe = 1",
+        Stmt::new(
+            "INSERT INTO event_jobs (event_id, run_after, skip_dedupe) VALUES ($1, $2, TRUE)
+             ON CONFLICT (event_id) DO UPDATE SET skip_dedupe = TRUE",
         )
         .bind(event_id)
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(tx.on())
         .await?;
-        sqlx::query("UPDATE events SET status = 'pending', error = NULL WHERE id = ?")
+        Stmt::new("UPDATE events SET status = 'pending', error = NULL WHERE id = $1")
             .bind(event_id)
-            .execute(&mut *tx)
+            .execute(tx.on())
             .await?;
         tx.commit().await?;
         Ok(true)
@@ -100,57 +110,50 @@ impl ControlStore for SqliteStore {
 
     async fn retry_delivery(&self, delivery_id: &str) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let event_id: Option<String> = sqlx::query_scalar(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL,
-                    lease_until = NULL, updated_at = ?
-             WHERE id = ? AND status = 'dead' RETURNING event_id",
+        let event_id: Option<String> = Stmt::new(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
+                    lease_until = NULL, updated_at = $1
+             WHERE id = $2 AND status = 'dead' RETURNING event_id",
         )
         .bind(now_ms())
-        .bind(now_ms())
         .bind(delivery_id)
-        .fetch_optional(&mut *tx)
+        .scalar_optional(tx.on())
         .await?;
         let Some(event_id) = event_id else {
             return Ok(false);
         };
-        super::deliveries::refresh_event_status(&mut tx, &event_id).await?;
+        refresh_event_statuses(&mut tx, std::slice::from_ref(&event_id)).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn retry_dead(&self, recipe_id: &str) -> Result<u64, StoreError> {
         let mut tx = self.write_tx().await?;
-        let events: Vec<String> = sqlx::query_scalar(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL,
-                    lease_until = NULL, updated_at = ?
-             WHERE recipe_id = ? AND status = 'dead' RETURNING event_id",
+        let events: Vec<String> = Stmt::new(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
+                    lease_until = NULL, updated_at = $1
+             WHERE recipe_id = $2 AND status = 'dead' RETURNING event_id",
         )
         .bind(now_ms())
-        .bind(now_ms())
         .bind(recipe_id)
-        .fetch_all(&mut *tx)
+        .scalars(tx.on())
         .await?;
-        let count = events.len() as u64;
-        let mut distinct = events;
-        distinct.sort();
-        distinct.dedup();
-        for event_id in distinct {
-            super::deliveries::refresh_event_status(&mut tx, &event_id).await?;
-        }
+        // One refresh for all their events (an event listed twice is updated once).
+        refresh_event_statuses(&mut tx, &events).await?;
         tx.commit().await?;
-        Ok(count)
+        Ok(events.len() as u64)
     }
 
     async fn page_events(&self, page: &EventPage) -> Result<Vec<EventSummary>, StoreError> {
         let limit = page.limit.clamp(1, 500);
         let mut rows = Vec::new();
         if page.statuses.is_empty() {
-            rows = self.page_rows(page, None, limit).await?;
+            rows = page_rows(self.read(), page, None, limit).await?;
         } else {
             // One indexed query per status, merged: an IN list would make SQLite walk the time
             // index and filter, which is slow when the statuses are rare.
             for status in &page.statuses {
-                rows.extend(self.page_rows(page, Some(status.as_str()), limit).await?);
+                rows.extend(page_rows(self.read(), page, Some(status.as_str()), limit).await?);
             }
             rows = merge_pages(rows, limit);
         }
@@ -158,9 +161,9 @@ impl ControlStore for SqliteStore {
     }
 
     async fn recipe_stats(&self, since: DateTime<Utc>) -> Result<Vec<RecipeStats>, StoreError> {
-        let rows: Vec<StatsRow> = sqlx::query_as(RECIPE_STATS)
+        let rows: Vec<StatsRow> = Stmt::new(RECIPE_STATS)
             .bind(to_ms(since))
-            .fetch_all(&self.reader)
+            .fetch_all(self.read())
             .await?;
         recipe_stats(rows)
     }
@@ -168,11 +171,11 @@ impl ControlStore for SqliteStore {
     /// Both counts use indexes: the job table is the queue, `deliveries_due` is partial on
     /// pending deliveries.
     async fn backlog(&self) -> Result<Backlog, StoreError> {
-        let (events, deliveries): (i64, i64) = sqlx::query_as(
+        let (events, deliveries): (i64, i64) = Stmt::new(
             "SELECT (SELECT COUNT(*) FROM event_jobs),
                     (SELECT COUNT(*) FROM deliveries WHERE status = 'pending')",
         )
-        .fetch_one(&self.reader)
+        .fetch_one(self.read())
         .await?;
         Ok(Backlog {
             events_pending: events.max(0) as u64,
@@ -181,29 +184,25 @@ impl ControlStore for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    async fn page_rows(
-        &self,
-        page: &EventPage,
-        status: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<SummaryRow>, StoreError> {
-        let (before_at, before_id) = page.before.as_ref().map_or((i64::MAX, String::new()), |c| {
-            (c.received_at_ms, c.id.clone())
-        });
-        let query = match (&page.recipe_id, status) {
-            (None, None) => sqlx::query_as::<_, SummaryRow>(PAGE_ALL),
-            (Some(recipe), None) => sqlx::query_as(PAGE_RECIPE).bind(recipe.clone()),
-            (None, Some(status)) => sqlx::query_as(PAGE_STATUS).bind(status.to_owned()),
-            (Some(recipe), Some(status)) => sqlx::query_as(PAGE_RECIPE_STATUS)
-                .bind(recipe.clone())
-                .bind(status.to_owned()),
-        };
-        Ok(query
-            .bind(before_at)
-            .bind(before_id)
-            .bind(limit)
-            .fetch_all(&self.reader)
-            .await?)
-    }
+/// One page of one filter shape (the recipe and one status, each optional).
+async fn page_rows(
+    on: On<'_>,
+    page: &EventPage,
+    status: Option<&str>,
+    limit: u32,
+) -> Result<Vec<SummaryRow>, StoreError> {
+    let (before_at, before_id) = page.before.as_ref().map_or((i64::MAX, String::new()), |c| {
+        (c.received_at_ms, c.id.clone())
+    });
+    let stmt = match (&page.recipe_id, status) {
+        (None, None) => Stmt::new(PAGE_ALL),
+        (Some(recipe), None) => Stmt::new(PAGE_RECIPE).bind(recipe),
+        (None, Some(status)) => Stmt::new(PAGE_STATUS).bind(status),
+        (Some(recipe), Some(status)) => Stmt::new(PAGE_RECIPE_STATUS).bind(recipe).bind(status),
+    };
+    stmt.bind(before_at)
+        .bind(before_id)
+        .bind(i64::from(limit))
+        .fetch_all(on)
+        .await
 }

@@ -1,0 +1,315 @@
+//! Deliveries: claims, leases, and recording attempts set-based (a constant number of
+//! statements per batch of attempts).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::events::json_list;
+use super::{Arg, Dialect, Ledger, On, Outside, Stmt, Tx, placeholders};
+use crate::store::attempts::{WriteAttempts, record_or_explain};
+use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, assemble_deliveries, parse_json};
+use crate::store::{
+    ClaimedDelivery, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt, StoreError, now_ms,
+    to_ms,
+};
+
+#[async_trait]
+impl DeliveryStore for Ledger {
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        self.claim_deliveries_skipping(owner, limit, lease, &[])
+            .await
+    }
+
+    async fn claim_deliveries_skipping(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+        skip: &[(String, String)],
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let now = now_ms();
+        let d = self.dialect();
+        let mut tx = self.worker_tx().await?;
+        // The pairs to pass over, as two JSON arrays expanded side by side.
+        let (recipes, actions): (Vec<String>, Vec<String>) = skip.iter().cloned().unzip();
+        let skipped = match d {
+            Dialect::Sqlite => {
+                "SELECT r.value AS recipe_id, a.value AS action_name
+                 FROM json_each($5) r JOIN json_each($6) a ON a.key = r.key"
+            }
+            Dialect::Postgres => {
+                "SELECT * FROM UNNEST(ARRAY(SELECT jsonb_array_elements_text($5::jsonb)),
+                                      ARRAY(SELECT jsonb_array_elements_text($6::jsonb)))
+                        AS s (recipe_id, action_name)"
+            }
+        };
+        // RETURNING names exactly this claim's rows (two claims can share a millisecond).
+        let ids: Vec<String> = Stmt::built(format!(
+            "UPDATE deliveries SET lease_owner = $1, lease_until = $2
+             WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE status = 'pending' AND next_attempt_at <= $3
+                  AND (lease_until IS NULL OR lease_until < $3)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM ({skipped}) s
+                    WHERE s.recipe_id = deliveries.recipe_id
+                      AND s.action_name = deliveries.action_name)
+                ORDER BY next_attempt_at LIMIT $4{})
+             RETURNING id",
+            d.skip_locked()
+        ))
+        .bind(owner)
+        .bind(now + lease.as_millis() as i64)
+        .bind(now)
+        .bind(limit)
+        .bind(json_list(&recipes))
+        .bind(json_list(&actions))
+        .scalars(tx.on())
+        .await?;
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let rows: Vec<ClaimedRow> = Stmt::built(format!(
+            "SELECT d.id, d.event_id, d.recipe_id, d.action_name, d.action, d.output, d.attempt_count, e.payload
+             FROM deliveries d JOIN events e ON e.id = d.event_id
+             WHERE d.id IN {}",
+            d.json_strings(1)
+        ))
+        .bind(json_list(&ids))
+        .fetch_all(tx.on())
+        .await?;
+        tx.commit().await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(ClaimedDelivery {
+                    action: parse_json(&row.action, "delivery action")?,
+                    output: parse_json(&row.output, "delivery output")?,
+                    event_payload: parse_json(&row.payload, "event payload")?,
+                    id: row.id,
+                    event_id: row.event_id,
+                    recipe_id: row.recipe_id,
+                    action_name: row.action_name,
+                    attempt_count: row.attempt_count as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_attempts(
+        &self,
+        owner: &str,
+        attempts: Vec<(NewAttempt, DeliveryNext)>,
+    ) -> Result<(), StoreError> {
+        record_or_explain(self, owner, attempts).await
+    }
+
+    async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError> {
+        Stmt::new(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(self.write())
+        .await?;
+        Ok(())
+    }
+
+    async fn renew_delivery_leases(
+        &self,
+        owner: &str,
+        ids: &[String],
+        lease: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Stmt::built(format!(
+            "UPDATE deliveries SET lease_until = $1
+             WHERE lease_owner = $2 AND id IN {}
+             RETURNING id",
+            self.dialect().json_strings(3)
+        ))
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(owner)
+        .bind(json_list(ids))
+        .scalars(self.write())
+        .await
+    }
+
+    async fn release_delivery_claims(&self, owner: &str, ids: &[String]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        Stmt::built(format!(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+             WHERE lease_owner = $1 AND id IN {}",
+            self.dialect().json_strings(2)
+        ))
+        .bind(owner)
+        .bind(json_list(ids))
+        .execute(self.write())
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WriteAttempts for Ledger {
+    /// Each attempt, and each delivery's next state (a delivery whose lease passed to another
+    /// worker keeps that worker's state; the attempt is still recorded), then the status of
+    /// every event whose delivery finished: four statements whatever the batch.
+    #[tracing::instrument(skip_all, fields(count = attempts.len()))]
+    async fn write_attempts(
+        &self,
+        owner: &str,
+        attempts: Vec<(NewAttempt, DeliveryNext)>,
+    ) -> Result<(), StoreError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let mut tx = self.worker_tx().await?;
+        for chunk in attempts.chunks(500) {
+            let rows = chunk.iter().flat_map(|(attempt, _)| {
+                [
+                    Arg::from(attempt.delivery_id.as_str()),
+                    (attempt.attempt_no as i64).into(),
+                    to_ms(attempt.started_at).into(),
+                    (attempt.duration.as_millis() as i64).into(),
+                    attempt.status_code.map(i64::from).into(),
+                    Outside(attempt.response_snippet.as_deref()).into(),
+                    Outside(attempt.error.as_deref()).into(),
+                ]
+            });
+            Stmt::built(format!(
+                "INSERT INTO attempts (delivery_id, attempt_no, started_at, duration_ms, status_code, response_snippet, error)
+                 VALUES {}",
+                placeholders(chunk.len(), 7, 1)
+            ))
+            .bind_all(rows)
+            .execute(tx.on())
+            .await?;
+            let next = chunk.iter().flat_map(|(attempt, next)| {
+                let (status, next_at) = match next {
+                    DeliveryNext::Delivered => ("delivered", None),
+                    DeliveryNext::RetryAt(at) => ("pending", Some(to_ms(*at))),
+                    DeliveryNext::Dead => ("dead", None),
+                };
+                [
+                    Arg::from(attempt.delivery_id.as_str()),
+                    status.into(),
+                    next_at.into(),
+                    (attempt.attempt_no as i64).into(),
+                    last_error(attempt, next),
+                ]
+            });
+            Stmt::built(format!(
+                "WITH v (id, status, next_attempt_at, attempt_no, last_error) AS (VALUES {})
+                 UPDATE deliveries
+                 SET status = v.status, next_attempt_at = v.next_attempt_at,
+                     attempt_count = CASE WHEN deliveries.attempt_count > v.attempt_no
+                                          THEN deliveries.attempt_count ELSE v.attempt_no END,
+                     last_error = v.last_error, lease_owner = NULL, lease_until = NULL,
+                     updated_at = $1
+                 FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = $2",
+                placeholders(chunk.len(), 5, 3)
+            ))
+            .bind(now)
+            .bind(owner)
+            .bind_all(next)
+            .execute(tx.on())
+            .await?;
+        }
+        let finished: Vec<String> = attempts
+            .iter()
+            .filter(|(_, next)| !matches!(next, DeliveryNext::RetryAt(_)))
+            .map(|(attempt, _)| attempt.delivery_id.clone())
+            .collect();
+        if !finished.is_empty() {
+            let events: Vec<String> = Stmt::built(format!(
+                "SELECT DISTINCT event_id FROM deliveries WHERE id IN {}",
+                self.dialect().json_strings(1)
+            ))
+            .bind(json_list(&finished))
+            .scalars(tx.on())
+            .await?;
+            refresh_event_statuses(&mut tx, &events).await?;
+        }
+        tx.commit().await
+    }
+}
+
+/// The delivery's error as shown: the attempt's error, or its HTTP status when it failed.
+fn last_error<'a>(attempt: &'a NewAttempt, next: &DeliveryNext) -> Arg<'a> {
+    match (&attempt.error, attempt.status_code) {
+        (Some(error), _) => Outside(Some(error)).into(),
+        (None, Some(code)) if *next != DeliveryNext::Delivered => {
+            Arg::OwnedText(Some(format!("HTTP {code}")))
+        }
+        _ => Arg::Text(None),
+    }
+}
+
+/// Each event whose run passed becomes `dead` once any delivery died, `delivered` once all
+/// succeeded, and `done` (in flight) otherwise. On PostgreSQL the events are locked first, in
+/// one order: two workers finishing sibling deliveries at once then refresh one after the
+/// other, the second's `UPDATE` starting after the first committed (a new snapshot).
+pub(super) async fn refresh_event_statuses(
+    tx: &mut Tx,
+    event_ids: &[String],
+) -> Result<(), StoreError> {
+    if event_ids.is_empty() {
+        return Ok(());
+    }
+    let d = tx.dialect();
+    if d == Dialect::Postgres {
+        Stmt::built(format!(
+            "SELECT id FROM events WHERE id IN {} ORDER BY id FOR UPDATE",
+            d.json_strings(1)
+        ))
+        .bind(json_list(event_ids))
+        .execute(tx.on())
+        .await?;
+    }
+    Stmt::built(format!(
+        "UPDATE events SET status = CASE
+            WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = events.id AND status = 'dead') THEN 'dead'
+            WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = events.id AND status = 'pending') THEN 'done'
+            ELSE 'delivered' END
+         WHERE id IN {} AND status IN ('done', 'delivered', 'dead')",
+        d.json_strings(1)
+    ))
+    .bind(json_list(event_ids))
+    .execute(tx.on())
+    .await?;
+    Ok(())
+}
+
+/// An event's deliveries with their attempts, oldest first (two statements on `on`).
+pub(super) async fn deliveries_of_event(
+    mut on: On<'_>,
+    event_id: &str,
+) -> Result<Vec<DeliveryView>, StoreError> {
+    let rows: Vec<DeliveryRow> = Stmt::new(
+        "SELECT id, action_name, status, attempt_count, next_attempt_at, last_error
+         FROM deliveries WHERE event_id = $1 ORDER BY created_at, action_index",
+    )
+    .bind(event_id)
+    .fetch_all(on.reborrow())
+    .await?;
+    let attempts: Vec<AttemptRow> = Stmt::new(
+        "SELECT a.delivery_id, a.attempt_no, a.started_at, a.duration_ms, a.status_code, a.response_snippet, a.error
+         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+         WHERE d.event_id = $1 ORDER BY a.attempt_no, a.id",
+    )
+    .bind(event_id)
+    .fetch_all(on)
+    .await?;
+    Ok(assemble_deliveries(rows, attempts))
+}

@@ -1,0 +1,402 @@
+//! Events: ingest (set-based: a constant number of statements per batch), claims, leases and
+//! reads. Completing runs is in [`super::runs`].
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Arg, Ledger, Outside, Stmt, Tx, placeholders};
+use crate::store::rows::{
+    EventRow, RunRow, SummaryRow, Text, dead_delivery_error, latest_filter_reason,
+};
+use crate::store::{
+    EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
+    NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, StoredRecipe, now_ms, to_ms,
+};
+
+const EVENT_COLUMNS: &str = "e.id, e.recipe_id, e.trigger, e.received_at, e.content_type, e.headers, e.body, e.payload, e.status, e.error";
+
+/// Rows per multi-row `INSERT`: 9 columns × 500 rows stays far below both backends' limit on
+/// bound parameters (SQLite 32,766; PostgreSQL 65,535).
+const ROWS_PER_INSERT: usize = 500;
+
+#[async_trait]
+impl EventStore for Ledger {
+    #[tracing::instrument(skip_all, fields(count = events.len()))]
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        write_events(&mut tx, &events.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await
+    }
+
+    #[tracing::instrument(skip_all, fields(count = events.len()))]
+    async fn insert_events_once(
+        &self,
+        events: &[(NewEvent, Option<SenderDelivery>)],
+    ) -> Result<Vec<Inserted>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let firsts = self.claim_sender_deliveries(&mut tx, events).await?;
+        let fresh: Vec<&NewEvent> = events
+            .iter()
+            .zip(&firsts)
+            .filter(|(_, first)| first.is_none())
+            .map(|((event, _), _)| event)
+            .collect();
+        write_events(&mut tx, &fresh).await?;
+        tx.commit().await?;
+        Ok(firsts
+            .into_iter()
+            .map(|first| match first {
+                Some(event_id) => Inserted::Duplicate { event_id },
+                None => Inserted::Stored,
+            })
+            .collect())
+    }
+
+    async fn claim_events(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let now = now_ms();
+        let mut tx = self.worker_tx().await?;
+        // RETURNING names exactly this claim's rows (two claims can share a millisecond).
+        let ids: Vec<String> = Stmt::built(format!(
+            "UPDATE event_jobs SET lease_owner = $1, lease_until = $2, claims = claims + 1
+             WHERE event_id IN (
+                SELECT event_id FROM event_jobs
+                WHERE run_after <= $3 AND (lease_until IS NULL OR lease_until < $3)
+                ORDER BY run_after LIMIT $4{})
+             RETURNING event_id",
+            self.dialect().skip_locked()
+        ))
+        .bind(owner)
+        .bind(now + lease.as_millis() as i64)
+        .bind(now)
+        .bind(limit)
+        .scalars(tx.on())
+        .await?;
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let rows: Vec<EventRow> = Stmt::built(format!(
+            "SELECT {EVENT_COLUMNS}, j.skip_dedupe AS replay FROM events e JOIN event_jobs j ON j.event_id = e.id
+             WHERE e.id IN {} ORDER BY e.received_at",
+            self.dialect().json_strings(1)
+        ))
+        .bind(json_list(&ids))
+        .fetch_all(tx.on())
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(EventRecord::try_from).collect()
+    }
+
+    async fn release_events(&self, owner: &str) -> Result<(), StoreError> {
+        Stmt::new(
+            "UPDATE event_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(self.write())
+        .await?;
+        Ok(())
+    }
+
+    async fn renew_event_leases(
+        &self,
+        owner: &str,
+        event_ids: &[String],
+        lease: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Stmt::built(format!(
+            "UPDATE event_jobs SET lease_until = $1
+             WHERE lease_owner = $2 AND event_id IN {}
+             RETURNING event_id",
+            self.dialect().json_strings(3)
+        ))
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(owner)
+        .bind(json_list(event_ids))
+        .scalars(self.write())
+        .await
+    }
+
+    async fn dedupe_key_seen(
+        &self,
+        recipe_id: &str,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key_column = self.dialect().key("key");
+        let key_value = self.dialect().key("$2");
+        Stmt::built(format!(
+            "SELECT EXISTS (SELECT 1 FROM dedupe_keys
+                            WHERE recipe_id = $1 AND {key_column} = {key_value} AND seen_at >= $3)"
+        ))
+        .bind(recipe_id)
+        .bind(Outside(Some(key)))
+        .bind(to_ms(since))
+        .scalar(self.read())
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(count = runs.len()))]
+    async fn complete_runs(
+        &self,
+        owner: &str,
+        runs: Vec<NewRun>,
+    ) -> Result<Vec<Option<RunStatus>>, StoreError> {
+        let mut tx = self.worker_tx().await?;
+        let statuses = self.write_runs(&mut tx, owner, runs).await?;
+        tx.commit().await?;
+        Ok(statuses)
+    }
+
+    async fn get_recipes(&self, ids: &[String]) -> Result<Vec<StoredRecipe>, StoreError> {
+        self.recipes_by_id(ids).await
+    }
+
+    async fn dedupe_keys_seen(
+        &self,
+        probes: &[(String, String, DateTime<Utc>)],
+    ) -> Result<Vec<bool>, StoreError> {
+        self.seen_keys(probes).await
+    }
+
+    async fn get_event(&self, id: &str) -> Result<Option<EventDetail>, StoreError> {
+        // One read transaction: the event, its runs and deliveries come from one snapshot, so a
+        // reader never sees every delivery finished while the event still says in flight.
+        let mut tx = self.read_tx().await?;
+        let row: Option<EventRow> = Stmt::built(format!(
+            "SELECT {EVENT_COLUMNS}, FALSE AS replay FROM events e WHERE e.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(tx.on())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let runs: Vec<RunRow> = Stmt::new(
+            "SELECT id, recipe_version, status, dedupe_key, output, error, filter_reason, created_at
+             FROM runs WHERE event_id = $1 ORDER BY created_at, id",
+        )
+        .bind(id)
+        .fetch_all(tx.on())
+        .await?;
+        let runs = runs
+            .into_iter()
+            .map(RunView::try_from)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let deliveries = super::deliveries::deliveries_of_event(tx.on(), id).await?;
+        tx.commit().await?;
+        Ok(Some(EventDetail {
+            event: row.try_into()?,
+            runs,
+            deliveries,
+        }))
+    }
+
+    async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
+        let rows: Vec<SummaryRow> = Stmt::new(concat!(
+            "SELECT id, recipe_id, trigger, received_at, status, error, ",
+            latest_filter_reason!(),
+            dead_delivery_error!(),
+            " FROM events
+             WHERE (CAST($1 AS TEXT) IS NULL OR recipe_id = $1)
+               AND (CAST($2 AS TEXT) IS NULL OR status = $2)
+             ORDER BY received_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(query.recipe_id.as_deref())
+        .bind(query.status.map(EventStatus::as_str))
+        .bind(query.limit.max(1))
+        .fetch_all(self.read())
+        .await?;
+        rows.into_iter().map(EventSummary::try_from).collect()
+    }
+}
+
+impl Ledger {
+    /// Records each event's sender delivery id; per event, `Some(first event id)` when the
+    /// recipe saw that id since `sender.since` (a retry: store nothing), else `None`. A second
+    /// event of the batch with the same id is a retry of the first. Three statements whatever
+    /// the batch: drop ids seen before their window, insert the rest, read back the firsts.
+    async fn claim_sender_deliveries(
+        &self,
+        tx: &mut Tx,
+        events: &[(NewEvent, Option<SenderDelivery>)],
+    ) -> Result<Vec<Option<String>>, StoreError> {
+        let mut firsts: Vec<Option<String>> = vec![None; events.len()];
+        // Per (recipe, sender id): the batch's first event with it, which claims it in the
+        // store; a later one is a retry of whatever that first one turns out to be.
+        let mut batch: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut retries_in_batch = Vec::new();
+        let mut claims = Vec::new();
+        for (i, (event, sender)) in events.iter().enumerate() {
+            let Some(sender) = sender else { continue };
+            let key = (event.recipe_id.as_str(), sender.id.as_str());
+            match batch.get(&key) {
+                Some(&first) => retries_in_batch.push((i, first)),
+                None => {
+                    batch.insert(key, i);
+                    claims.push((event, sender));
+                }
+            }
+        }
+        if claims.is_empty() {
+            return Ok(firsts);
+        }
+        self.claim_first_sightings(tx, &claims, events, &mut firsts)
+            .await?;
+        for (i, first) in retries_in_batch {
+            firsts[i] = Some(
+                firsts[first]
+                    .clone()
+                    .unwrap_or_else(|| events[first].0.id.clone()),
+            );
+        }
+        Ok(firsts)
+    }
+
+    /// The store side of [`Self::claim_sender_deliveries`] for the batch's first sightings.
+    async fn claim_first_sightings(
+        &self,
+        tx: &mut Tx,
+        claims: &[(&NewEvent, &SenderDelivery)],
+        events: &[(NewEvent, Option<SenderDelivery>)],
+        firsts: &mut [Option<String>],
+    ) -> Result<(), StoreError> {
+        let d = self.dialect();
+        let (stored_key, listed_key) = (
+            d.key("sender_deliveries.delivery_id"),
+            d.key("v.delivery_id"),
+        );
+        let expired = claims.iter().flat_map(|(event, sender)| {
+            [
+                Arg::from(event.recipe_id.as_str()),
+                Outside(Some(&sender.id)).into(),
+                to_ms(sender.since).into(),
+            ]
+        });
+        Stmt::built(format!(
+            "WITH v (recipe_id, delivery_id, since) AS (VALUES {})
+             DELETE FROM sender_deliveries WHERE EXISTS (
+                SELECT 1 FROM v
+                WHERE v.recipe_id = sender_deliveries.recipe_id AND {listed_key} = {stored_key}
+                  AND sender_deliveries.seen_at < v.since)",
+            placeholders(claims.len(), 3, 1)
+        ))
+        .bind_all(expired)
+        .execute(tx.on())
+        .await?;
+        let rows = claims.iter().flat_map(|(event, sender)| {
+            [
+                Arg::from(event.recipe_id.as_str()),
+                Outside(Some(&sender.id)).into(),
+                event.id.as_str().into(),
+                to_ms(event.received_at).into(),
+            ]
+        });
+        let stored: Vec<String> = Stmt::built(format!(
+            "INSERT INTO sender_deliveries (recipe_id, delivery_id, event_id, seen_at) VALUES {}
+             ON CONFLICT DO NOTHING RETURNING event_id",
+            placeholders(claims.len(), 4, 1)
+        ))
+        .bind_all(rows)
+        .scalars(tx.on())
+        .await?;
+        if stored.len() == claims.len() {
+            return Ok(());
+        }
+        let retries: Vec<_> = claims
+            .iter()
+            .filter(|(event, _)| !stored.contains(&event.id))
+            .collect();
+        let listed = retries.iter().flat_map(|(event, sender)| {
+            [
+                Arg::from(event.recipe_id.as_str()),
+                Outside(Some(&sender.id)).into(),
+            ]
+        });
+        let known: Vec<(String, Text, String)> = Stmt::built(format!(
+            "WITH v (recipe_id, delivery_id) AS (VALUES {})
+             SELECT sender_deliveries.recipe_id, sender_deliveries.delivery_id, sender_deliveries.event_id
+             FROM sender_deliveries, v
+             WHERE sender_deliveries.recipe_id = v.recipe_id AND {stored_key} = {listed_key}",
+            placeholders(retries.len(), 2, 1)
+        ))
+        .bind_all(listed)
+        .fetch_all(tx.on())
+        .await?;
+        let known: HashMap<(&str, &str), &str> = known
+            .iter()
+            .map(|(recipe, delivery, event)| {
+                ((recipe.as_str(), delivery.0.as_str()), event.as_str())
+            })
+            .collect();
+        for (i, (event, sender)) in events.iter().enumerate() {
+            let Some(sender) = sender else { continue };
+            if !claims.iter().any(|(claim, _)| claim.id == event.id) || stored.contains(&event.id) {
+                continue;
+            }
+            let first = known
+                .get(&(event.recipe_id.as_str(), sender.id.as_str()))
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "sender delivery id of event {} neither stored nor found",
+                        event.id
+                    ))
+                })?;
+            firsts[i] = Some((*first).to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// New events and their processing jobs, inside the caller's transaction: two multi-row
+/// `INSERT`s per [`ROWS_PER_INSERT`] events.
+pub(super) async fn write_events(tx: &mut Tx, events: &[&NewEvent]) -> Result<(), StoreError> {
+    let now = now_ms();
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let rows = chunk.iter().flat_map(|event| {
+            [
+                Arg::from(event.id.as_str()),
+                event.recipe_id.as_str().into(),
+                event.trigger.as_str().into(),
+                to_ms(event.received_at).into(),
+                Outside(event.content_type.as_deref()).into(),
+                event.headers.to_string().into(),
+                event.body.as_slice().into(),
+                event.payload.to_string().into(),
+                EventStatus::Pending.as_str().into(),
+            ]
+        });
+        Stmt::built(format!(
+            "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status)
+             VALUES {}",
+            placeholders(chunk.len(), 9, 1)
+        ))
+        .bind_all(rows)
+        .execute(tx.on())
+        .await?;
+        let jobs = chunk
+            .iter()
+            .flat_map(|event| [Arg::from(event.id.as_str()), now.into()]);
+        Stmt::built(format!(
+            "INSERT INTO event_jobs (event_id, run_after) VALUES {}",
+            placeholders(chunk.len(), 2, 1)
+        ))
+        .bind_all(jobs)
+        .execute(tx.on())
+        .await?;
+    }
+    Ok(())
+}
+
+/// A JSON array of strings, for [`super::Dialect::json_strings`].
+pub(super) fn json_list(ids: &[String]) -> String {
+    serde_json::to_string(ids).expect("strings serialise")
+}
