@@ -123,11 +123,16 @@ impl Ledger {
         }
     }
 
-    /// A read transaction: every statement in it sees one snapshot.
+    /// A read transaction: every statement in it sees one snapshot (a SQLite read transaction
+    /// is one; PostgreSQL needs `REPEATABLE READ`, its default `READ COMMITTED` takes a new
+    /// snapshot per statement).
     pub(crate) async fn read_tx(&self) -> Result<Tx, StoreError> {
         Ok(match &self.backend {
             Backend::Sqlite { reader, .. } => Tx::Sqlite(reader.begin().await?),
-            Backend::Postgres { pool } => Tx::Pg(pool.begin().await?),
+            Backend::Postgres { pool } => Tx::Pg(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
         })
     }
 
