@@ -4,12 +4,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::crypto::SecretKey;
-use super::ledger::{Backend, Ledger};
+use super::ledger::{Backend, Ledger, WriterMode};
 use super::{StoreError, SyncMode};
 
 /// Opens (creating if missing) the database file at `path` and applies the migrations.
@@ -44,9 +45,15 @@ async fn connect(
         })
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
+    let writer_mode = Arc::new(WriterMode::default());
+    let forget = writer_mode.clone();
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .before_acquire(super::discard_if_in_transaction)
+        .after_connect(move |_conn, _meta| {
+            forget.forget();
+            Box::pin(std::future::ready(Ok(())))
+        })
         .connect_with(options.clone())
         .await?;
     sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
@@ -60,6 +67,7 @@ async fn connect(
             reader,
             writer,
             sync,
+            writer_mode,
         },
         secret_key,
     })

@@ -87,6 +87,8 @@ pub(crate) enum Backend {
         reader: SqlitePool,
         writer: SqlitePool,
         sync: SyncMode,
+        /// The `synchronous` mode the writer connection is in now (see [`WriterMode`]).
+        writer_mode: std::sync::Arc<WriterMode>,
     },
     Postgres {
         pool: PgPool,
@@ -140,7 +142,12 @@ impl Ledger {
     /// for what a caller was promised, such as an accepted webhook.
     pub(crate) async fn write_tx(&self) -> Result<Tx, StoreError> {
         match &self.backend {
-            Backend::Sqlite { writer, sync, .. } => begin_sqlite(writer, *sync).await,
+            Backend::Sqlite {
+                writer,
+                sync,
+                writer_mode,
+                ..
+            } => begin_sqlite(writer, writer_mode, *sync).await,
             Backend::Postgres { pool } => Ok(Tx::Pg(pool.begin().await?)),
         }
     }
@@ -151,19 +158,32 @@ impl Ledger {
     /// attempt), which at-least-once delivery allows. A process crash loses nothing.
     pub(crate) async fn worker_tx(&self) -> Result<Tx, StoreError> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => begin_sqlite(writer, SyncMode::Normal).await,
+            Backend::Sqlite {
+                writer,
+                writer_mode,
+                ..
+            } => begin_sqlite(writer, writer_mode, SyncMode::Normal).await,
             Backend::Postgres { pool } => Ok(Tx::Pg(pool.begin().await?)),
         }
     }
 }
 
-async fn begin_sqlite(writer: &SqlitePool, sync: SyncMode) -> Result<Tx, StoreError> {
+async fn begin_sqlite(
+    writer: &SqlitePool,
+    mode: &WriterMode,
+    sync: SyncMode,
+) -> Result<Tx, StoreError> {
     let mut conn = writer.acquire().await?;
-    let pragma = match sync {
-        SyncMode::Full => "PRAGMA synchronous = FULL",
-        SyncMode::Normal => "PRAGMA synchronous = NORMAL",
-    };
-    sqlx::query(pragma).execute(&mut *conn).await?;
+    // Only a change of mode costs a statement: the single writer connection keeps it.
+    if mode.get() != Some(sync) {
+        mode.forget();
+        let pragma = match sync {
+            SyncMode::Full => "PRAGMA synchronous = FULL",
+            SyncMode::Normal => "PRAGMA synchronous = NORMAL",
+        };
+        sqlx::query(pragma).execute(&mut *conn).await?;
+        mode.set(sync);
+    }
     // `Transaction::begin` takes the pooled connection by value, so the transaction owns it
     // (what `Pool::begin_with` does, after our pragma on the same connection).
     Ok(Tx::Sqlite(
@@ -180,5 +200,34 @@ impl super::Store for Ledger {
     async fn ping(&self) -> Result<(), StoreError> {
         Stmt::new("SELECT 1").execute(self.read()).await?;
         Ok(())
+    }
+}
+
+/// The `synchronous` mode of SQLite's single writer connection, so a transaction sets it only
+/// when it changes. Unknown (`None`) until set, and again whenever the pool opens a new writer
+/// connection (the pool's `after_connect` calls [`WriterMode::forget`]).
+#[derive(Debug, Default)]
+pub(crate) struct WriterMode(std::sync::atomic::AtomicU8);
+
+impl WriterMode {
+    fn get(&self) -> Option<SyncMode> {
+        match self.0.load(std::sync::atomic::Ordering::Acquire) {
+            1 => Some(SyncMode::Full),
+            2 => Some(SyncMode::Normal),
+            _ => None,
+        }
+    }
+
+    fn set(&self, sync: SyncMode) {
+        let value = match sync {
+            SyncMode::Full => 1,
+            SyncMode::Normal => 2,
+        };
+        self.0.store(value, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The connection's mode is not known (a new connection, or a `PRAGMA` under way).
+    pub(crate) fn forget(&self) {
+        self.0.store(0, std::sync::atomic::Ordering::Release);
     }
 }
