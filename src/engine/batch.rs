@@ -1,6 +1,6 @@
 //! Deciding a claimed batch with a constant number of store reads and executor hops: one read
-//! of the batch's recipes, one blocking hop for every dedupe key, one read of the keys seen,
-//! one blocking hop for every filter and transform.
+//! of the batch's recipes, one blocking hop per core for every dedupe key, one read of the keys
+//! seen, one blocking hop per core for every filter and transform.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -122,7 +122,8 @@ pub(super) async fn decide_batch(
         .collect())
 }
 
-/// Runs `script` for every event still undecided, all in one blocking task (scripts block);
+/// Runs `script` for every event still undecided, in as few blocking tasks as there are cores
+/// (scripts block; one task per core keeps heavy scripts parallel without a hop per event);
 /// returns `(index, result)` pairs.
 async fn run_scripts<T: Send + 'static>(
     cache: &RecipeCache,
@@ -140,11 +141,20 @@ async fn run_scripts<T: Send + 'static>(
     if live.is_empty() {
         return Vec::new();
     }
-    let scripts = cache.scripts().clone();
-    off_executor(move || {
-        live.into_iter()
-            .map(|(i, recipe, ctx)| (i, script(&scripts, &recipe, &ctx)))
-            .collect()
-    })
-    .await
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_task = live.len().div_ceil(cores);
+    let tasks = live.chunks(per_task).map(|chunk| {
+        let (scripts, chunk) = (cache.scripts().clone(), chunk.to_vec());
+        off_executor(move || {
+            chunk
+                .into_iter()
+                .map(|(i, recipe, ctx)| (i, script(&scripts, &recipe, &ctx)))
+                .collect::<Vec<_>>()
+        })
+    });
+    futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }

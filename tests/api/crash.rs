@@ -14,7 +14,7 @@ const EVENTS: usize = 200;
 /// Generous: the restarted server must first wait out the dead process's 2 s leases.
 const RECOVERY_DEADLINE: Duration = Duration::from_secs(60);
 
-fn recipe(url: &str) -> String {
+pub(crate) fn recipe(url: &str) -> String {
     format!(
         r#"id = "crash"
 name = "Crash test"
@@ -39,7 +39,7 @@ retry = {{ schedule = ["0s", "1s", "2s", "3s", "5s", "10s", "30s", "60s", "60s"]
     )
 }
 
-fn delivered_ids(receiver: &Receiver) -> BTreeSet<String> {
+pub(crate) fn delivered_ids(receiver: &Receiver) -> BTreeSet<String> {
     receiver
         .requests()
         .iter()
@@ -49,13 +49,18 @@ fn delivered_ids(receiver: &Receiver) -> BTreeSet<String> {
 }
 
 /// A server (2 s leases) with the crash recipe imported; returns it and the webhook URL.
-async fn start(receiver: &Receiver) -> (Cli, Server, String) {
+pub(crate) async fn start(receiver: &Receiver) -> (Cli, Server, String) {
+    start_with(&recipe(&receiver.url("/crash"))).await
+}
+
+/// [`start`] with another recipe file.
+pub(crate) async fn start_with(recipe: &str) -> (Cli, Server, String) {
     let cli = Cli::new()
         .with_env("SWITCHYARD_ALLOW_PRIVATE_TARGETS", "true")
         .with_env("SWITCHYARD_LEASE", "2s")
         .with_env("SWITCHYARD_IDLE_POLL", "50ms");
     let server = Server::start(&cli, &[]).await;
-    let file = cli.write("crash.toml", &recipe(&receiver.url("/crash")));
+    let file = cli.write("crash.toml", recipe);
     let (_, _, url) = cli
         .with_env("SWITCHYARD_BIND", &server.bind)
         .import(&file)
@@ -110,7 +115,7 @@ fn statuses(cli: &Cli) -> Vec<String> {
 }
 
 /// Restarts on the same data directory and waits until every accepted id was delivered.
-async fn restart_and_expect_all(
+pub(crate) async fn restart_and_expect_all(
     cli: &Cli,
     receiver: &Receiver,
     accepted: &BTreeSet<String>,

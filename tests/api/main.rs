@@ -7,6 +7,7 @@ mod cli;
 mod conditions;
 mod conditions_order;
 mod crash;
+mod crash_batch;
 mod dedupe;
 mod delivery;
 mod fairness;
