@@ -69,6 +69,9 @@ pub struct Scheduler {
     clock: Arc<dyn Clock>,
     jobs: HashMap<String, Job>,
     started: bool,
+    /// The recipes as of the last complete sync (see `RecipeStore::recipes_fingerprint`):
+    /// while it holds, a sync reads one row instead of every recipe's source.
+    synced: Option<(i64, i64, i64)>,
 }
 
 impl Scheduler {
@@ -78,6 +81,7 @@ impl Scheduler {
             clock: Arc::new(SystemClock),
             jobs: HashMap::new(),
             started: false,
+            synced: None,
         }
     }
 
@@ -194,6 +198,10 @@ impl Scheduler {
     /// missed while no server ran are caught up once; a claimed one is tried again when its
     /// lease runs out, in case its process died.
     pub async fn sync(&mut self) -> Result<(), StoreError> {
+        let fingerprint = self.ctx.store.recipes_fingerprint().await?;
+        if self.synced == Some(fingerprint) {
+            return Ok(());
+        }
         let mut wanted = HashMap::new();
         for stored in self.ctx.store.list_recipes().await? {
             if !stored.enabled {
@@ -235,6 +243,7 @@ impl Scheduler {
             }
         }
         self.started = true;
+        self.synced = Some(fingerprint);
         Ok(())
     }
 

@@ -86,6 +86,10 @@ pub trait RecipeStore {
     async fn get_recipe(&self, id: &str) -> Result<Option<StoredRecipe>, StoreError>;
     async fn recipe_by_token(&self, token: &str) -> Result<Option<StoredRecipe>, StoreError>;
     async fn list_recipes(&self) -> Result<Vec<StoredRecipe>, StoreError>;
+    /// A cheap summary of every recipe row (count, latest `updated_at` in ms, sum of versions):
+    /// it changes whenever a recipe is created, edited, enabled, disabled or deleted, so a
+    /// reader of [`RecipeStore::list_recipes`] can skip re-reading the sources when it has not.
+    async fn recipes_fingerprint(&self) -> Result<(i64, i64, i64), StoreError>;
     /// Deletes the recipe; its events stay as history.
     async fn delete_recipe(&self, id: &str) -> Result<bool, StoreError>;
 }

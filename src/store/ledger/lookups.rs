@@ -67,4 +67,15 @@ impl Ledger {
             .map(|n| seen.contains(&n))
             .collect())
     }
+
+    /// See [`crate::store::RecipeStore::recipes_fingerprint`].
+    pub(super) async fn fingerprint_of_recipes(&self) -> Result<(i64, i64, i64), StoreError> {
+        Stmt::new(
+            "SELECT COUNT(*), CAST(COALESCE(MAX(updated_at), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(version), 0) AS BIGINT)
+             FROM recipes",
+        )
+        .fetch_one(self.read())
+        .await
+    }
 }

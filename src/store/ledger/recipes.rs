@@ -16,6 +16,10 @@ pub(super) const RECIPE_COLUMNS: &str =
 
 #[async_trait]
 impl RecipeStore for Ledger {
+    async fn recipes_fingerprint(&self) -> Result<(i64, i64, i64), StoreError> {
+        self.fingerprint_of_recipes().await
+    }
+
     #[tracing::instrument(skip_all, fields(recipe = %recipe.id))]
     async fn upsert_recipe(&self, recipe: RecipeUpsert) -> Result<UpsertResult, StoreError> {
         let mut tx = self.write_tx().await?;
