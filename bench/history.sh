@@ -24,6 +24,10 @@ name = "History bench"
 name = "nowhere"
 url = "https://example.com/hook"
 TOML
+# Only `serve` creates a store; the CLI then imports into it.
+$BIN serve >"$WORK/serve.log" 2>&1 & SERVER=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+kill -0 "$SERVER" 2>/dev/null || { echo "the server did not start:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 $BIN import "$WORK/bench.toml" >/dev/null
 sqlite3 "$SWITCHYARD_DATA_DIR/switchyard.db" <<SQL
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
@@ -37,9 +41,6 @@ SELECT printf('seed-%09d', i), CASE WHEN i % 10 = 0 THEN 'other' ELSE 'bench' EN
 FROM n;
 ANALYZE;
 SQL
-$BIN serve >"$WORK/serve.log" 2>&1 & SERVER=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-kill -0 "$SERVER" 2>/dev/null || { echo "the server did not start:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 
 API="http://127.0.0.1:$PORT/api"
 median_ms() {

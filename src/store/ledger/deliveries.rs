@@ -129,11 +129,11 @@ impl DeliveryStore for Ledger {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let d = self.dialect();
+        let ids_in = format!("lease_owner = $2 AND id IN {}", d.json_strings(3));
         Stmt::built(format!(
-            "UPDATE deliveries SET lease_until = $1
-             WHERE lease_owner = $2 AND id IN {}
-             RETURNING id",
-            self.dialect().json_strings(3)
+            "UPDATE deliveries SET lease_until = $1 WHERE id IN {} RETURNING id",
+            d.locked_in_order("deliveries", "id", &ids_in)
         ))
         .bind(now_ms() + lease.as_millis() as i64)
         .bind(owner)
@@ -146,10 +146,11 @@ impl DeliveryStore for Ledger {
         if ids.is_empty() {
             return Ok(());
         }
+        let d = self.dialect();
+        let ids_in = format!("lease_owner = $1 AND id IN {}", d.json_strings(2));
         Stmt::built(format!(
-            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
-             WHERE lease_owner = $1 AND id IN {}",
-            self.dialect().json_strings(2)
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id IN {}",
+            d.locked_in_order("deliveries", "id", &ids_in)
         ))
         .bind(owner)
         .bind(json_list(ids))
@@ -175,6 +176,18 @@ impl WriteAttempts for Ledger {
         }
         let now = now_ms();
         let mut tx = self.worker_tx().await?;
+        let d = self.dialect();
+        if d == Dialect::Postgres {
+            let ids: Vec<String> = attempts
+                .iter()
+                .map(|(a, _)| a.delivery_id.clone())
+                .collect();
+            let ids_in = format!("id IN {}", d.json_strings(1));
+            Stmt::built(d.locked_in_order("deliveries", "id", &ids_in))
+                .bind(json_list(&ids))
+                .execute(tx.on())
+                .await?;
+        }
         for chunk in attempts.chunks(500) {
             let rows = chunk.iter().flat_map(|(attempt, _)| {
                 [

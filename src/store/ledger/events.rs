@@ -114,11 +114,11 @@ impl EventStore for Ledger {
         if event_ids.is_empty() {
             return Ok(Vec::new());
         }
+        let d = self.dialect();
+        let ids_in = format!("lease_owner = $2 AND event_id IN {}", d.json_strings(3));
         Stmt::built(format!(
-            "UPDATE event_jobs SET lease_until = $1
-             WHERE lease_owner = $2 AND event_id IN {}
-             RETURNING event_id",
-            self.dialect().json_strings(3)
+            "UPDATE event_jobs SET lease_until = $1 WHERE event_id IN {} RETURNING event_id",
+            d.locked_in_order("event_jobs", "event_id", &ids_in)
         ))
         .bind(now_ms() + lease.as_millis() as i64)
         .bind(owner)

@@ -58,6 +58,18 @@ impl Dialect {
         }
     }
 
+    /// The `key`s of the `table` rows matching `condition`, as a subquery for `key IN …` that on
+    /// PostgreSQL locks them in `key` order: every statement that locks several rows of a
+    /// table (lease renewals, attempts, run completion) takes them in one order, so two
+    /// transactions of one worker (a heartbeat and a commit) never wait on each other in a
+    /// cycle (SQLSTATE 40P01, "deadlock detected").
+    pub(crate) fn locked_in_order(self, table: &str, key: &str, condition: &str) -> String {
+        format!(
+            "(SELECT {key} FROM {table} WHERE {condition} ORDER BY {key}{})",
+            self.for_update()
+        )
+    }
+
     /// ` FOR UPDATE SKIP LOCKED` on PostgreSQL: concurrent claimers (other processes) take
     /// disjoint rows without waiting. Nothing on SQLite.
     pub(crate) fn skip_locked(self) -> &'static str {
