@@ -111,6 +111,7 @@ impl Application {
             cache: cache.clone(),
             committer: committer.clone(),
             metrics: metrics.clone(),
+            deliveries_ready: deliveries_ready.clone(),
             body_limit: settings.body_limit,
             body_timeout: settings.body_timeout,
         });

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::cache::RecipeCache;
-use super::{EventContext, Verdict, dedupe_key, filter_and_transform, off_executor};
+use super::{EventContext, dedupe_key, filter_and_transform, off_executor};
 use crate::recipe::Recipe;
-use crate::store::{DedupeClaim, EventRecord, RunOutcome, Store, StoreError};
+use crate::store::{EventRecord, RunOutcome, Store, StoreError};
 
 /// One event on its way through the batch.
 struct Pending {
@@ -103,19 +103,12 @@ pub(super) async fn decide_batch(
         .map(|(i, (item, event))| {
             let outcome = match item.state {
                 Err(outcome) => outcome,
-                Ok((recipe, _)) => match verdicts.remove(&i).expect("a verdict per live event") {
-                    Err(error) => failed(error.to_string()),
-                    Ok(Verdict::Filtered { reason }) => RunOutcome::Filtered { reason },
-                    Ok(Verdict::Passed(output)) => RunOutcome::Done {
-                        output,
-                        dedupe: item.key.map(|key| DedupeClaim {
-                            key,
-                            window: recipe.dedupe_window,
-                            force: event.replay,
-                        }),
-                        deliveries: super::plan_deliveries(&recipe),
-                    },
-                },
+                Ok((recipe, _)) => super::run_outcome(
+                    &recipe,
+                    item.key,
+                    verdicts.remove(&i).expect("a verdict per live event"),
+                    event.replay,
+                ),
             };
             (item.version, outcome)
         })

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::recipe::conditions::EvalInput;
 use crate::recipe::{Filter, Recipe};
 use crate::script::{ScriptEngine, ScriptError, ScriptInput};
-use crate::store::{EventRecord, NewDelivery};
+use crate::store::{DedupeClaim, EventRecord, NewDelivery, RunOutcome};
 
 /// What a script sees of one event.
 #[derive(Debug, Clone)]
@@ -138,6 +138,33 @@ fn filter_refusal(
                 "the condition rows did not hold".to_owned()
             })))
         }
+    }
+}
+
+/// The run an undecided event gets from its filter and transform `verdict`: `Failed` with the
+/// script's message, `Filtered` with the reason, or `Done` with the output, the dedupe `key`
+/// still to be claimed (taken even when seen for a `replay`) and one delivery per action.
+/// The one place both the engine and `respond = "result"` webhooks build it.
+pub fn run_outcome(
+    recipe: &Recipe,
+    key: Option<String>,
+    verdict: Result<Verdict, ScriptError>,
+    replay: bool,
+) -> RunOutcome {
+    match verdict {
+        Err(error) => RunOutcome::Failed {
+            error: error.to_string(),
+        },
+        Ok(Verdict::Filtered { reason }) => RunOutcome::Filtered { reason },
+        Ok(Verdict::Passed(output)) => RunOutcome::Done {
+            output,
+            dedupe: key.map(|key| DedupeClaim {
+                key,
+                window: recipe.dedupe_window,
+                force: replay,
+            }),
+            deliveries: plan_deliveries(recipe),
+        },
     }
 }
 

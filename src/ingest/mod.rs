@@ -8,6 +8,7 @@ pub mod methods;
 pub mod payload;
 pub mod rate_limit;
 mod read;
+pub mod respond;
 pub mod signature;
 pub mod verify;
 
@@ -18,6 +19,7 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
+use tokio::sync::Notify;
 
 use self::commit::GroupCommitter;
 use self::error::IngestError;
@@ -25,12 +27,12 @@ use self::methods::Handling;
 use self::payload::{headers_map, media_type, parse_body, parse_form};
 use self::rate_limit::{HookLimiter, retry_after_secs};
 use crate::engine::cache::RecipeCache;
-use crate::engine::{EventContext, Verdict, filter_and_transform, off_executor};
 use crate::ids::new_id;
 use crate::recipe::{RespondMode, VerifyPreset};
 use crate::store::{Inserted, NewEvent, SenderDelivery, Store};
 use crate::telemetry::metrics::Metrics;
 
+/// The id of the event a webhook stored (or, on a duplicate, of the first one).
 pub const EVENT_ID_HEADER: &str = "switchyard-event-id";
 
 /// The few handles the webhook endpoint needs; `startup` builds it next to the web's state.
@@ -39,6 +41,8 @@ pub struct HookState {
     pub cache: Arc<RecipeCache>,
     pub committer: GroupCommitter,
     pub metrics: Arc<Metrics>,
+    /// Woken when a webhook answered with its run (`respond = "result"`) planned deliveries.
+    pub deliveries_ready: Arc<Notify>,
     /// Largest body accepted, in bytes, before and after decoding.
     pub body_limit: usize,
     /// How long the whole body may take to arrive.
@@ -134,13 +138,9 @@ pub async fn receive_webhook(
         body,
         payload,
     };
-    let ctx = EventContext::new(
-        &event.recipe_id,
-        &event.trigger,
-        event.received_at,
-        event.payload.clone(),
-        event.headers.clone(),
-    );
+    if webhook.respond == RespondMode::Result {
+        return respond::answer_with_run(&state, recipe, stored.version, event, sender).await;
+    }
     let event_id = event.id.clone();
     let inserted = state
         .committer
@@ -152,25 +152,7 @@ pub async fn receive_webhook(
         return Ok(HttpResponse::Ok().json(json!({ "event_id": event_id, "duplicate": true })));
     }
     state.metrics.webhook_accepted(&stored.id);
-
-    match webhook.respond {
-        RespondMode::Accepted => Ok(HttpResponse::Accepted().json(json!({ "event_id": event_id }))),
-        RespondMode::Result => {
-            let scripts = state.cache.scripts().clone();
-            let verdict = off_executor(move || filter_and_transform(&scripts, &recipe, &ctx)).await;
-            Ok(match verdict {
-                Ok(Verdict::Passed(output)) => HttpResponse::Ok()
-                    .insert_header((EVENT_ID_HEADER, event_id))
-                    .json(output),
-                Ok(Verdict::Filtered { .. }) => HttpResponse::NoContent()
-                    .insert_header((EVENT_ID_HEADER, event_id))
-                    .finish(),
-                Err(error) => HttpResponse::UnprocessableEntity()
-                    .insert_header((EVENT_ID_HEADER, event_id.clone()))
-                    .json(json!({ "error": error.to_string(), "event_id": event_id })),
-            })
-        }
-    }
+    Ok(HttpResponse::Accepted().json(json!({ "event_id": event_id })))
 }
 
 /// Counts the refusal for the recipe; failing to count does not change the answer.

@@ -122,7 +122,8 @@ pub enum RespondMode {
     /// 202 with the event id once the event is committed.
     #[default]
     Accepted,
-    /// Run filter and transform inside the request and answer with the output.
+    /// Decide the run inside the request (dedupe key, filter, transform), commit the event with
+    /// it and answer with its output (`ingest::respond`).
     Result,
 }
 

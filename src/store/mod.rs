@@ -105,6 +105,18 @@ pub trait EventStore {
         &self,
         events: &[(NewEvent, Option<SenderDelivery>)],
     ) -> Result<Vec<Inserted>, StoreError>;
+    /// A webhook answered with its own run (`respond = "result"`): in one synced transaction,
+    /// the sender delivery id check (a retry stores nothing), the event, and its run
+    /// (`recipe_version`, `outcome`) written as the engine writes runs: dedupe key claim,
+    /// deliveries, the event's status. The event is never queued for the engine. A key taken
+    /// meanwhile turns a passing run into `Duplicate`, as in `complete_runs`.
+    async fn insert_evaluated(
+        &self,
+        event: NewEvent,
+        sender: Option<SenderDelivery>,
+        recipe_version: i64,
+        outcome: RunOutcome,
+    ) -> Result<Evaluated, StoreError>;
     /// Leases up to `limit` due events to `owner`; expired leases of dead workers are taken again.
     async fn claim_events(
         &self,

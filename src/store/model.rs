@@ -77,6 +77,28 @@ pub enum Inserted {
     },
 }
 
+/// What became of a webhook evaluated in its own request (`respond = "result"`), given to
+/// `insert_evaluated`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evaluated {
+    /// The event is stored with its run; `status` is the event's (done, filtered, failed).
+    Stored { status: RunStatus },
+    /// A sender retry (its delivery id was seen): nothing was stored.
+    SenderRetry { first: EarlierRun },
+    /// Its dedupe key was taken: the event is stored as `duplicate` and delivers nothing.
+    /// `first` is the event holding the key; `None` only when that record was pruned between
+    /// the check and the commit.
+    Duplicate { first: Option<EarlierRun> },
+}
+
+/// The earlier event a duplicate defers to, with its latest run's output (`None` when it has
+/// no run yet, or a run without output: filtered, failed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlierRun {
+    pub event_id: String,
+    pub output: Option<Value>,
+}
+
 /// Refused inbound calls of one recipe (bad signature, stale timestamp, wrong token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WebhookRefusals {

@@ -23,6 +23,7 @@ mod modules;
 mod pages;
 mod presets;
 mod receiver;
+mod respond;
 mod retention;
 mod retry_after;
 mod schedule;

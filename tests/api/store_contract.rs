@@ -207,6 +207,7 @@ contracts!(
 mod batches;
 mod contracts;
 mod delivery_contracts;
+mod evaluated;
 mod hostile;
 mod lease_contracts;
 mod refusals;

@@ -6,7 +6,7 @@ mod compressed;
 mod head;
 mod schemes;
 mod sender_ids;
-mod sign;
+pub(crate) mod sign;
 mod standard_secret;
 
 use chrono::Utc;

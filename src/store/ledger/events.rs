@@ -12,8 +12,9 @@ use crate::store::rows::{
     EventRow, RunRow, SummaryRow, Text, dead_delivery_error, latest_filter_reason,
 };
 use crate::store::{
-    EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary, Inserted,
-    NewEvent, NewRun, RunStatus, RunView, SenderDelivery, StoreError, StoredRecipe, now_ms, to_ms,
+    Evaluated, EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary,
+    Inserted, NewEvent, NewRun, RunOutcome, RunStatus, RunView, SenderDelivery, StoreError,
+    StoredRecipe, now_ms, to_ms,
 };
 
 const EVENT_COLUMNS: &str = "e.id, e.recipe_id, e.trigger, e.received_at, e.content_type, e.headers, e.body, e.payload, e.status, e.error";
@@ -53,6 +54,18 @@ impl EventStore for Ledger {
                 None => Inserted::Stored,
             })
             .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(event = %event.id))]
+    async fn insert_evaluated(
+        &self,
+        event: NewEvent,
+        sender: Option<SenderDelivery>,
+        recipe_version: i64,
+        outcome: RunOutcome,
+    ) -> Result<Evaluated, StoreError> {
+        self.commit_evaluated(event, sender, recipe_version, outcome)
+            .await
     }
 
     async fn claim_events(
@@ -224,7 +237,7 @@ impl Ledger {
     /// recipe saw that id since `sender.since` (a retry: store nothing), else `None`. A second
     /// event of the batch with the same id is a retry of the first. Three statements whatever
     /// the batch: drop ids seen before their window, insert the rest, read back the firsts.
-    async fn claim_sender_deliveries(
+    pub(super) async fn claim_sender_deliveries(
         &self,
         tx: &mut Tx,
         events: &[(NewEvent, Option<SenderDelivery>)],

@@ -6,6 +6,7 @@
 mod auth;
 mod control;
 mod deliveries;
+mod evaluated;
 mod events;
 mod lookups;
 mod recipes;
