@@ -33,3 +33,4 @@ mod store_faults;
 mod templates;
 mod ui;
 mod verify;
+mod wakeups;

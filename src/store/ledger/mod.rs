@@ -176,4 +176,15 @@ impl super::Store for Ledger {
         Stmt::new("SELECT 1").execute(self.read()).await?;
         Ok(())
     }
+
+    async fn wake_on_commits(
+        &self,
+        wakers: super::Wakers,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        match &self.backend {
+            Backend::Sqlite { .. } => None,
+            Backend::Postgres { pool } => Some(super::signal::listen(pool, wakers, shutdown).await),
+        }
+    }
 }
