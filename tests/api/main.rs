@@ -21,6 +21,7 @@ mod metrics;
 mod modules;
 mod pages;
 mod presets;
+mod read_snapshot;
 mod receiver;
 mod retention;
 mod retry_after;
