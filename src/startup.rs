@@ -21,8 +21,8 @@ use crate::outbound::client::{OutboundPolicy, build_client};
 use crate::retention::Pruner;
 use crate::schedule::{Scheduler, TickContext};
 use crate::script::ScriptEngine;
-use crate::store::Store;
 use crate::store::crypto::SecretKey;
+use crate::store::{Store, Wakers};
 use crate::web::state::AppState;
 
 pub struct Application {
@@ -97,7 +97,13 @@ impl Application {
             lease: settings.workers.lease,
             heartbeat: settings.workers.heartbeat(),
         });
-        let workers = vec![
+        // Work committed by other processes on the same store wakes these workers too.
+        let wakers = Wakers {
+            events: events_ready.clone(),
+            deliveries: deliveries_ready.clone(),
+        };
+        let wake_task = store.wake_on_commits(wakers, shutdown.clone()).await;
+        let mut workers = vec![
             tokio::spawn(engine.run(events_ready.clone(), shutdown.clone())),
             tokio::spawn(deliverer.run(deliveries_ready.clone(), shutdown.clone())),
             tokio::spawn(scheduler.run(settings.workers.schedule_refresh, shutdown.clone())),
@@ -105,6 +111,7 @@ impl Application {
                 Pruner::new(store.clone(), cache.clone(), settings.retention).run(shutdown.clone()),
             ),
         ];
+        workers.extend(wake_task);
 
         let hooks = web::Data::new(HookState {
             store: store.clone(),

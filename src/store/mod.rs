@@ -8,9 +8,11 @@ mod ledger;
 pub mod model;
 pub mod postgres;
 mod rows;
+mod signal;
 pub mod sqlite;
 
 pub use ledger::Ledger;
+pub use signal::Wakers;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -345,6 +347,16 @@ pub trait Store:
 {
     /// Readiness: the store answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Wakes `wakers` when another process sharing this store commits work they can take,
+    /// until `shutdown`: on PostgreSQL a task that LISTENs for the `NOTIFY` such commits send
+    /// (returned, so the caller can wait for it to end; it reconnects by itself, the idle poll
+    /// covering the gap). `None` where processes share no signal (SQLite: idle poll only).
+    async fn wake_on_commits(
+        &self,
+        wakers: Wakers,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Option<tokio::task::JoinHandle<()>>;
 }
 
 /// SQLite synchronous mode: `full` syncs every commit (survives power loss), `normal` only

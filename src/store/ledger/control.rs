@@ -10,6 +10,7 @@ use crate::store::rows::{
     RECIPE_STATS, StatsRow, SummaryRow, dead_delivery_error, latest_filter_reason, merge_pages,
     recipe_stats,
 };
+use crate::store::signal::{Work, announce};
 use crate::store::{
     Backlog, ControlStore, EventPage, EventSummary, RecipeStats, RecipeStore, StoreError,
     StoredRecipe, now_ms, to_ms,
@@ -104,6 +105,7 @@ impl ControlStore for Ledger {
             .bind(event_id)
             .execute(tx.on())
             .await?;
+        announce(tx.on(), Work::Events, 1).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -123,6 +125,7 @@ impl ControlStore for Ledger {
             return Ok(false);
         };
         refresh_event_statuses(&mut tx, std::slice::from_ref(&event_id)).await?;
+        announce(tx.on(), Work::Deliveries, 1).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -140,6 +143,7 @@ impl ControlStore for Ledger {
         .await?;
         // One refresh for all their events (an event listed twice is updated once).
         refresh_event_statuses(&mut tx, &events).await?;
+        announce(tx.on(), Work::Deliveries, events.len()).await?;
         tx.commit().await?;
         Ok(events.len() as u64)
     }

@@ -9,6 +9,7 @@ use super::events::json_list;
 use super::{Arg, Dialect, Ledger, On, Outside, Stmt, Tx, placeholders};
 use crate::store::attempts::{WriteAttempts, record_or_explain};
 use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, assemble_deliveries, parse_json};
+use crate::store::signal::{Work, announce};
 use crate::store::{
     ClaimedDelivery, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt, StoreError, now_ms,
     to_ms,
@@ -148,7 +149,7 @@ impl DeliveryStore for Ledger {
         }
         let d = self.dialect();
         let ids_in = format!("lease_owner = $1 AND id IN {}", d.json_strings(2));
-        Stmt::built(format!(
+        let released = Stmt::built(format!(
             "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id IN {}",
             d.locked_in_order("deliveries", "id", &ids_in)
         ))
@@ -156,7 +157,7 @@ impl DeliveryStore for Ledger {
         .bind(json_list(ids))
         .execute(self.write())
         .await?;
-        Ok(())
+        announce(self.write(), Work::Deliveries, released as usize).await
     }
 }
 

@@ -11,6 +11,7 @@ use super::{Arg, Ledger, Outside, Stmt, Tx, placeholders};
 use crate::store::rows::{
     EventRow, RunRow, SummaryRow, Text, dead_delivery_error, latest_filter_reason,
 };
+use crate::store::signal::{Work, announce};
 use crate::store::{
     Evaluated, EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary,
     Inserted, NewEvent, NewRun, RunOutcome, RunStatus, RunView, SenderDelivery, StoreError,
@@ -109,13 +110,13 @@ impl EventStore for Ledger {
     }
 
     async fn release_events(&self, owner: &str) -> Result<(), StoreError> {
-        Stmt::new(
+        let released = Stmt::new(
             "UPDATE event_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
         )
         .bind(owner)
         .execute(self.write())
         .await?;
-        Ok(())
+        announce(self.write(), Work::Events, released as usize).await
     }
 
     async fn renew_event_leases(
@@ -406,7 +407,7 @@ pub(super) async fn write_events(tx: &mut Tx, events: &[&NewEvent]) -> Result<()
         .execute(tx.on())
         .await?;
     }
-    Ok(())
+    announce(tx.on(), Work::Events, events.len()).await
 }
 
 /// A JSON array of strings, for [`super::Dialect::json_strings`].

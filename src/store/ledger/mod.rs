@@ -214,6 +214,17 @@ impl super::Store for Ledger {
         Stmt::new("SELECT 1").execute(self.read()).await?;
         Ok(())
     }
+
+    async fn wake_on_commits(
+        &self,
+        wakers: super::Wakers,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        match &self.backend {
+            Backend::Sqlite { .. } => None,
+            Backend::Postgres { pool } => Some(super::signal::listen(pool, wakers, shutdown).await),
+        }
+    }
 }
 
 /// The `synchronous` mode of SQLite's single writer connection, so a transaction sets it only

@@ -8,6 +8,7 @@ use super::events::json_list;
 use super::{Arg, Ledger, Outside, Stmt, Tx, placeholders};
 use crate::ids::new_id;
 use crate::store::rows::Text;
+use crate::store::signal::{Work, announce};
 use crate::store::{
     DedupeClaim, EventStatus, NewDelivery, NewRun, RunOutcome, RunStatus, StoreError, now_ms,
 };
@@ -72,6 +73,12 @@ impl Ledger {
             return Ok(vec![None; planned.len()]);
         }
         write_rows(tx, &written, now).await?;
+        announce(
+            tx.on(),
+            Work::Deliveries,
+            written.iter().map(|p| p.deliveries.len()).sum(),
+        )
+        .await?;
         Ok(planned
             .iter()
             .map(|p| p.as_ref().map(|p| p.status))
