@@ -86,8 +86,14 @@ pub trait RecipeStore {
     async fn get_recipe(&self, id: &str) -> Result<Option<StoredRecipe>, StoreError>;
     async fn recipe_by_token(&self, token: &str) -> Result<Option<StoredRecipe>, StoreError>;
     async fn list_recipes(&self) -> Result<Vec<StoredRecipe>, StoreError>;
-    /// Deletes the recipe; its events stay as history.
+    /// Deletes the recipe; its events stay as history (and its versions, which name them).
     async fn delete_recipe(&self, id: &str) -> Result<bool, StoreError>;
+    /// The stored sources of these `(recipe id, version)` pairs, in one statement; pairs never
+    /// stored are left out (any order).
+    async fn recipe_versions(
+        &self,
+        keys: &[(String, i64)],
+    ) -> Result<Vec<RecipeVersion>, StoreError>;
 }
 
 #[async_trait]
