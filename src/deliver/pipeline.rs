@@ -69,6 +69,7 @@ impl DeliveryWorker {
                 }
             };
             held.add(claimed.iter().map(|d| d.id.as_str()));
+            self.compile_actions(&claimed).await;
             let idle = claimed.is_empty();
             for delivery in claimed {
                 let slot = slots

@@ -7,13 +7,13 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::task::JoinSet;
 
-use super::request::{add_webhook_headers, render, secret_names};
+use super::actions::{ActionCache, CompiledAction};
+use super::request::{add_webhook_headers, render};
 use super::retry::next_delay;
+use super::secrets::SecretCache;
 use crate::config::WorkerSettings;
 use crate::outbound::client::{AttemptResult, OutboundPolicy, OutboundRequest, send};
 use crate::outbound::redact::redact;
-use crate::recipe::Action;
-use crate::recipe::file::ActionSection;
 use crate::store::{ClaimedDelivery, DeliveryNext, NewAttempt, Store, StoreError};
 use crate::telemetry::metrics::Metrics;
 
@@ -25,6 +25,9 @@ pub struct DeliveryWorker {
     settings: WorkerSettings,
     owner: Arc<str>,
     metrics: Arc<Metrics>,
+    /// Compiled once per recipe version, shared by every attempt.
+    actions: Arc<ActionCache>,
+    secrets: Arc<SecretCache>,
 }
 
 impl DeliveryWorker {
@@ -36,6 +39,8 @@ impl DeliveryWorker {
             settings,
             owner: format!("deliver-{}", crate::ids::new_id()).into(),
             metrics: Arc::default(),
+            actions: Arc::default(),
+            secrets: Arc::default(),
         }
     }
 
@@ -57,6 +62,14 @@ impl DeliveryWorker {
         &self.settings
     }
 
+    /// Compiles the actions of the recipe versions a claim names that are not compiled yet (one
+    /// store read for them all). On a store error each attempt tries its own version again.
+    pub(super) async fn compile_actions(&self, claimed: &[ClaimedDelivery]) {
+        if let Err(error) = self.actions.load(self.store.as_ref(), claimed).await {
+            tracing::warn!(%error, "could not read the recipe versions of claimed deliveries");
+        }
+    }
+
     /// One step: claim due deliveries, attempt them concurrently, record every attempt in one
     /// transaction. Returns how many were attempted. (`run` pipelines the same work, with the
     /// fair share per destination and lease renewal, which a single step does not need.)
@@ -70,6 +83,7 @@ impl DeliveryWorker {
             )
             .await?;
         let count = claimed.len();
+        self.compile_actions(&claimed).await;
         let mut in_flight = JoinSet::new();
         for delivery in claimed {
             let worker = self.clone();
@@ -106,24 +120,26 @@ impl DeliveryWorker {
         delivery: ClaimedDelivery,
     ) -> Result<Prepared, StoreError> {
         let started_at = Utc::now();
-        let action = match serde_json::from_value::<ActionSection>(delivery.action.clone())
-            .map_err(|e| e.to_string())
-            .and_then(|section| {
-                Action::from_section(&section, "action").map_err(|errors| {
-                    errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-            }) {
+        self.secrets.observe(delivery.secrets_generation);
+        let compiled = match self.actions.get(&delivery) {
+            Some(compiled) => compiled,
+            None => {
+                self.actions
+                    .load(self.store.as_ref(), std::slice::from_ref(&delivery))
+                    .await?;
+                self.actions
+                    .get(&delivery)
+                    .expect("a loaded version is compiled")
+            }
+        };
+        let action = match compiled {
             Ok(action) => action,
             Err(message) => {
                 let result = failure(format!("the stored action is invalid: {message}"));
                 let attempt = Attempt {
                     delivery,
                     started_at,
-                    retry_schedule: Vec::new(),
+                    action: None,
                     secrets: HashMap::new(),
                 };
                 return Ok(Prepared::Decided(self.finish(attempt, result)));
@@ -134,7 +150,7 @@ impl DeliveryWorker {
         let attempt = Attempt {
             delivery,
             started_at,
-            retry_schedule: action.retry_schedule,
+            action: Some(action),
             secrets,
         };
         Ok(match prepared {
@@ -159,11 +175,11 @@ impl DeliveryWorker {
         } else if result.blocked {
             DeliveryNext::Dead
         } else {
-            match next_delay(
-                &attempt.retry_schedule,
-                attempt_no as usize,
-                result.retry_after,
-            ) {
+            let schedule = attempt
+                .action
+                .as_ref()
+                .map_or(&[][..], |a| &a.action.retry_schedule);
+            match next_delay(schedule, attempt_no as usize, result.retry_after) {
                 Some(delay) => DeliveryNext::RetryAt(Utc::now() + delay),
                 None => DeliveryNext::Dead,
             }
@@ -192,13 +208,14 @@ impl DeliveryWorker {
     async fn prepare(
         &self,
         delivery: &ClaimedDelivery,
-        action: &Action,
+        compiled: &CompiledAction,
         secrets: &mut HashMap<String, String>,
     ) -> Result<Result<OutboundRequest, AttemptResult>, StoreError> {
-        for name in secret_names(action) {
-            match self.store.get_secret(&name).await {
+        let action = &compiled.action;
+        for name in &compiled.secret_names {
+            match self.secrets.get(self.store.as_ref(), name).await {
                 Ok(Some(value)) => {
-                    secrets.insert(name, value);
+                    secrets.insert(name.clone(), value);
                 }
                 Ok(None) => {}
                 // A failed attempt retried on schedule (setting the secret again fixes it), not
@@ -263,7 +280,8 @@ pub(super) enum Prepared {
 pub(super) struct Attempt {
     delivery: ClaimedDelivery,
     started_at: chrono::DateTime<Utc>,
-    retry_schedule: Vec<Duration>,
+    /// `None` when the stored action is invalid (no retry: the same action fails the same way).
+    action: Option<Arc<CompiledAction>>,
     /// Values the request used, redacted from what is stored.
     secrets: HashMap<String, String>,
 }

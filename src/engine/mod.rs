@@ -168,7 +168,7 @@ pub fn run_outcome(
     }
 }
 
-/// One delivery per action, each with a snapshot of the action as written.
+/// One delivery per action, named by its index in the recipe version the run used.
 pub fn plan_deliveries(recipe: &Recipe) -> Vec<NewDelivery> {
     recipe
         .file
@@ -178,7 +178,6 @@ pub fn plan_deliveries(recipe: &Recipe) -> Vec<NewDelivery> {
         .map(|(index, section)| NewDelivery {
             action_index: index,
             action_name: section.name.clone(),
-            action: serde_json::to_value(section).expect("an action section serialises"),
         })
         .collect()
 }

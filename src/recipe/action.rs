@@ -1,5 +1,5 @@
-//! A validated outbound action, built from its file section. Deliveries keep a snapshot of the
-//! section so a later edit of the recipe never changes a delivery that is already queued.
+//! A validated outbound action, built from its file section. A delivery names the recipe
+//! version its run used, so a later edit of the recipe never changes a delivery already queued.
 
 use std::time::Duration;
 

@@ -92,8 +92,14 @@ pub trait RecipeStore {
     /// it changes whenever a recipe is created, edited, enabled, disabled or deleted, so a
     /// reader of [`RecipeStore::list_recipes`] can skip re-reading the sources when it has not.
     async fn recipes_fingerprint(&self) -> Result<(i64, i64, i64), StoreError>;
-    /// Deletes the recipe; its events stay as history.
+    /// Deletes the recipe; its events stay as history (and its versions, which name them).
     async fn delete_recipe(&self, id: &str) -> Result<bool, StoreError>;
+    /// The stored sources of these `(recipe id, version)` pairs, in one statement; pairs never
+    /// stored are left out (any order).
+    async fn recipe_versions(
+        &self,
+        keys: &[(String, i64)],
+    ) -> Result<Vec<RecipeVersion>, StoreError>;
 }
 
 #[async_trait]

@@ -208,12 +208,25 @@ pub struct DedupeClaim {
     pub force: bool,
 }
 
+/// One action of a passing run to deliver. The delivery names the run's recipe version and the
+/// action's place in it; later edits of the recipe make new versions and leave it alone.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
+    /// 0-based, in the order of the recipe's `[[action]]` sections.
     pub action_index: usize,
     pub action_name: String,
-    /// Snapshot of the action's file section, so later recipe edits leave it alone.
-    pub action: Value,
+}
+
+/// Which action a claimed delivery runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryAction {
+    /// `[[action]]` number `index` (0-based) of the recipe's `version`, whose source
+    /// [`RecipeStore::recipe_versions`](crate::store::RecipeStore::recipe_versions) gives: the
+    /// version the run used, whatever the recipe became since.
+    Version { version: i64, index: usize },
+    /// The action's file section as JSON, copied into deliveries written before they named
+    /// their version (SQLite migration 0009, PostgreSQL 0006).
+    Copied(Value),
 }
 
 #[derive(Debug, Clone)]
@@ -222,10 +235,23 @@ pub struct ClaimedDelivery {
     pub event_id: String,
     pub recipe_id: String,
     pub action_name: String,
-    pub action: Value,
+    pub action: DeliveryAction,
+    /// The run's output (the transform's result).
     pub output: Value,
     pub attempt_count: u32,
     pub event_payload: Value,
+    /// The store's secrets generation when the claim was made: it moves with every secret set
+    /// or deleted, by any process, so values cached at one generation hold until it moves.
+    pub secrets_generation: i64,
+}
+
+/// One stored source of a recipe (`recipe_versions`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipeVersion {
+    pub recipe_id: String,
+    pub version: i64,
+    /// The recipe file text of that version.
+    pub source: String,
 }
 
 #[derive(Debug, Clone)]

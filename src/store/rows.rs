@@ -94,10 +94,14 @@ pub(crate) struct ClaimedRow {
     pub(crate) event_id: String,
     pub(crate) recipe_id: String,
     pub(crate) action_name: String,
-    pub(crate) action: String,
+    /// NULL on rows written before deliveries named their version (they carry `action`).
+    pub(crate) recipe_version: Option<i64>,
+    pub(crate) action_index: i64,
+    pub(crate) action: Option<String>,
     pub(crate) output: String,
     pub(crate) attempt_count: i64,
     pub(crate) payload: String,
+    pub(crate) secrets_generation: i64,
 }
 
 #[derive(FromRow)]

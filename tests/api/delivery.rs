@@ -10,6 +10,10 @@ use switchyard::store::EventStatus;
 use crate::helpers::{WAIT, grace, spawn_app, spawn_app_with};
 use crate::receiver::{Receiver, Recorded};
 
+mod legacy;
+mod secrets;
+mod versions;
+
 const SIGNING_KEY: &[u8] = b"test signing key, 32 bytes long!";
 
 fn signing_secret() -> String {

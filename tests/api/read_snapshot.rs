@@ -65,7 +65,6 @@ async fn claimed_delivery(store: &Arc<dyn Store>) -> (String, String) {
             deliveries: vec![NewDelivery {
                 action_index: 0,
                 action_name: "a0".into(),
-                action: json!({ "url": "http://127.0.0.1:1/" }),
             }],
         },
     };

@@ -202,6 +202,7 @@ contracts!(
     prune_history_deletes_finished_events_only,
     hostile_strings_come_back_identical_from_every_outside_text_column,
     an_attempt_the_store_refuses_is_kept_without_its_text_and_its_delivery_moves_on,
+    a_recipe_created_again_after_a_delete_goes_on_from_its_last_version,
 );
 
 mod batches;
@@ -212,6 +213,7 @@ mod hostile;
 mod lease_contracts;
 mod refusals;
 mod tick_leases;
+mod versions;
 #[allow(clippy::wildcard_imports)]
 use contracts::*;
 #[allow(clippy::wildcard_imports)]
@@ -220,6 +222,8 @@ use delivery_contracts::*;
 use hostile::*;
 #[allow(clippy::wildcard_imports)]
 use refusals::*;
+#[allow(clippy::wildcard_imports)]
+use versions::*;
 
 /// The whole server on PostgreSQL: a webhook in, its action delivered to a receiver.
 #[tokio::test]

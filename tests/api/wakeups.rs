@@ -110,7 +110,6 @@ fn run(event_id: &str, actions: usize) -> NewRun {
         .map(|i| NewDelivery {
             action_index: i,
             action_name: format!("a{i}"),
-            action: json!({ "url": "http://127.0.0.1:1/" }),
         })
         .collect();
     NewRun {

@@ -11,8 +11,8 @@ use crate::store::attempts::{WriteAttempts, record_or_explain};
 use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, assemble_deliveries, parse_json};
 use crate::store::signal::{Work, announce};
 use crate::store::{
-    ClaimedDelivery, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt, StoreError, now_ms,
-    to_ms,
+    ClaimedDelivery, DeliveryAction, DeliveryNext, DeliveryStore, DeliveryView, NewAttempt,
+    StoreError, now_ms, to_ms,
 };
 
 #[async_trait]
@@ -77,9 +77,16 @@ impl DeliveryStore for Ledger {
             tx.commit().await?;
             return Ok(Vec::new());
         }
+        // The output is the run's (a row from before deliveries named their version keeps its
+        // own copy); the secrets generation is read in the claim's transaction, so a secret
+        // changed before the claim is never served from a cache by its attempts.
         let rows: Vec<ClaimedRow> = Stmt::built(format!(
-            "SELECT d.id, d.event_id, d.recipe_id, d.action_name, d.action, d.output, d.attempt_count, e.payload
+            "SELECT d.id, d.event_id, d.recipe_id, d.action_name, d.recipe_version, d.action_index,
+                    d.action, COALESCE(d.output, r.output, 'null') AS output, d.attempt_count,
+                    e.payload,
+                    COALESCE((SELECT generation FROM secret_generation), 0) AS secrets_generation
              FROM deliveries d JOIN events e ON e.id = d.event_id
+             LEFT JOIN runs r ON r.id = d.run_id AND d.output IS NULL
              WHERE d.id IN {}",
             d.json_strings(1)
         ))
@@ -87,20 +94,7 @@ impl DeliveryStore for Ledger {
         .fetch_all(tx.on())
         .await?;
         tx.commit().await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(ClaimedDelivery {
-                    action: parse_json(&row.action, "delivery action")?,
-                    output: parse_json(&row.output, "delivery output")?,
-                    event_payload: parse_json(&row.payload, "event payload")?,
-                    id: row.id,
-                    event_id: row.event_id,
-                    recipe_id: row.recipe_id,
-                    action_name: row.action_name,
-                    attempt_count: row.attempt_count as u32,
-                })
-            })
-            .collect()
+        rows.into_iter().map(claimed).collect()
     }
 
     async fn record_attempts(
@@ -257,6 +251,35 @@ impl WriteAttempts for Ledger {
         }
         tx.commit().await
     }
+}
+
+/// A claimed row as the worker takes it: the version's action, or the row's own copy.
+fn claimed(row: ClaimedRow) -> Result<ClaimedDelivery, StoreError> {
+    let action = match (row.recipe_version, &row.action) {
+        (Some(version), _) => DeliveryAction::Version {
+            version,
+            index: usize::try_from(row.action_index)
+                .map_err(|_| StoreError::Corrupt(format!("delivery {}: action index", row.id)))?,
+        },
+        (None, Some(copy)) => DeliveryAction::Copied(parse_json(copy, "delivery action")?),
+        (None, None) => {
+            return Err(StoreError::Corrupt(format!(
+                "delivery {} names neither a recipe version nor an action",
+                row.id
+            )));
+        }
+    };
+    Ok(ClaimedDelivery {
+        action,
+        output: parse_json(&row.output, "delivery output")?,
+        event_payload: parse_json(&row.payload, "event payload")?,
+        id: row.id,
+        event_id: row.event_id,
+        recipe_id: row.recipe_id,
+        action_name: row.action_name,
+        attempt_count: row.attempt_count as u32,
+        secrets_generation: row.secrets_generation,
+    })
 }
 
 /// The delivery's error as shown: the attempt's error, or its HTTP status when it failed.

@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 
-use super::{Ledger, Stmt};
+use super::{Arg, Ledger, Stmt, placeholders};
 use crate::ids::new_webhook_token;
 use crate::store::rows::RecipeRow;
 use crate::store::{
-    RecipeStore, RecipeUpsert, StoreError, StoredRecipe, UpsertKind, UpsertResult, now_ms,
+    RecipeStore, RecipeUpsert, RecipeVersion, StoreError, StoredRecipe, UpsertKind, UpsertResult,
+    now_ms,
 };
 
 /// The columns of a [`RecipeRow`], for `SELECT`s built with [`Stmt::built`].
@@ -25,10 +26,13 @@ impl RecipeStore for Ledger {
         let mut tx = self.write_tx().await?;
         let now = now_ms();
         // Insert first: two processes provisioning the same recipe agree on one row (and one
-        // token); the loser locks the winner's row and compares against it.
+        // token); the loser locks the winner's row and compares against it. A recipe created
+        // again after a delete goes on from its last version: a version names one source.
         let inserted = Stmt::new(
             "INSERT INTO recipes (id, name, enabled, version, source, webhook_token, managed_by, created_at, updated_at)
-             VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $7)
+             VALUES ($1, $2, $3,
+                     (SELECT COALESCE(MAX(version), 0) + 1 FROM recipe_versions WHERE recipe_id = $1),
+                     $4, $5, $6, $7, $7)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&recipe.id)
@@ -126,6 +130,39 @@ impl RecipeStore for Ledger {
                 .fetch_all(self.read())
                 .await?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn recipe_versions(
+        &self,
+        keys: &[(String, i64)],
+    ) -> Result<Vec<RecipeVersion>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        for chunk in keys.chunks(1000) {
+            let args = chunk
+                .iter()
+                .flat_map(|(id, version)| [Arg::from(id.as_str()), (*version).into()]);
+            let rows: Vec<(String, i64, String)> = Stmt::built(format!(
+                "WITH k (recipe_id, version) AS (VALUES {})
+                 SELECT v.recipe_id, v.version, v.source FROM recipe_versions v
+                 JOIN k ON k.recipe_id = v.recipe_id AND k.version = v.version",
+                placeholders(chunk.len(), 2, 1)
+            ))
+            .bind_all(args)
+            .fetch_all(self.read())
+            .await?;
+            found.extend(
+                rows.into_iter()
+                    .map(|(recipe_id, version, source)| RecipeVersion {
+                        recipe_id,
+                        version,
+                        source,
+                    }),
+            );
+        }
+        Ok(found)
     }
 
     async fn delete_recipe(&self, id: &str) -> Result<bool, StoreError> {

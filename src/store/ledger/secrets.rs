@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 
-use super::{Ledger, Stmt};
+use super::{Ledger, Stmt, Tx};
 use crate::store::{SecretStore, StoreError, now_ms};
 
 #[async_trait]
 impl SecretStore for Ledger {
     async fn set_secret(&self, name: &str, value: &str) -> Result<(), StoreError> {
         let sealed = self.secret_key.seal(name, value.as_bytes());
+        let mut tx = self.write_tx().await?;
         Stmt::new(
             "INSERT INTO secrets (name, value, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -16,9 +17,10 @@ impl SecretStore for Ledger {
         .bind(name)
         .bind(&sealed)
         .bind(now_ms())
-        .execute(self.write())
+        .execute(tx.on())
         .await?;
-        Ok(())
+        bump_generation(&mut tx).await?;
+        tx.commit().await
     }
 
     async fn get_secret(&self, name: &str) -> Result<Option<String>, StoreError> {
@@ -45,12 +47,26 @@ impl SecretStore for Ledger {
     }
 
     async fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
         let deleted = Stmt::new("DELETE FROM secrets WHERE name = $1")
             .bind(name)
-            .execute(self.write())
+            .execute(tx.on())
             .await?;
+        if deleted > 0 {
+            bump_generation(&mut tx).await?;
+        }
+        tx.commit().await?;
         Ok(deleted > 0)
     }
+}
+
+/// Moves the secrets generation on, in the transaction that changed a secret: caches of secret
+/// values (the delivery worker's, in any process) drop theirs once they see it move.
+async fn bump_generation(tx: &mut Tx) -> Result<(), StoreError> {
+    Stmt::new("UPDATE secret_generation SET generation = generation + 1")
+        .execute(tx.on())
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -45,7 +45,6 @@ pub(super) fn done_with(key: Option<&str>, actions: usize) -> RunOutcome {
             .map(|i| NewDelivery {
                 action_index: i,
                 action_name: format!("a{i}"),
-                action: json!({ "url": "http://127.0.0.1:1/" }),
             })
             .collect(),
     }
