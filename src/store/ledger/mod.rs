@@ -15,6 +15,7 @@ mod retention;
 mod runs;
 mod schedule;
 mod secrets;
+mod senders;
 pub(crate) mod sql;
 
 use sqlx::{PgPool, SqlitePool, Transaction};
