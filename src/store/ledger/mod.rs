@@ -123,11 +123,15 @@ impl Ledger {
         }
     }
 
-    /// A read transaction: every statement in it sees one snapshot.
+    /// A read transaction: every statement in it sees one snapshot (on PostgreSQL that takes
+    /// REPEATABLE READ: under its default READ COMMITTED each statement sees its own).
     pub(crate) async fn read_tx(&self) -> Result<Tx, StoreError> {
         Ok(match &self.backend {
             Backend::Sqlite { reader, .. } => Tx::Sqlite(reader.begin().await?),
-            Backend::Postgres { pool } => Tx::Pg(pool.begin().await?),
+            Backend::Postgres { pool } => Tx::Pg(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
         })
     }
 
