@@ -46,20 +46,65 @@ impl ActionCache {
         store: &(dyn RecipeStore + Send + Sync),
         deliveries: &[ClaimedDelivery],
     ) -> Result<(), StoreError> {
-        let missing: Vec<(String, i64)> = {
-            let versions = self.versions.read().expect("action cache lock");
-            let wanted: HashSet<(String, i64)> = deliveries
-                .iter()
-                .filter_map(|d| match d.action {
-                    DeliveryAction::Version { version, .. } => Some((d.recipe_id.clone(), version)),
-                    DeliveryAction::Copied(_) => None,
-                })
-                .filter(|key| !versions.contains_key(key))
-                .collect();
-            wanted.into_iter().collect()
+        let keys = deliveries
+            .iter()
+            .filter_map(|d| match d.action {
+                DeliveryAction::Version { version, .. } => Some((d.recipe_id.clone(), version)),
+                DeliveryAction::Copied(_) => None,
+            })
+            .collect();
+        self.versions(store, keys).await.map(drop)
+    }
+
+    /// The delivery's compiled action, or why the stored one is invalid: from this cache, else
+    /// compiled from its version's source (one store read).
+    pub(super) async fn action_for(
+        &self,
+        store: &(dyn RecipeStore + Send + Sync),
+        delivery: &ClaimedDelivery,
+    ) -> Result<Compiled, StoreError> {
+        let (version, index) = match &delivery.action {
+            DeliveryAction::Version { version, index } => (*version, *index),
+            DeliveryAction::Copied(section) => return Ok(compile_copy(section)),
         };
+        let key = (delivery.recipe_id.clone(), version);
+        let mut found = self.versions(store, HashSet::from([key.clone()])).await?;
+        let actions = found
+            .remove(&key)
+            .expect("`versions` gives every version asked for");
+        Ok(match actions.as_ref() {
+            VersionActions::Invalid(reason) => Err(reason.clone()),
+            VersionActions::Actions(actions) => actions.get(index).cloned().unwrap_or_else(|| {
+                Err(format!(
+                    "version {version} of recipe `{}` has no action [{index}]",
+                    delivery.recipe_id
+                ))
+            }),
+        })
+    }
+
+    /// Each version asked for: compiled already, or compiled now from the sources read in one
+    /// statement (a version not stored compiles to the reason).
+    async fn versions(
+        &self,
+        store: &(dyn RecipeStore + Send + Sync),
+        keys: HashSet<(String, i64)>,
+    ) -> Result<HashMap<(String, i64), Arc<VersionActions>>, StoreError> {
+        let mut found = HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        {
+            let versions = self.versions.read().expect("action cache lock");
+            for key in keys {
+                match versions.get(&key) {
+                    Some(actions) => {
+                        found.insert(key, actions.clone());
+                    }
+                    None => missing.push(key),
+                }
+            }
+        }
         if missing.is_empty() {
-            return Ok(());
+            return Ok(found);
         }
         let mut sources: HashMap<(String, i64), String> = store
             .recipe_versions(&missing)
@@ -72,37 +117,17 @@ impl ActionCache {
             versions.clear();
         }
         for key in missing {
-            let compiled = match sources.remove(&key) {
+            let compiled = Arc::new(match sources.remove(&key) {
                 Some(source) => compile_source(&source),
                 None => VersionActions::Invalid(format!(
                     "version {} of recipe `{}` is not stored",
                     key.1, key.0
                 )),
-            };
-            versions.insert(key, Arc::new(compiled));
+            });
+            versions.insert(key.clone(), compiled.clone());
+            found.insert(key, compiled);
         }
-        Ok(())
-    }
-
-    /// The delivery's compiled action; `None` when its version is not loaded yet ([`load`]).
-    ///
-    /// [`load`]: ActionCache::load
-    pub(super) fn get(&self, delivery: &ClaimedDelivery) -> Option<Compiled> {
-        let (version, index) = match &delivery.action {
-            DeliveryAction::Version { version, index } => (*version, *index),
-            DeliveryAction::Copied(section) => return Some(compile_copy(section)),
-        };
-        let versions = self.versions.read().expect("action cache lock");
-        let actions = versions.get(&(delivery.recipe_id.clone(), version))?;
-        Some(match actions.as_ref() {
-            VersionActions::Invalid(reason) => Err(reason.clone()),
-            VersionActions::Actions(actions) => actions.get(index).cloned().unwrap_or_else(|| {
-                Err(format!(
-                    "version {version} of recipe `{}` has no action [{index}]",
-                    delivery.recipe_id
-                ))
-            }),
-        })
+        Ok(found)
     }
 }
 

@@ -121,18 +121,11 @@ impl DeliveryWorker {
     ) -> Result<Prepared, StoreError> {
         let started_at = Utc::now();
         self.secrets.observe(delivery.secrets_generation);
-        let compiled = match self.actions.get(&delivery) {
-            Some(compiled) => compiled,
-            None => {
-                self.actions
-                    .load(self.store.as_ref(), std::slice::from_ref(&delivery))
-                    .await?;
-                self.actions
-                    .get(&delivery)
-                    .expect("a loaded version is compiled")
-            }
-        };
-        let action = match compiled {
+        let action = match self
+            .actions
+            .action_for(self.store.as_ref(), &delivery)
+            .await?
+        {
             Ok(action) => action,
             Err(message) => {
                 let result = failure(format!("the stored action is invalid: {message}"));

@@ -87,3 +87,33 @@ async fn sqlite_an_edit_after_the_run_leaves_its_delivery_on_the_version_the_run
 async fn postgres_an_edit_after_the_run_leaves_its_delivery_on_the_version_the_run_used() {
     an_edit_after_the_run_leaves_its_delivery_on_the_version_the_run_used(true).await;
 }
+
+#[tokio::test]
+async fn a_version_whose_stored_source_is_invalid_fails_its_delivery_as_an_invalid_action() {
+    use sqlx::Connection;
+    let Some((app, _)) = spawn_on(false, |_| {}).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    let recipe = app.import(&versioned_recipe(&receiver.base, "v1")).await;
+    let path = app.data_dir.path().join("switchyard.db");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    // The live recipe still runs; only the delivery reads the version's stored source.
+    sqlx::query("UPDATE recipe_versions SET source = 'not = [toml' WHERE recipe_id = 'edited'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let event_id = app.send_event(&recipe, &json!({ "n": 1 })).await;
+    let detail = app.wait_for_deliveries(&event_id).await;
+    let delivery = &detail.deliveries[0];
+    assert_eq!(delivery.status, "dead", "{delivery:#?}");
+    assert_eq!(delivery.attempts.len(), 1, "no retry can fix it");
+    let error = delivery.attempts[0].error.as_deref().unwrap_or_default();
+    assert!(
+        error.starts_with("the stored action is invalid: the recipe source does not parse"),
+        "{error}"
+    );
+    assert!(receiver.requests().is_empty());
+}
