@@ -111,41 +111,11 @@ impl ControlStore for Ledger {
     }
 
     async fn retry_delivery(&self, delivery_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let event_id: Option<String> = Stmt::new(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
-                    lease_until = NULL, updated_at = $1
-             WHERE id = $2 AND status = 'dead' RETURNING event_id",
-        )
-        .bind(now_ms())
-        .bind(delivery_id)
-        .scalar_optional(tx.on())
-        .await?;
-        let Some(event_id) = event_id else {
-            return Ok(false);
-        };
-        refresh_event_statuses(&mut tx, std::slice::from_ref(&event_id)).await?;
-        announce(tx.on(), Work::Deliveries, 1).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(self.requeue_dead("id", delivery_id).await? > 0)
     }
 
     async fn retry_dead(&self, recipe_id: &str) -> Result<u64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let events: Vec<String> = Stmt::new(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
-                    lease_until = NULL, updated_at = $1
-             WHERE recipe_id = $2 AND status = 'dead' RETURNING event_id",
-        )
-        .bind(now_ms())
-        .bind(recipe_id)
-        .scalars(tx.on())
-        .await?;
-        // One refresh for all their events (an event listed twice is updated once).
-        refresh_event_statuses(&mut tx, &events).await?;
-        announce(tx.on(), Work::Deliveries, events.len()).await?;
-        tx.commit().await?;
-        Ok(events.len() as u64)
+        self.requeue_dead("recipe_id", recipe_id).await
     }
 
     async fn page_events(&self, page: &EventPage) -> Result<Vec<EventSummary>, StoreError> {
@@ -209,4 +179,26 @@ async fn page_rows(
         .bind(i64::from(limit))
         .fetch_all(on)
         .await
+}
+
+impl Ledger {
+    /// Puts the dead deliveries whose `column` equals `value` back in the queue, due now, in one
+    /// transaction with their events' status refresh (an event listed twice is updated once)
+    /// and a wake-up for delivery workers. Returns how many.
+    async fn requeue_dead(&self, column: &'static str, value: &str) -> Result<u64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let events: Vec<String> = Stmt::built(format!(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
+                    lease_until = NULL, updated_at = $1
+             WHERE {column} = $2 AND status = 'dead' RETURNING event_id"
+        ))
+        .bind(now_ms())
+        .bind(value)
+        .scalars(tx.on())
+        .await?;
+        refresh_event_statuses(&mut tx, &events).await?;
+        announce(tx.on(), Work::Deliveries, events.len()).await?;
+        tx.commit().await?;
+        Ok(events.len() as u64)
+    }
 }
