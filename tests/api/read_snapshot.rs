@@ -3,7 +3,7 @@
 //! READ COMMITTED, gives each statement of a transaction a snapshot of its own.)
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::json;
@@ -15,28 +15,9 @@ use switchyard::store::{
 };
 
 use crate::store_contract::PgDatabase;
+use crate::store_faults::postgres::wait_for_lock_waiter;
 
 const LEASE: Duration = Duration::from_secs(60);
-
-/// Waits until a backend of this database waits on a lock; panics after 10 s.
-async fn wait_for_lock_waiter(url: &str) {
-    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-        if waiting > 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the reader never waited");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// One event whose run planned one delivery, claimed by `deliver`; returns both ids.
 async fn claimed_delivery(store: &Arc<dyn Store>) -> (String, String) {

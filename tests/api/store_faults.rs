@@ -3,7 +3,7 @@
 //! by itself, webhooks and workers alike, once the cause is gone: no restart.
 
 mod disk;
-mod postgres;
+pub(crate) mod postgres;
 
 use std::net::SocketAddr;
 use std::sync::Mutex;

@@ -21,7 +21,7 @@ async fn spawn_on(url: &str) -> TestApp {
 }
 
 /// Waits until some backend of this database waits on a lock (a transaction in progress).
-async fn wait_for_lock_waiter(url: &str) {
+pub(crate) async fn wait_for_lock_waiter(url: &str) {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
