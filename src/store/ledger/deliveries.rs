@@ -50,6 +50,10 @@ impl DeliveryStore for Ledger {
                         AS s (recipe_id, action_name)"
             }
         };
+        // `NOT IN` (a per-row filter over a small hashed set), not `NOT EXISTS`: PostgreSQL plans
+        // the latter as an anti-join that reads and sorts every due row before the LIMIT
+        // (275–600 ms per claim at 200k due) where the filter walks `deliveries_due` in order
+        // and stops at the limit (about 1.4 ms). The pairs are never NULL.
         // RETURNING names exactly this claim's rows (two claims can share a millisecond).
         let ids: Vec<String> = Stmt::built(format!(
             "UPDATE deliveries SET lease_owner = $1, lease_until = $2
@@ -57,10 +61,8 @@ impl DeliveryStore for Ledger {
                 SELECT id FROM deliveries
                 WHERE status = 'pending' AND next_attempt_at <= $3
                   AND (lease_until IS NULL OR lease_until < $3)
-                  AND NOT EXISTS (
-                    SELECT 1 FROM ({skipped}) s
-                    WHERE s.recipe_id = deliveries.recipe_id
-                      AND s.action_name = deliveries.action_name)
+                  AND (recipe_id, action_name) NOT IN (
+                    SELECT s.recipe_id, s.action_name FROM ({skipped}) s)
                 ORDER BY next_attempt_at LIMIT $4{})
              RETURNING id",
             d.skip_locked()
