@@ -45,6 +45,11 @@ async fn a_webhook_accepted_by_one_process_is_delivered_by_another_before_its_id
 
     let got = receiver.wait_for(1, DELIVERED_WITHIN).await;
     assert_eq!(got[0].json(), serde_json::json!({ "n": 1 }));
+    // The receiver answers before the process logs the attempt: wait for the line (bounded).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !delivering.log().contains("delivered") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         delivering.log().contains("delivered"),
         "the second process made the call:\n{}",
