@@ -88,6 +88,18 @@ macro_rules! dead_delivery_error {
 }
 pub(crate) use dead_delivery_error;
 
+/// `SELECT` and the columns of a [`SummaryRow`], for queries `FROM events` (not aliased).
+macro_rules! select_summary {
+    () => {
+        concat!(
+            "SELECT id, recipe_id, trigger, received_at, status, error, ",
+            crate::store::rows::latest_filter_reason!(),
+            crate::store::rows::dead_delivery_error!()
+        )
+    };
+}
+pub(crate) use select_summary;
+
 #[derive(FromRow)]
 pub(crate) struct ClaimedRow {
     pub(crate) id: String,

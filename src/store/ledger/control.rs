@@ -7,8 +7,7 @@ use super::deliveries::refresh_event_statuses;
 use super::{Ledger, On, Stmt};
 use crate::ids::new_webhook_token;
 use crate::store::rows::{
-    RECIPE_STATS, StatsRow, SummaryRow, dead_delivery_error, latest_filter_reason, merge_pages,
-    recipe_stats,
+    RECIPE_STATS, StatsRow, SummaryRow, merge_pages, recipe_stats, select_summary,
 };
 use crate::store::signal::{Work, announce};
 use crate::store::{
@@ -19,32 +18,24 @@ use crate::store::{
 // One static query per filter shape, so the planner (SQLite's or PostgreSQL's) picks the
 // matching index for each.
 const PAGE_ALL: &str = concat!(
-    "SELECT id, recipe_id, trigger, received_at, status, error, ",
-    latest_filter_reason!(),
-    dead_delivery_error!(),
+    select_summary!(),
     " FROM events
      WHERE (received_at, id) < ($1, $2) ORDER BY received_at DESC, id DESC LIMIT $3"
 );
 const PAGE_RECIPE: &str = concat!(
-    "SELECT id, recipe_id, trigger, received_at, status, error, ",
-    latest_filter_reason!(),
-    dead_delivery_error!(),
+    select_summary!(),
     " FROM events
      WHERE recipe_id = $1 AND (received_at, id) < ($2, $3)
      ORDER BY received_at DESC, id DESC LIMIT $4"
 );
 const PAGE_STATUS: &str = concat!(
-    "SELECT id, recipe_id, trigger, received_at, status, error, ",
-    latest_filter_reason!(),
-    dead_delivery_error!(),
+    select_summary!(),
     " FROM events
      WHERE status = $1 AND (received_at, id) < ($2, $3)
      ORDER BY received_at DESC, id DESC LIMIT $4"
 );
 const PAGE_RECIPE_STATUS: &str = concat!(
-    "SELECT id, recipe_id, trigger, received_at, status, error, ",
-    latest_filter_reason!(),
-    dead_delivery_error!(),
+    select_summary!(),
     " FROM events
      WHERE recipe_id = $1 AND status = $2 AND (received_at, id) < ($3, $4)
      ORDER BY received_at DESC, id DESC LIMIT $5"

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Arg, Ledger, Outside, Stmt, Tx, placeholders};
-use crate::store::rows::{EventRow, RunRow, SummaryRow, dead_delivery_error, latest_filter_reason};
+use crate::store::rows::{EventRow, RunRow, SummaryRow, select_summary};
 use crate::store::signal::{Work, announce};
 use crate::store::{
     Evaluated, EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary,
@@ -213,9 +213,7 @@ impl EventStore for Ledger {
 
     async fn list_events(&self, query: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
         let rows: Vec<SummaryRow> = Stmt::new(concat!(
-            "SELECT id, recipe_id, trigger, received_at, status, error, ",
-            latest_filter_reason!(),
-            dead_delivery_error!(),
+            select_summary!(),
             " FROM events
              WHERE (CAST($1 AS TEXT) IS NULL OR recipe_id = $1)
                AND (CAST($2 AS TEXT) IS NULL OR status = $2)
