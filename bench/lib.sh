@@ -25,7 +25,7 @@ sql() {
 
 # Work not yet done: events waiting for their run + deliveries waiting to be sent.
 BACKLOG_SQL="SELECT (SELECT COUNT(*) FROM event_jobs)
-                  + (SELECT COUNT(*) FROM deliveries WHERE status = 'pending')"
+                  + (SELECT COUNT(*) FROM delivery_queue)"
 backlog() { sql "$BACKLOG_SQL"; }
 
 # new_store NAME: an empty store for $BACKEND (created by a first `serve`), with the two W1
@@ -179,12 +179,28 @@ ticks_between() {
        END { print used + 0 }' "$1" "$2"
 }
 
-# n_dead_tup of the queue and history tables, as "event_jobs deliveries events".
+# n_dead_tup of the queue and history tables, as "event_jobs delivery_queue deliveries events".
 dead_tuples() {
   sql "SELECT coalesce(sum(n_dead_tup) FILTER (WHERE relname = 'event_jobs'), 0) || ' ' ||
+              coalesce(sum(n_dead_tup) FILTER (WHERE relname = 'delivery_queue'), 0) || ' ' ||
               coalesce(sum(n_dead_tup) FILTER (WHERE relname = 'deliveries'), 0) || ' ' ||
               coalesce(sum(n_dead_tup) FILTER (WHERE relname = 'events'), 0)
        FROM pg_stat_user_tables"
+}
+
+# profile_report LABEL: where the server spent its CPU during the load (BENCH_PROFILE=1): the
+# share of samples per shared object, then the top symbols by self time, and the kernel's
+# scheduling share (context switches and wake-ups, the cost of handing work between threads).
+profile_report() {
+  local data="$WORK/perf.data"
+  [ -s "$data" ] || { echo "  ! no profile recorded (is perf installed and allowed?)"; return 0; }
+  echo "  profile of the server during \"$1\" (perf, cpu-clock, self time):"
+  perf report -i "$data" --stdio --no-children --sort dso -q 2>/dev/null | awk 'NF && $1 ~ /%$/' | head -8 | sed 's/^/    /'
+  perf report -i "$data" --stdio --no-children --sort sym -q -g none 2>/dev/null \
+    | awk 'NF && $1 ~ /%$/' | head -"${BENCH_PROFILE_TOP:-25}" | sed 's/^/    /'
+  perf report -i "$data" --stdio --no-children --sort sym -q -g none 2>/dev/null \
+    | awk '$1 ~ /%$/ && /\[k\] (finish_task_switch|__schedule|try_to_wake_up|futex|_raw_spin_unlock_irqrestore|schedule)/ { s += $1 }
+           END { printf "    %.1f%% in kernel scheduling and futex symbols\n", s }'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -283,8 +299,15 @@ w1() {
     loads+=($!)
     i=$((i + 1))
   done
+  local profiler=''
+  if [ -n "${BENCH_PROFILE:-}" ]; then
+    perf record -q -e cpu-clock -F 499 -g -o "$WORK/perf.data" \
+      -p "$(IFS=,; echo "${SERVERS[*]}")" -- sleep "$DURATION" 2>/dev/null &
+    profiler=$!
+  fi
   wait "${loads[@]}"
   t1=$(now)
+  [ -n "$profiler" ] && { wait "$profiler" 2>/dev/null || true; profile_report "$label"; }
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
   # Until every accepted event is delivered: the receiver's count is polled every 20 ms and t2
@@ -339,8 +362,8 @@ w1() {
     dead1=$(dead_tuples)
     awk -v a="$dead0" -v b="$dead1" -v label="" 'BEGIN {
       split(a, x, " "); split(b, y, " ")
-      printf "  %-30s n_dead_tup growth: event_jobs %+d (%d → %d), deliveries %+d (%d → %d), events %+d (%d → %d)\n",
-        label, y[1] - x[1], x[1], y[1], y[2] - x[2], x[2], y[2], y[3] - x[3], x[3], y[3] }'
+      printf "  %-30s n_dead_tup growth: event_jobs %+d (%d → %d), delivery_queue %+d (%d → %d), deliveries %+d (%d → %d), events %+d (%d → %d)\n",
+        label, y[1] - x[1], x[1], y[1], y[2] - x[2], x[2], y[2], y[3] - x[3], x[3], y[3], y[4] - x[4], x[4], y[4] }'
   fi
   return 0
 }

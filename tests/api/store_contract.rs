@@ -75,6 +75,23 @@ impl Raw {
             }
         }
     }
+
+    /// The delivery ids in the queue of pending work, sorted: it must hold exactly the pending
+    /// deliveries (a delivered or dead one leaves it).
+    async fn queued(&self) -> Vec<String> {
+        let sql = "SELECT delivery_id FROM delivery_queue ORDER BY delivery_id";
+        match self {
+            Raw::Sqlite(path) => {
+                let url = format!("sqlite://{}", path.display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+            }
+            Raw::Postgres(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+            }
+        }
+    }
 }
 
 /// A fresh PostgreSQL database on the server `SWITCHYARD_TEST_POSTGRES` points at, dropped

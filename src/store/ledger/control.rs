@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::deliveries::refresh_event_statuses;
-use super::{Ledger, On, Stmt};
+use super::{Arg, Ledger, On, Stmt, placeholders};
 use crate::ids::new_webhook_token;
 use crate::store::rows::{
     RECIPE_STATS, StatsRow, SummaryRow, merge_pages, recipe_stats, select_summary,
@@ -133,12 +133,11 @@ impl ControlStore for Ledger {
         recipe_stats(rows)
     }
 
-    /// Both counts use indexes: the job table is the queue, `deliveries_due` is partial on
-    /// pending deliveries.
+    /// Both counts read only queues of pending work: `event_jobs` and `delivery_queue`.
     async fn backlog(&self) -> Result<Backlog, StoreError> {
         let (events, deliveries): (i64, i64) = Stmt::new(
             "SELECT (SELECT COUNT(*) FROM event_jobs),
-                    (SELECT COUNT(*) FROM deliveries WHERE status = 'pending')",
+                    (SELECT COUNT(*) FROM delivery_queue)",
         )
         .fetch_one(self.read())
         .await?;
@@ -178,15 +177,36 @@ impl Ledger {
     /// and a wake-up for delivery workers. Returns how many.
     async fn requeue_dead(&self, column: &'static str, value: &str) -> Result<u64, StoreError> {
         let mut tx = self.write_tx().await?;
-        let events: Vec<String> = Stmt::built(format!(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
-                    lease_until = NULL, updated_at = $1
-             WHERE {column} = $2 AND status = 'dead' RETURNING event_id"
+        let now = now_ms();
+        let requeued: Vec<(String, String, String, String)> = Stmt::built(format!(
+            "UPDATE deliveries SET status = 'pending', updated_at = $1
+             WHERE {column} = $2 AND status = 'dead'
+             RETURNING id, event_id, recipe_id, action_name"
         ))
-        .bind(now_ms())
+        .bind(now)
         .bind(value)
-        .scalars(tx.on())
+        .fetch_all(tx.on())
         .await?;
+        // Back in the queue of pending work, due now (a dead delivery has no queue row).
+        for part in requeued.chunks(2000) {
+            let rows = part.iter().flat_map(|(id, _, recipe, action)| {
+                [
+                    Arg::from(id.as_str()),
+                    recipe.as_str().into(),
+                    action.as_str().into(),
+                    now.into(),
+                ]
+            });
+            Stmt::built(format!(
+                "INSERT INTO delivery_queue (delivery_id, recipe_id, action_name, next_attempt_at)
+                 VALUES {}",
+                placeholders(part.len(), 4, 1)
+            ))
+            .bind_all(rows)
+            .execute(tx.on())
+            .await?;
+        }
+        let events: Vec<String> = requeued.into_iter().map(|(_, e, _, _)| e).collect();
         refresh_event_statuses(&mut tx, &events).await?;
         announce(tx.on(), Work::Deliveries, events.len()).await?;
         tx.commit().await?;

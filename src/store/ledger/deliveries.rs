@@ -50,21 +50,21 @@ impl DeliveryStore for Ledger {
                         AS s (recipe_id, action_name)"
             }
         };
+        // The queue holds only pending deliveries (see the 0010/0007 migrations).
         // `NOT IN` (a per-row filter over a small hashed set), not `NOT EXISTS`: PostgreSQL plans
         // the latter as an anti-join that reads and sorts every due row before the LIMIT
-        // (275–600 ms per claim at 200k due) where the filter walks `deliveries_due` in order
+        // (275–600 ms per claim at 200k due) where the filter walks `delivery_queue_due` in order
         // and stops at the limit (about 1.4 ms). The pairs are never NULL.
         // RETURNING names exactly this claim's rows (two claims can share a millisecond).
         let ids: Vec<String> = Stmt::built(format!(
-            "UPDATE deliveries SET lease_owner = $1, lease_until = $2
-             WHERE id IN (
-                SELECT id FROM deliveries
-                WHERE status = 'pending' AND next_attempt_at <= $3
-                  AND (lease_until IS NULL OR lease_until < $3)
+            "UPDATE delivery_queue SET lease_owner = $1, lease_until = $2
+             WHERE delivery_id IN (
+                SELECT delivery_id FROM delivery_queue
+                WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
                   AND (recipe_id, action_name) NOT IN (
                     SELECT s.recipe_id, s.action_name FROM ({skipped}) s)
                 ORDER BY next_attempt_at LIMIT $4{})
-             RETURNING id",
+             RETURNING delivery_id",
             d.skip_locked()
         ))
         .bind(owner)
@@ -109,7 +109,7 @@ impl DeliveryStore for Ledger {
 
     async fn release_deliveries(&self, owner: &str) -> Result<(), StoreError> {
         Stmt::new(
-            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+            "UPDATE delivery_queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
         )
         .bind(owner)
         .execute(self.write())
@@ -127,10 +127,10 @@ impl DeliveryStore for Ledger {
             return Ok(Vec::new());
         }
         let d = self.dialect();
-        let ids_in = format!("lease_owner = $2 AND id IN {}", d.json_strings(3));
+        let ids_in = format!("lease_owner = $2 AND delivery_id IN {}", d.json_strings(3));
         Stmt::built(format!(
-            "UPDATE deliveries SET lease_until = $1 WHERE id IN {} RETURNING id",
-            d.locked_in_order("deliveries", "id", &ids_in)
+            "UPDATE delivery_queue SET lease_until = $1 WHERE delivery_id IN {} RETURNING delivery_id",
+            d.locked_in_order("delivery_queue", "delivery_id", &ids_in)
         ))
         .bind(now_ms() + lease.as_millis() as i64)
         .bind(owner)
@@ -144,10 +144,10 @@ impl DeliveryStore for Ledger {
             return Ok(());
         }
         let d = self.dialect();
-        let ids_in = format!("lease_owner = $1 AND id IN {}", d.json_strings(2));
+        let ids_in = format!("lease_owner = $1 AND delivery_id IN {}", d.json_strings(2));
         let released = Stmt::built(format!(
-            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id IN {}",
-            d.locked_in_order("deliveries", "id", &ids_in)
+            "UPDATE delivery_queue SET lease_owner = NULL, lease_until = NULL WHERE delivery_id IN {}",
+            d.locked_in_order("delivery_queue", "delivery_id", &ids_in)
         ))
         .bind(owner)
         .bind(json_list(ids))
@@ -159,9 +159,10 @@ impl DeliveryStore for Ledger {
 
 #[async_trait]
 impl WriteAttempts for Ledger {
-    /// Each attempt, and each delivery's next state (a delivery whose lease passed to another
-    /// worker keeps that worker's state; the attempt is still recorded), then the status of
-    /// every event whose delivery finished: four statements whatever the batch.
+    /// Each attempt, and each delivery's next state: its record and its queue row (a delivery
+    /// whose lease passed to another worker keeps that worker's state; the attempt is still
+    /// recorded), then the status of every event whose delivery finished: at most seven
+    /// statements per 500 attempts.
     #[tracing::instrument(skip_all, fields(count = attempts.len()))]
     async fn write_attempts(
         &self,
@@ -179,8 +180,8 @@ impl WriteAttempts for Ledger {
                 .iter()
                 .map(|(a, _)| a.delivery_id.clone())
                 .collect();
-            let ids_in = format!("id IN {}", d.json_strings(1));
-            Stmt::built(d.locked_in_order("deliveries", "id", &ids_in))
+            let ids_in = format!("delivery_id IN {}", d.json_strings(1));
+            Stmt::built(d.locked_in_order("delivery_queue", "delivery_id", &ids_in))
                 .bind(json_list(&ids))
                 .execute(tx.on())
                 .await?;
@@ -206,35 +207,37 @@ impl WriteAttempts for Ledger {
             .execute(tx.on())
             .await?;
             let next = chunk.iter().flat_map(|(attempt, next)| {
-                let (status, next_at) = match next {
-                    DeliveryNext::Delivered => ("delivered", None),
-                    DeliveryNext::RetryAt(at) => ("pending", Some(to_ms(*at))),
-                    DeliveryNext::Dead => ("dead", None),
+                let status = match next {
+                    DeliveryNext::Delivered => "delivered",
+                    DeliveryNext::RetryAt(_) => "pending",
+                    DeliveryNext::Dead => "dead",
                 };
                 [
                     Arg::from(attempt.delivery_id.as_str()),
                     status.into(),
-                    next_at.into(),
                     (attempt.attempt_no as i64).into(),
                     last_error(attempt, next),
                 ]
             });
+            // The lease is the queue row's: a delivery whose row another worker now holds (or
+            // that left the queue) is not this worker's to change.
             Stmt::built(format!(
-                "WITH v (id, status, next_attempt_at, attempt_no, last_error) AS (VALUES {})
+                "WITH v (id, status, attempt_no, last_error) AS (VALUES {})
                  UPDATE deliveries
-                 SET status = v.status, next_attempt_at = v.next_attempt_at,
+                 SET status = v.status,
                      attempt_count = CASE WHEN deliveries.attempt_count > v.attempt_no
                                           THEN deliveries.attempt_count ELSE v.attempt_no END,
-                     last_error = v.last_error, lease_owner = NULL, lease_until = NULL,
-                     updated_at = $1
-                 FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = $2",
-                placeholders(chunk.len(), 5, 3)
+                     last_error = v.last_error, updated_at = $1
+                 FROM v, delivery_queue q
+                 WHERE deliveries.id = v.id AND q.delivery_id = v.id AND q.lease_owner = $2",
+                placeholders(chunk.len(), 4, 3)
             ))
             .bind(now)
             .bind(owner)
             .bind_all(next)
             .execute(tx.on())
             .await?;
+            requeue_or_remove(&mut tx, owner, chunk).await?;
         }
         let finished: Vec<String> = attempts
             .iter()
@@ -253,6 +256,54 @@ impl WriteAttempts for Ledger {
         }
         tx.commit().await
     }
+}
+
+/// The queue side of a chunk of attempts: a retried delivery is due again at its next attempt
+/// time with its lease released; a delivered or dead one leaves the queue. Only rows `owner`
+/// still holds; at most two statements.
+async fn requeue_or_remove(
+    tx: &mut Tx,
+    owner: &str,
+    chunk: &[(NewAttempt, DeliveryNext)],
+) -> Result<(), StoreError> {
+    let (retried, finished): (Vec<_>, Vec<_>) = chunk
+        .iter()
+        .partition(|(_, next)| matches!(next, DeliveryNext::RetryAt(_)));
+    if !retried.is_empty() {
+        let rows = retried.iter().flat_map(|(attempt, next)| {
+            let at = match next {
+                DeliveryNext::RetryAt(at) => to_ms(*at),
+                _ => unreachable!("partitioned on RetryAt"),
+            };
+            [Arg::from(attempt.delivery_id.as_str()), at.into()]
+        });
+        Stmt::built(format!(
+            "WITH v (id, next_attempt_at) AS (VALUES {})
+             UPDATE delivery_queue
+             SET next_attempt_at = v.next_attempt_at, lease_owner = NULL, lease_until = NULL
+             FROM v WHERE delivery_queue.delivery_id = v.id AND delivery_queue.lease_owner = $1",
+            placeholders(retried.len(), 2, 2)
+        ))
+        .bind(owner)
+        .bind_all(rows)
+        .execute(tx.on())
+        .await?;
+    }
+    if !finished.is_empty() {
+        let ids: Vec<String> = finished
+            .iter()
+            .map(|(attempt, _)| attempt.delivery_id.clone())
+            .collect();
+        Stmt::built(format!(
+            "DELETE FROM delivery_queue WHERE lease_owner = $1 AND delivery_id IN {}",
+            tx.dialect().json_strings(2)
+        ))
+        .bind(owner)
+        .bind(json_list(&ids))
+        .execute(tx.on())
+        .await?;
+    }
+    Ok(())
 }
 
 /// A claimed row as the worker takes it: the version's action, or the row's own copy.
@@ -336,8 +387,9 @@ pub(super) async fn deliveries_of_event(
     event_id: &str,
 ) -> Result<Vec<DeliveryView>, StoreError> {
     let rows: Vec<DeliveryRow> = Stmt::new(
-        "SELECT id, action_name, status, attempt_count, next_attempt_at, last_error
-         FROM deliveries WHERE event_id = $1 ORDER BY created_at, action_index",
+        "SELECT d.id, d.action_name, d.status, d.attempt_count, q.next_attempt_at, d.last_error
+         FROM deliveries d LEFT JOIN delivery_queue q ON q.delivery_id = d.id
+         WHERE d.event_id = $1 ORDER BY d.created_at, d.action_index",
     )
     .bind(event_id)
     .fetch_all(on.reborrow())

@@ -279,9 +279,10 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
         // names its run's recipe version and its action's index: no copy of the action or the
         // output (the claim reads the output from `runs`).
         for part in deliveries.chunks(DELIVERY_ROWS) {
-            let rows = part.iter().flat_map(|(p, d)| {
+            let ids: Vec<String> = part.iter().map(|_| new_id()).collect();
+            let rows = part.iter().zip(&ids).flat_map(|((p, d), id)| {
                 [
-                    Arg::from(new_id()),
+                    Arg::from(id.as_str()),
                     p.event_id.as_str().into(),
                     p.run_id.as_str().into(),
                     p.recipe_id.as_str().into(),
@@ -291,16 +292,32 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
                     "pending".into(),
                     now.into(),
                     now.into(),
-                    now.into(),
                 ]
             });
             Stmt::built(format!(
                 "INSERT INTO deliveries (id, event_id, run_id, recipe_id, recipe_version, action_index, action_name,
-                                         status, next_attempt_at, created_at, updated_at)
+                                         status, created_at, updated_at)
                  VALUES {}",
-                placeholders(part.len(), 11, 1)
+                placeholders(part.len(), 10, 1)
             ))
             .bind_all(rows)
+            .execute(tx.on())
+            .await?;
+            // Each new delivery is due now in the queue of pending work.
+            let queued = part.iter().zip(&ids).flat_map(|((p, d), id)| {
+                [
+                    Arg::from(id.as_str()),
+                    p.recipe_id.as_str().into(),
+                    d.action_name.as_str().into(),
+                    now.into(),
+                ]
+            });
+            Stmt::built(format!(
+                "INSERT INTO delivery_queue (delivery_id, recipe_id, action_name, next_attempt_at)
+                 VALUES {}",
+                placeholders(part.len(), 4, 1)
+            ))
+            .bind_all(queued)
             .execute(tx.on())
             .await?;
         }

@@ -153,7 +153,8 @@ async fn sqlite_deliveries_from_before_the_migration_keep_their_attempts_and_del
         .unwrap();
     assert!(violations.is_empty());
     let indexes: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('deliveries', 'attempts')
+        "SELECT name FROM sqlite_master WHERE type = 'index'
+           AND tbl_name IN ('deliveries', 'attempts', 'delivery_queue')
            AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
     )
     .fetch_all(&mut conn)
@@ -163,11 +164,16 @@ async fn sqlite_deliveries_from_before_the_migration_keep_their_attempts_and_del
         indexes,
         [
             "attempts_delivery",
-            "deliveries_due",
             "deliveries_event",
-            "deliveries_recipe_status"
+            "deliveries_recipe_status",
+            "delivery_queue_due"
         ]
     );
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_queue")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0, "the queue holds only pending work");
 }
 
 #[tokio::test]

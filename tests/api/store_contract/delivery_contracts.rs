@@ -13,7 +13,7 @@ use super::contracts::{LEASE, attempt, done_with, event, run, status_of};
 
 pub(super) async fn delivery_attempts_move_deliveries_and_refresh_the_event_status(
     store: Arc<dyn Store>,
-    _raw: &Raw,
+    raw: &Raw,
 ) {
     let ev = event("r", Utc::now());
     store
@@ -57,6 +57,11 @@ pub(super) async fn delivery_attempts_move_deliveries_and_refresh_the_event_stat
         .await
         .unwrap();
     assert_eq!(status_of(&store, &ev.id).await, EventStatus::Done);
+    assert_eq!(
+        raw.queued().await,
+        [d1.clone()],
+        "the delivered one left the queue"
+    );
 
     let again = store.claim_deliveries("w", 10, LEASE).await.unwrap();
     assert_eq!(again.len(), 1);
@@ -81,11 +86,16 @@ pub(super) async fn delivery_attempts_move_deliveries_and_refresh_the_event_stat
     assert_eq!(dead.last_error.as_deref(), Some("HTTP 500"));
     assert_eq!(dead.attempts.len(), 3);
     assert_eq!(store.backlog().await.unwrap().deliveries_pending, 0);
+    assert!(
+        raw.queued().await.is_empty(),
+        "a dead delivery is not queued"
+    );
 
     // An operator retry puts it back; success makes the event delivered.
     assert!(store.retry_delivery(&d1).await.unwrap());
     assert!(!store.retry_delivery(&d1).await.unwrap());
     assert_eq!(status_of(&store, &ev.id).await, EventStatus::Done);
+    assert_eq!(raw.queued().await, [d1.clone()], "retried: queued again");
     let retried = store.claim_deliveries("w", 10, LEASE).await.unwrap();
     assert_eq!(retried.len(), 1);
     store
@@ -94,6 +104,7 @@ pub(super) async fn delivery_attempts_move_deliveries_and_refresh_the_event_stat
         .unwrap();
     assert_eq!(status_of(&store, &ev.id).await, EventStatus::Delivered);
     assert_eq!(store.retry_dead("r").await.unwrap(), 0);
+    assert!(raw.queued().await.is_empty());
 }
 
 pub(super) async fn a_tick_is_claimed_once_per_recipe_and_time(store: Arc<dyn Store>, _raw: &Raw) {
