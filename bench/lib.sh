@@ -195,9 +195,13 @@ profile_report() {
   local data="$WORK/perf.data"
   [ -s "$data" ] || { echo "  ! no profile recorded (is perf installed and allowed?)"; return 0; }
   echo "  profile of the server during \"$1\" (perf, cpu-clock, self time):"
-  perf report -i "$data" --stdio --no-children --sort dso -q 2>/dev/null | awk 'NF && $1 ~ /%$/' | head -8 | sed 's/^/    /'
+  # (no `head`: under pipefail its early close would fail the pipeline)
+  perf report -i "$data" --stdio --no-children --sort dso -q 2>/dev/null \
+    | awk 'NF && $1 ~ /%$/ && n++ < 8 { print "    " $0 }'
+  perf report -i "$data" --stdio --no-children --sort comm -q 2>/dev/null \
+    | awk 'NF && $1 ~ /%$/ && n++ < 8 { print "    thread " $0 }'
   perf report -i "$data" --stdio --no-children --sort sym -q -g none 2>/dev/null \
-    | awk 'NF && $1 ~ /%$/' | head -"${BENCH_PROFILE_TOP:-25}" | sed 's/^/    /'
+    | awk -v top="${BENCH_PROFILE_TOP:-25}" 'NF && $1 ~ /%$/ && n++ < top { print "    " $0 }'
   perf report -i "$data" --stdio --no-children --sort sym -q -g none 2>/dev/null \
     | awk '$1 ~ /%$/ && /\[k\] (finish_task_switch|__schedule|try_to_wake_up|futex|_raw_spin_unlock_irqrestore|schedule)/ { s += $1 }
            END { printf "    %.1f%% in kernel scheduling and futex symbols\n", s }'

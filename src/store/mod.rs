@@ -361,16 +361,29 @@ pub async fn open_with_key(
 /// fails (SQLite on a full disk rolls the transaction back itself, so the ROLLBACK sqlx sends
 /// afterwards fails and its transaction count stays at 1; a PostgreSQL connection dropped
 /// mid-transaction): reused, such a connection refuses every later `BEGIN` until a restart.
-/// The pool pings the connection first, which also runs any rollback still queued on it.
+///
+/// A transaction dropped without commit only queues its rollback, so a connection that looks
+/// inside one is pinged first: the ping is answered after the queued rollback ran. The SQLite
+/// pools do not ping every connection they hand out (`test_before_acquire(false)`: an embedded
+/// connection cannot be cut, and each ping is a round trip to the connection's thread, as
+/// costly as a statement); PostgreSQL's pool still does, to find connections the network lost.
 fn discard_if_in_transaction<C: sqlx::Connection>(
     conn: &mut C,
     _meta: sqlx::pool::PoolConnectionMetadata,
 ) -> futures_util::future::BoxFuture<'_, Result<bool, sqlx::Error>> {
-    let in_transaction = conn.is_in_transaction();
-    if in_transaction {
-        tracing::warn!("store connection left inside a failed transaction: replaced by a new one");
-    }
-    Box::pin(std::future::ready(Ok(!in_transaction)))
+    Box::pin(async move {
+        if !conn.is_in_transaction() {
+            return Ok(true);
+        }
+        conn.ping().await?;
+        if conn.is_in_transaction() {
+            tracing::warn!(
+                "store connection left inside a failed transaction: replaced by a new one"
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    })
 }
 
 pub fn now_ms() -> i64 {

@@ -49,6 +49,7 @@ async fn connect(
     let forget = writer_mode.clone();
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .before_acquire(super::discard_if_in_transaction)
         .after_connect(move |_conn, _meta| {
             forget.forget();
@@ -59,6 +60,7 @@ async fn connect(
     sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
     let reader = SqlitePoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .before_acquire(super::discard_if_in_transaction)
         .connect_with(options)
         .await?;
