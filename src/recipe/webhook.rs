@@ -252,6 +252,48 @@ mod tests {
                 "verify = \"hmac-sha256\"\nencoding = \"base32\"",
                 "trigger.webhook.encoding",
             ),
+            ("split = \"items\"", "trigger.webhook.split: `items` is not a JSON pointer"),
+            (
+                "split = \"/items\"\nrespond = \"result\"",
+                "trigger.webhook.split: cannot be used with respond = \"result\"",
+            ),
+            ("handshake = \"teams\"", "trigger.webhook.handshake"),
+            (
+                "handshake = \"meta\"",
+                "trigger.webhook.handshake_secret: handshake = \"meta\" needs",
+            ),
+            (
+                "handshake = \"dropbox\"\nhandshake_secret = \"{{ secrets.S }}\"",
+                "trigger.webhook.handshake_secret: is only used with handshake = \"meta\" or \"zoom\"",
+            ),
+            (
+                "[trigger.webhook.response]\nstatus = 302",
+                "trigger.webhook.response.status: 302 is not a 2xx status",
+            ),
+            (
+                "[trigger.webhook.response]\nstatus = 204\nbody = \"x\"",
+                "trigger.webhook.response.status: 204 cannot carry a body",
+            ),
+            (
+                "[trigger.webhook.response]\nbody = \"{{ secrets.S }}\"",
+                "trigger.webhook.response.body: `{{ secrets.S }}` would send a secret",
+            ),
+            (
+                "[trigger.webhook.response]\nbody = \"{{ output.id }}\"",
+                "trigger.webhook.response.body: `output.id`: respond = \"accepted\" answers before",
+            ),
+            (
+                "[trigger.webhook.response]\nheaders = { Content-Type = \"text/html\" }",
+                "trigger.webhook.response.headers.Content-Type: `Content-Type` is not settable: set it with `content_type`",
+            ),
+            (
+                "[trigger.webhook.response]\ncontent_type = \"text/plain\"",
+                "trigger.webhook.response.content_type: is set without a `body`",
+            ),
+            (
+                "[trigger.webhook.response]\nbody = '{\"a\": }'",
+                "trigger.webhook.response.body",
+            ),
         ];
         for (lines, expected) in cases {
             let text = errors(lines);
