@@ -252,7 +252,10 @@ mod tests {
                 "verify = \"hmac-sha256\"\nencoding = \"base32\"",
                 "trigger.webhook.encoding",
             ),
-            ("split = \"items\"", "trigger.webhook.split: `items` is not a JSON pointer"),
+            (
+                "split = \"items\"",
+                "trigger.webhook.split: `items` is not a JSON pointer",
+            ),
             (
                 "split = \"/items\"\nrespond = \"result\"",
                 "trigger.webhook.split: cannot be used with respond = \"result\"",

@@ -81,7 +81,8 @@ async fn the_slack_events_preset_answers_url_verification_with_the_challenge_and
         .unwrap();
     let description = preset["description"].as_str().unwrap();
     assert!(
-        description.contains("answered with its challenge") && !description.contains("not answered"),
+        description.contains("answered with its challenge")
+            && !description.contains("not answered"),
         "{description}"
     );
 
