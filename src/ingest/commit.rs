@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::store::{Inserted, NewEvent, SenderDelivery, Store, StoreError};
+use crate::store::{Inserted, NewEvent, SenderDelivery, SplitInserted, Store, StoreError};
 
 const MAX_BATCH: usize = 256;
 const QUEUE_DEPTH: usize = 4096;
@@ -16,14 +16,36 @@ type Queued = (NewEvent, Option<SenderDelivery>, Reply);
 #[derive(Clone)]
 pub struct GroupCommitter {
     queue: mpsc::Sender<Queued>,
+    store: Arc<dyn Store>,
+    committed: Arc<Notify>,
 }
 
 impl GroupCommitter {
     /// Starts the committing task. `committed` is notified after every batch.
     pub fn start(store: Arc<dyn Store>, committed: Arc<Notify>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(commit_loop(store, receiver, committed));
-        Self { queue }
+        tokio::spawn(commit_loop(store.clone(), receiver, committed.clone()));
+        Self {
+            queue,
+            store,
+            committed,
+        }
+    }
+
+    /// A split request and its element events, in a transaction of their own (one sync for
+    /// the whole list, however long), then the workers are woken as after a batch.
+    pub async fn commit_split(
+        &self,
+        parent: &NewEvent,
+        sender: Option<SenderDelivery>,
+        children: &[NewEvent],
+    ) -> Result<SplitInserted, StoreError> {
+        let inserted = self.store.insert_split(parent, sender, children).await?;
+        if inserted == SplitInserted::Stored && !children.is_empty() {
+            self.committed.notify_waiters();
+            self.committed.notify_one();
+        }
+        Ok(inserted)
     }
 
     /// Returns once the event is durably committed, or with the reason it was not.

@@ -39,6 +39,24 @@ pub enum IngestError {
     Refused(super::signature::Refusal),
     #[error("{0}")]
     ScriptFailed(String),
+    /// A GET to a hook that takes GET only for its provider's handshake, without its parameters.
+    #[error(
+        "GET on this webhook answers the {0} verification request only; events come by POST or PUT (allow_get = true takes events by GET too)"
+    )]
+    GetOnlyForHandshake(&'static str),
+    /// A provider's verification request that is malformed (400).
+    #[error("{0}")]
+    Handshake(String),
+    /// A verification request with the wrong verify token (403, as Meta documents).
+    #[error("{0}")]
+    HandshakeRefused(String),
+    /// `split` names no list in the payload (422, nothing stored).
+    #[error("split = \"{pointer}\": {problem}")]
+    SplitNotList { pointer: String, problem: String },
+    /// A `[trigger.webhook.response]` template that cannot be rendered for this request (422,
+    /// nothing stored).
+    #[error("trigger.webhook.response: {0}")]
+    Response(String),
     #[error("the event could not be stored; retry later")]
     StoreUnavailable(#[source] crate::store::StoreError),
     #[error("recipe is misconfigured: {0}")]
@@ -59,7 +77,13 @@ impl ResponseError for IngestError {
             IngestError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             IngestError::Refused(_) => StatusCode::UNAUTHORIZED,
-            IngestError::ScriptFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            IngestError::ScriptFailed(_)
+            | IngestError::SplitNotList { .. }
+            | IngestError::Response(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            IngestError::GetOnlyForHandshake(_) | IngestError::Handshake(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            IngestError::HandshakeRefused(_) => StatusCode::FORBIDDEN,
             IngestError::StoreUnavailable(_) | IngestError::Misconfigured(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

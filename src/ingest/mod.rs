@@ -1,21 +1,24 @@
 //! Inbound webhooks: `/hooks/{token}` (methods: see [`methods`]). The event is committed
 //! before it is answered.
 
+pub mod answer;
 pub mod commit;
 pub mod encoding;
 pub mod error;
+mod handshake;
 pub mod methods;
 pub mod payload;
 pub mod rate_limit;
 mod read;
 pub mod respond;
 pub mod signature;
+pub mod split;
 pub mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
@@ -70,21 +73,28 @@ pub async fn receive_webhook(
         .get(&stored)
         .map_err(|e| IngestError::Misconfigured(e.to_string()))?;
     let webhook = recipe.webhook.as_ref().ok_or(IngestError::UnknownHook)?;
-    let handling = methods::handling(req.method(), webhook.allow_get)?;
+    let handling = methods::handling(req.method(), webhook.takes_get())?;
     if handling == Handling::Options {
         return Ok(HttpResponse::NoContent()
-            .insert_header(("Allow", methods::allow(webhook.allow_get)))
+            .insert_header(("Allow", methods::allow(webhook.takes_get())))
             .finish());
     }
     // HEAD is GET without content (RFC 9110 §9.3.2): the same limit, checks and parsing.
     let is_get = matches!(*req.method(), Method::GET | Method::HEAD);
 
-    // Before the body is read: a refused call costs next to nothing.
+    // Before the body is read: a refused call costs next to nothing. Handshakes count too.
     if let Err(wait) = limiter.check(&stored.id) {
         tracing::info!(?wait, "webhook over its rate limit");
         return Err(IngestError::RateLimited {
             retry_after: retry_after_secs(wait),
         });
+    }
+    if let Some(answer) = handshake::from_query(webhook, &req, state.store.as_ref()).await? {
+        return Ok(without_body_for_head(handling, answer));
+    }
+    if is_get && !webhook.allow_get {
+        let handshake = webhook.handshake.map_or("", |h| h.as_str());
+        return Err(IngestError::GetOnlyForHandshake(handshake));
     }
 
     let codings = encoding::codings(req.headers());
@@ -114,6 +124,13 @@ pub async fn receive_webhook(
     } else {
         parse_body(media_type(&req).as_deref(), &body)?
     };
+    if let Some(answer) = handshake::from_body(webhook, &payload, state.store.as_ref()).await? {
+        return Ok(answer);
+    }
+    if let Some(pointer) = &webhook.split {
+        // Checked before anything is stored, HEAD included.
+        split::items(&payload, pointer)?;
+    }
     if handling == Handling::Head {
         // GET would store the event here; a HEAD only answers (safe method, RFC 9110 §9.2.1).
         return Ok(HttpResponse::Ok().finish());
@@ -141,6 +158,15 @@ pub async fn receive_webhook(
     if webhook.respond == RespondMode::Result {
         return respond::answer_with_run(&state, recipe, stored.version, event, sender).await;
     }
+    // Rendered before the commit: an answer that cannot be given stores nothing.
+    let rendered = webhook
+        .response
+        .as_ref()
+        .map(|response| answer::render(response, &event.payload, &serde_json::Value::Null))
+        .transpose()?;
+    if let Some(pointer) = &webhook.split {
+        return split::accept(&state, event, sender, pointer, rendered).await;
+    }
     let event_id = event.id.clone();
     let inserted = state
         .committer
@@ -149,10 +175,34 @@ pub async fn receive_webhook(
         .map_err(|e| IngestError::StoreUnavailable(unwrap_shared(e)))?;
     if let Inserted::Duplicate { event_id } = inserted {
         // The sender retried a delivery we already hold: acknowledge it, run nothing.
-        return Ok(HttpResponse::Ok().json(json!({ "event_id": event_id, "duplicate": true })));
+        let body = json!({ "event_id": event_id, "duplicate": true });
+        let mut answer = answer::respond(rendered, StatusCode::OK, &body, &event_id);
+        answer.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static(respond::DUPLICATE_HEADER),
+            actix_web::http::header::HeaderValue::from_static("true"),
+        );
+        return Ok(answer);
     }
     state.metrics.webhook_accepted(&stored.id);
-    Ok(HttpResponse::Accepted().json(json!({ "event_id": event_id })))
+    let body = json!({ "event_id": event_id });
+    Ok(answer::respond(
+        rendered,
+        StatusCode::ACCEPTED,
+        &body,
+        &event_id,
+    ))
+}
+
+/// A handshake's answer to HEAD: its status and headers, no content (RFC 9110 §9.3.2).
+fn without_body_for_head(handling: Handling, answer: HttpResponse) -> HttpResponse {
+    if handling != Handling::Head {
+        return answer;
+    }
+    let mut head = HttpResponse::build(answer.status());
+    for (name, value) in answer.headers() {
+        head.insert_header((name.clone(), value.clone()));
+    }
+    head.finish()
 }
 
 /// Counts the refusal for the recipe; failing to count does not change the answer.

@@ -6,13 +6,16 @@
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use super::answer::{self, render};
 use super::error::IngestError;
 use super::{EVENT_ID_HEADER, HookState};
 use crate::engine::{EventContext, dedupe_key, filter_and_transform, off_executor, run_outcome};
-use crate::recipe::Recipe;
+use crate::recipe::{Recipe, WebhookResponse};
 use crate::store::{EarlierRun, Evaluated, EventStatus, NewEvent, RunOutcome, SenderDelivery};
 
 /// Says that the request was seen before and acted on nothing: `true`, alongside the first
@@ -37,6 +40,7 @@ pub(super) async fn answer_with_run(
         event.payload.clone(),
         event.headers.clone(),
     );
+    let response = recipe.webhook.as_ref().and_then(|w| w.response.clone());
     let outcome = evaluate(state, recipe, ctx, &event.recipe_id).await?;
     let failure = match &outcome {
         RunOutcome::Failed { error } => Some(error.clone()),
@@ -46,18 +50,25 @@ pub(super) async fn answer_with_run(
         RunOutcome::Done { output, .. } => Some(output.clone()),
         _ => None,
     };
+    // Rendered before the commit: an answer that cannot be given stores nothing.
+    let rendered = match (&response, &output) {
+        (Some(response), Some(output)) => Some(render(response, &event.payload, output)?),
+        _ => None,
+    };
+    let payload = response.as_ref().map(|_| event.payload.clone());
     let (event_id, recipe_id) = (event.id.clone(), event.recipe_id.clone());
     let evaluated = state
         .store
         .insert_evaluated(event, sender, version, outcome)
         .await
         .map_err(IngestError::StoreUnavailable)?;
+    let shape = response.as_ref().zip(payload.as_ref());
     let status = match evaluated {
-        Evaluated::SenderRetry { first } => return Ok(duplicate(Some(first))),
+        Evaluated::SenderRetry { first } => return duplicate(Some(first), shape),
         Evaluated::Duplicate { first } => {
             state.metrics.webhook_accepted(&recipe_id);
             state.metrics.event_processed(&recipe_id, "duplicate");
-            return Ok(duplicate(first));
+            return duplicate(first, shape);
         }
         Evaluated::Stored { status } => status,
     };
@@ -72,9 +83,8 @@ pub(super) async fn answer_with_run(
             .finish(),
         _ => {
             state.deliveries_ready.notify_one();
-            HttpResponse::Ok()
-                .insert_header((EVENT_ID_HEADER, event_id))
-                .json(output.unwrap_or(Value::Null))
+            let output = output.unwrap_or(Value::Null);
+            answer::respond(rendered, StatusCode::OK, &output, &event_id)
         }
     })
 }
@@ -125,10 +135,23 @@ async fn evaluate(
     Ok(run_outcome(&recipe, Some(key), verdict, false))
 }
 
-/// The answer to a request seen before: the first event's output, marked as a duplicate.
-fn duplicate(first: Option<EarlierRun>) -> HttpResponse {
+/// The answer to a request seen before: the first event's output, marked as a duplicate,
+/// shaped by `[trigger.webhook.response]` (over this request's payload) when there is one.
+fn duplicate(
+    first: Option<EarlierRun>,
+    shape: Option<(&WebhookResponse, &Value)>,
+) -> Result<HttpResponse, IngestError> {
     let (event_id, output) =
         first.map_or((None, None), |first| (Some(first.event_id), first.output));
+    if let (Some((response, payload)), Some(output), Some(event_id)) = (shape, &output, &event_id) {
+        let rendered = render(response, payload, output)?;
+        let mut answer = answer::respond(Some(rendered), StatusCode::OK, output, event_id);
+        answer.headers_mut().insert(
+            HeaderName::from_static(DUPLICATE_HEADER),
+            HeaderValue::from_static("true"),
+        );
+        return Ok(answer);
+    }
     let mut answer = match output {
         Some(_) => HttpResponse::Ok(),
         None => HttpResponse::NoContent(),
@@ -137,8 +160,8 @@ fn duplicate(first: Option<EarlierRun>) -> HttpResponse {
     if let Some(event_id) = event_id {
         answer.insert_header((EVENT_ID_HEADER, event_id));
     }
-    match output {
+    Ok(match output {
         Some(output) => answer.json(output),
         None => answer.finish(),
-    }
+    })
 }

@@ -66,6 +66,79 @@ pub struct WebhookSection {
     /// Accept `GET /hooks/{token}` too (the query string becomes the event).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_get: bool,
+    /// A JSON pointer (`"/items"`, `""` for the whole body) to a list in the payload: each
+    /// element becomes an event of its own (`ingest::split`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
+    /// Answer this provider's endpoint verification, storing nothing (`ingest::handshake`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake: Option<Handshake>,
+    /// `handshake = "meta"`: the verify token; `"zoom"`: the app's secret token; as
+    /// `{{ secrets.NAME }}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake_secret: Option<String>,
+    /// `[trigger.webhook.response]`: the answer's status, headers and body (last: a table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseSection>,
+}
+
+/// A provider's endpoint verification that `handshake` answers (see `ingest::handshake` for
+/// each provider's documented request and answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Handshake {
+    /// Slack Events API `url_verification` (POST, JSON).
+    Slack,
+    /// Meta (WhatsApp, Messenger, Instagram) `GET ?hub.mode=subscribe&hub.challenge&hub.verify_token`.
+    Meta,
+    /// Microsoft Graph change notifications `?validationToken=` (POST).
+    Msgraph,
+    /// Zoom `endpoint.url_validation` (POST, JSON).
+    Zoom,
+    /// Dropbox `GET ?challenge=`.
+    Dropbox,
+}
+
+impl Handshake {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Handshake::Slack => "slack",
+            Handshake::Meta => "meta",
+            Handshake::Msgraph => "msgraph",
+            Handshake::Zoom => "zoom",
+            Handshake::Dropbox => "dropbox",
+        }
+    }
+
+    /// Whether the provider verifies with a GET: the hook then takes GET (and HEAD) for the
+    /// handshake even without `allow_get`.
+    pub fn uses_get(self) -> bool {
+        matches!(self, Handshake::Meta | Handshake::Dropbox)
+    }
+
+    /// Whether answering needs `handshake_secret` (Meta's verify token, Zoom's secret token).
+    pub fn needs_secret(self) -> bool {
+        matches!(self, Handshake::Meta | Handshake::Zoom)
+    }
+}
+
+/// `[trigger.webhook.response]`: what a webhook answers instead of `202 {"event_id"}` (or, with
+/// `respond = "result"`, instead of `200` with the output). Checked in `recipe::webhook_response`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSection {
+    /// 200–299; default 202 (`accepted`) or 200 (`result`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Header name → template (over the event, or the output with `respond = "result"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// The body's `Content-Type`; needs `body`. Default: from the body, as for actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// A template; without it the default JSON body is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

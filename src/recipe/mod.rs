@@ -11,13 +11,17 @@ pub mod secrets;
 pub mod template;
 mod validate;
 mod webhook;
+pub mod webhook_response;
 
 use std::time::Duration;
 
 pub use action::Action;
 pub use error::{FieldError, RecipeError};
-pub use file::{FilterSection, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset};
+pub use file::{
+    FilterSection, Handshake, RecipeFile, RespondMode, SignatureEncoding, VerifyPreset,
+};
 pub use validate::parse_cron;
+pub use webhook_response::WebhookResponse;
 
 use crate::script::{CompiledScript, ScriptEngine};
 
@@ -63,7 +67,22 @@ pub struct WebhookTrigger {
     /// How `verify = "hmac-sha256"` reads the signature; `None` for the other presets.
     pub hmac: Option<HmacHeader>,
     pub respond: RespondMode,
+    /// GET (and HEAD) deliver events, the query string being the event.
     pub allow_get: bool,
+    /// A JSON pointer to the list whose elements become the events (`""`: the whole payload).
+    pub split: Option<String>,
+    pub handshake: Option<Handshake>,
+    /// The secret `handshake` checks against (Meta) or signs with (Zoom).
+    pub handshake_secret_name: Option<String>,
+    pub response: Option<WebhookResponse>,
+}
+
+impl WebhookTrigger {
+    /// Whether the hook takes GET (and HEAD) at all: for events (`allow_get`) or for a
+    /// provider's handshake that comes by GET.
+    pub fn takes_get(&self) -> bool {
+        self.allow_get || self.handshake.is_some_and(Handshake::uses_get)
+    }
 }
 
 /// Where a generic HMAC-SHA256 signature sits: `{header}: {prefix}{hex or base64}`.

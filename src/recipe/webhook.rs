@@ -2,7 +2,8 @@
 
 use super::action::secret_reference;
 use super::error::FieldError;
-use super::file::{VerifyPreset, WebhookSection};
+use super::file::{RespondMode, VerifyPreset, WebhookSection};
+use super::webhook_response::webhook_response;
 use super::{HmacHeader, WebhookTrigger};
 
 pub(super) fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger, Vec<FieldError>> {
@@ -16,6 +17,7 @@ pub(super) fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger
     };
     let secret_name = reference("secret", &section.secret);
     let previous_secret_name = reference("previous_secret", &section.previous_secret);
+    let handshake_secret_name = reference("handshake_secret", &section.handshake_secret);
     let checks = section.verify != VerifyPreset::None;
     if checks && section.secret.is_none() {
         errors.push(FieldError::new(
@@ -42,7 +44,13 @@ pub(super) fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger
             ));
         }
     }
+    handshake(section, &mut errors);
+    split(section, &mut errors);
     let hmac = hmac_header(section, &mut errors);
+    let response = section
+        .response
+        .as_ref()
+        .and_then(|r| webhook_response(r, section.respond, &mut errors));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -53,7 +61,63 @@ pub(super) fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger
         hmac,
         respond: section.respond,
         allow_get: section.allow_get,
+        split: section.split.clone(),
+        handshake: section.handshake,
+        handshake_secret_name,
+        response,
     })
+}
+
+/// `handshake_secret` is required by the handshakes that check or sign with it, and refused
+/// by the others.
+fn handshake(section: &WebhookSection, errors: &mut Vec<FieldError>) {
+    let needs = section.handshake.is_some_and(|h| h.needs_secret());
+    match (section.handshake, section.handshake_secret.is_some()) {
+        (Some(handshake), false) if needs => errors.push(FieldError::new(
+            "trigger.webhook.handshake_secret",
+            format!(
+                "handshake = \"{}\" needs handshake_secret = \"{{{{ secrets.NAME }}}}\" ({})",
+                handshake.as_str(),
+                if handshake == super::Handshake::Meta {
+                    "the Verify Token entered in Meta's App Dashboard"
+                } else {
+                    "the app's Secret Token from the Zoom App Marketplace"
+                }
+            ),
+        )),
+        (handshake, true) if !needs => errors.push(FieldError::new(
+            "trigger.webhook.handshake_secret",
+            format!(
+                "is only used with handshake = \"meta\" or \"zoom\"{}",
+                handshake.map_or(String::new(), |h| format!(
+                    " (handshake = \"{}\" needs no secret)",
+                    h.as_str()
+                ))
+            ),
+        )),
+        _ => {}
+    }
+}
+
+/// `split` is a JSON pointer, and one request cannot answer with many runs.
+fn split(section: &WebhookSection, errors: &mut Vec<FieldError>) {
+    let Some(pointer) = section.split.as_deref() else {
+        return;
+    };
+    if !pointer.is_empty() && !pointer.starts_with('/') {
+        errors.push(FieldError::new(
+            "trigger.webhook.split",
+            format!(
+                "`{pointer}` is not a JSON pointer (it must start with '/', e.g. \"/items\"; \"\" is the whole body)"
+            ),
+        ));
+    }
+    if section.respond == RespondMode::Result {
+        errors.push(FieldError::new(
+            "trigger.webhook.split",
+            "cannot be used with respond = \"result\": one request would have to answer with the runs of many events; use respond = \"accepted\" (the 202 lists every event id)",
+        ));
+    }
 }
 
 /// The `header`, `encoding` and `prefix` keys: required (header) for `hmac-sha256`, refused
@@ -187,6 +251,51 @@ mod tests {
             (
                 "verify = \"hmac-sha256\"\nencoding = \"base32\"",
                 "trigger.webhook.encoding",
+            ),
+            (
+                "split = \"items\"",
+                "trigger.webhook.split: `items` is not a JSON pointer",
+            ),
+            (
+                "split = \"/items\"\nrespond = \"result\"",
+                "trigger.webhook.split: cannot be used with respond = \"result\"",
+            ),
+            ("handshake = \"teams\"", "trigger.webhook.handshake"),
+            (
+                "handshake = \"meta\"",
+                "trigger.webhook.handshake_secret: handshake = \"meta\" needs",
+            ),
+            (
+                "handshake = \"dropbox\"\nhandshake_secret = \"{{ secrets.S }}\"",
+                "trigger.webhook.handshake_secret: is only used with handshake = \"meta\" or \"zoom\"",
+            ),
+            (
+                "[trigger.webhook.response]\nstatus = 302",
+                "trigger.webhook.response.status: 302 is not a 2xx status",
+            ),
+            (
+                "[trigger.webhook.response]\nstatus = 204\nbody = \"x\"",
+                "trigger.webhook.response.status: 204 cannot carry a body",
+            ),
+            (
+                "[trigger.webhook.response]\nbody = \"{{ secrets.S }}\"",
+                "trigger.webhook.response.body: `{{ secrets.S }}` would send a secret",
+            ),
+            (
+                "[trigger.webhook.response]\nbody = \"{{ output.id }}\"",
+                "trigger.webhook.response.body: `output.id`: respond = \"accepted\" answers before",
+            ),
+            (
+                "[trigger.webhook.response]\nheaders = { Content-Type = \"text/html\" }",
+                "trigger.webhook.response.headers.Content-Type: `Content-Type` is not settable: set it with `content_type`",
+            ),
+            (
+                "[trigger.webhook.response]\ncontent_type = \"text/plain\"",
+                "trigger.webhook.response.content_type: is set without a `body`",
+            ),
+            (
+                "[trigger.webhook.response]\nbody = '{\"a\": }'",
+                "trigger.webhook.response.body",
             ),
         ];
         for (lines, expected) in cases {

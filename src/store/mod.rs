@@ -58,6 +58,16 @@ pub trait EventStore {
         &self,
         events: &[(NewEvent, Option<SenderDelivery>)],
     ) -> Result<Vec<Inserted>, StoreError>;
+    /// A webhook request split into a list's elements (`split = "/items"`), in one synced
+    /// transaction: the sender delivery id check (a retry stores nothing and answers the first
+    /// delivery's event and its elements), `parent` with status `split` and no job, and each of
+    /// `children` as a pending event naming `parent` (their order is the list's).
+    async fn insert_split(
+        &self,
+        parent: &NewEvent,
+        sender: Option<SenderDelivery>,
+        children: &[NewEvent],
+    ) -> Result<SplitInserted, StoreError>;
     /// A webhook answered with its own run (`respond = "result"`): in one synced transaction,
     /// the sender delivery id check (a retry stores nothing), the event, and its run
     /// (`recipe_version`, `outcome`) written as the engine writes runs: dedupe key claim,

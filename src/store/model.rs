@@ -77,6 +77,19 @@ pub enum Inserted {
     },
 }
 
+/// What became of a split webhook request given to `insert_split`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitInserted {
+    /// The request (status `split`) and its element events are committed.
+    Stored,
+    /// A sender retry: nothing was stored; `event_id` is the first delivery's event and
+    /// `children` the events split from it, in list order (none when it was not split).
+    Duplicate {
+        event_id: String,
+        children: Vec<String>,
+    },
+}
+
 /// What became of a webhook evaluated in its own request (`respond = "result"`), given to
 /// `insert_evaluated`.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +135,8 @@ pub enum EventStatus {
     Delivered,
     /// At least one delivery gave up after its last attempt.
     Dead,
+    /// A webhook request split into events of its own (`split = "/items"`); it runs nothing.
+    Split,
 }
 
 impl EventStatus {
@@ -134,6 +149,7 @@ impl EventStatus {
             EventStatus::Done => "done",
             EventStatus::Delivered => "delivered",
             EventStatus::Dead => "dead",
+            EventStatus::Split => "split",
         }
     }
 
@@ -146,6 +162,7 @@ impl EventStatus {
             EventStatus::Done,
             EventStatus::Delivered,
             EventStatus::Dead,
+            EventStatus::Split,
         ]
         .into_iter()
         .find(|status| status.as_str() == s)

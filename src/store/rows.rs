@@ -333,13 +333,19 @@ pub(crate) fn recipe_stats(rows: Vec<StatsRow>) -> Result<Vec<RecipeStats>, Stor
             continue;
         };
         let count = count.max(0) as u64;
+        let status = parse_status(&status)?;
+        if status == EventStatus::Split {
+            // The request of a split: its elements are the events counted.
+            continue;
+        }
         stat.events += count;
-        *match parse_status(&status)? {
+        *match status {
             EventStatus::Pending | EventStatus::Done => &mut stat.in_progress,
             EventStatus::Delivered => &mut stat.delivered,
             EventStatus::Filtered | EventStatus::Duplicate => &mut stat.skipped,
             EventStatus::Failed => &mut stat.failed,
             EventStatus::Dead => &mut stat.dead,
+            EventStatus::Split => unreachable!("skipped above"),
         } += count;
     }
     Ok(stats)

@@ -2,7 +2,10 @@
 //! token verification, body formats, `respond = "result"`, health endpoints.
 
 pub mod encoding;
+mod handshakes;
 mod methods;
+mod response;
+mod split;
 
 use serde_json::{Value, json};
 use switchyard::store::EventStatus;

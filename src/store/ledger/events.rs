@@ -11,8 +11,8 @@ use crate::store::rows::{EventRow, RunRow, SummaryRow, select_summary};
 use crate::store::signal::{Work, announce};
 use crate::store::{
     Evaluated, EventDetail, EventQuery, EventRecord, EventStatus, EventStore, EventSummary,
-    Inserted, NewEvent, NewRun, RunOutcome, RunStatus, RunView, SenderDelivery, StoreError,
-    StoredRecipe, now_ms, to_ms,
+    Inserted, NewEvent, NewRun, RunOutcome, RunStatus, RunView, SenderDelivery, SplitInserted,
+    StoreError, StoredRecipe, now_ms, to_ms,
 };
 
 const EVENT_COLUMNS: &str = "e.id, e.recipe_id, e.trigger, e.received_at, e.content_type, e.headers, e.body, e.payload, e.status, e.error";
@@ -52,6 +52,32 @@ impl EventStore for Ledger {
                 None => Inserted::Stored,
             })
             .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(event = %parent.id, count = children.len()))]
+    async fn insert_split(
+        &self,
+        parent: &NewEvent,
+        sender: Option<SenderDelivery>,
+        children: &[NewEvent],
+    ) -> Result<SplitInserted, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let claim = [(parent.clone(), sender)];
+        let first = self.claim_sender_deliveries(&mut tx, &claim).await?;
+        if let Some(event_id) = first.into_iter().next().flatten() {
+            let children: Vec<String> =
+                Stmt::new("SELECT id FROM events WHERE parent_id = $1 ORDER BY split_index")
+                    .bind(event_id.as_str())
+                    .scalars(tx.on())
+                    .await?;
+            tx.commit().await?;
+            return Ok(SplitInserted::Duplicate { event_id, children });
+        }
+        write_rows(&mut tx, &[parent], EventStatus::Split, None).await?;
+        let children: Vec<&NewEvent> = children.iter().collect();
+        write_rows(&mut tx, &children, EventStatus::Pending, Some(&parent.id)).await?;
+        tx.commit().await?;
+        Ok(SplitInserted::Stored)
     }
 
     #[tracing::instrument(skip_all, fields(event = %event.id))]
@@ -231,9 +257,21 @@ impl EventStore for Ledger {
 /// New events and their processing jobs, inside the caller's transaction: two multi-row
 /// `INSERT`s per [`ROWS_PER_INSERT`] events.
 pub(super) async fn write_events(tx: &mut Tx, events: &[&NewEvent]) -> Result<(), StoreError> {
+    write_rows(tx, events, EventStatus::Pending, None).await
+}
+
+/// Events with `status`; pending ones get their processing jobs. With `parent`, they are the
+/// elements of that split request, `split_index` in the order given.
+async fn write_rows(
+    tx: &mut Tx,
+    events: &[&NewEvent],
+    status: EventStatus,
+    parent: Option<&str>,
+) -> Result<(), StoreError> {
     let now = now_ms();
-    for chunk in events.chunks(ROWS_PER_INSERT) {
-        let rows = chunk.iter().flat_map(|event| {
+    for (at, chunk) in events.chunks(ROWS_PER_INSERT).enumerate() {
+        let first_index = at * ROWS_PER_INSERT;
+        let rows = chunk.iter().enumerate().flat_map(|(i, event)| {
             [
                 Arg::from(event.id.as_str()),
                 event.recipe_id.as_str().into(),
@@ -243,17 +281,22 @@ pub(super) async fn write_events(tx: &mut Tx, events: &[&NewEvent]) -> Result<()
                 event.headers.to_string().into(),
                 event.body.as_slice().into(),
                 event.payload.to_string().into(),
-                EventStatus::Pending.as_str().into(),
+                status.as_str().into(),
+                parent.into(),
+                parent.map(|_| (first_index + i) as i64).into(),
             ]
         });
         Stmt::built(format!(
-            "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status)
+            "INSERT INTO events (id, recipe_id, trigger, received_at, content_type, headers, body, payload, status, parent_id, split_index)
              VALUES {}",
-            placeholders(chunk.len(), 9, 1)
+            placeholders(chunk.len(), 11, 1)
         ))
         .bind_all(rows)
         .execute(tx.on())
         .await?;
+        if status != EventStatus::Pending {
+            continue;
+        }
         let jobs = chunk
             .iter()
             .flat_map(|event| [Arg::from(event.id.as_str()), now.into()]);
@@ -264,6 +307,9 @@ pub(super) async fn write_events(tx: &mut Tx, events: &[&NewEvent]) -> Result<()
         .bind_all(jobs)
         .execute(tx.on())
         .await?;
+    }
+    if status != EventStatus::Pending {
+        return Ok(());
     }
     announce(tx.on(), Work::Events, events.len()).await
 }

@@ -22,7 +22,7 @@ impl RetentionStore for Ledger {
             "DELETE FROM events WHERE id IN (
                 SELECT id FROM events
                 WHERE received_at < $1
-                  AND status IN ('filtered', 'duplicate', 'failed', 'delivered', 'dead')
+                  AND status IN ('filtered', 'duplicate', 'failed', 'delivered', 'dead', 'split')
                   AND NOT EXISTS (SELECT 1 FROM event_jobs j WHERE j.event_id = events.id)
                 LIMIT $2{})",
             self.dialect().skip_locked()

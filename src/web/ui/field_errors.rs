@@ -108,6 +108,11 @@ fn input_for(field: &str) -> Option<Input> {
         "trigger.webhook.prefix" => "hmac_prefix",
         "trigger.webhook.respond" => "respond",
         "trigger.webhook.allow_get" => "allow_get",
+        "trigger.webhook.more"
+        | "trigger.webhook.split"
+        | "trigger.webhook.handshake"
+        | "trigger.webhook.handshake_secret" => "webhook_more",
+        f if f.starts_with("trigger.webhook.response") => "webhook_more",
         "trigger.schedule.cron" => "cron",
         "trigger.schedule.timezone" => "timezone",
         "trigger.schedule.poll.url" => "poll_url",

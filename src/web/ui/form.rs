@@ -9,6 +9,7 @@ mod buttons;
 mod conditions;
 mod convert;
 mod fields;
+mod webhook_more;
 
 pub use self::buttons::{Button, compiled_rhai};
 pub use self::conditions::{ConditionsForm, GroupForm, RowForm, op_choices};
@@ -55,6 +56,8 @@ pub struct RecipeForm {
     pub hmac_prefix: String,
     pub respond: String,
     pub allow_get: bool,
+    /// `split`, `handshake`, `handshake_secret`, `[response]` as TOML (`form::webhook_more`).
+    pub webhook_more: String,
     pub schedule: bool,
     pub cron: String,
     pub timezone: String,
@@ -189,6 +192,7 @@ impl RecipeForm {
                 "hmac_prefix" => form.hmac_prefix = value,
                 "respond" => form.respond = value,
                 "allow_get" => form.allow_get = on,
+                "webhook_more" => form.webhook_more = value,
                 "schedule" => form.schedule = on,
                 "cron" => form.cron = value,
                 "timezone" => form.timezone = value,
@@ -253,6 +257,7 @@ impl RecipeForm {
                 _ => "accepted".into(),
             },
             allow_get: webhook.is_some_and(|w| w.allow_get),
+            webhook_more: webhook_more::text(webhook),
             schedule: schedule.is_some(),
             cron: schedule.map(|s| s.cron.clone()).unwrap_or_default(),
             timezone: schedule
@@ -303,7 +308,7 @@ impl RecipeForm {
         let verify = parse_verify(&self.verify);
         // The signature's place is only written for the generic HMAC preset.
         let hmac = verify == VerifyPreset::HmacSha256;
-        let webhook = self.webhook.then(|| WebhookSection {
+        let mut webhook = self.webhook.then(|| WebhookSection {
             verify,
             secret: secret_value(&self.webhook_secret),
             previous_secret: secret_value(&self.previous_secret),
@@ -320,7 +325,11 @@ impl RecipeForm {
                 RespondMode::Accepted
             },
             allow_get: self.allow_get,
+            ..WebhookSection::default()
         });
+        if let Some(section) = webhook.as_mut() {
+            webhook_more::apply(&self.webhook_more, section, &mut errors);
+        }
         let poll = self.poll.then(|| PollSection {
             url: self.poll_url.trim().to_owned(),
             method: non_empty(&self.poll_method),
