@@ -9,13 +9,14 @@ use crate::deliver::request::{PlannedRequest, add_webhook_headers, render_redact
 use crate::recipe::conditions::CompiledConditions;
 use crate::recipe::{Filter, Recipe};
 use crate::script::ScriptEngine;
+use crate::store::DeliveryStart;
 
 /// The dry run as data: `filter` (true/false/null without a filter), `filter_reason` (why it
 /// said no), `conditions` (for a rows filter: every row's verdict, `{path, field, op,
 /// expected, seen, held, error}`, `seen` left out when the field is missing; null for a
 /// script filter), `dedupe_key`, `output`,
-/// `requests` (each `{action, request}`, or `{action, error}` when its templates cannot
-/// render, e.g. a missing path), `error` (the first such error when nothing else failed).
+/// `requests` (each `{action, request}`, `{action, skipped}` with the reason when its `when`
+/// is false, or `{action, error}` when its templates cannot render, e.g. a missing path), `error` (the first such error when nothing else failed).
 pub fn evaluate(
     scripts: &ScriptEngine,
     recipe: &Recipe,
@@ -43,9 +44,9 @@ pub fn evaluate(
     let passed = recipe
         .filter
         .as_ref()
-        .map(|_| matches!(verdict, Verdict::Passed(_)));
-    let output = match verdict {
-        Verdict::Passed(output) => output,
+        .map(|_| matches!(verdict, Verdict::Passed { .. }));
+    let (output, deliveries) = match verdict {
+        Verdict::Passed { output, deliveries } => (output, deliveries),
         Verdict::Filtered { reason } => {
             return json!({ "dedupe_key": key, "filter": passed, "filter_reason": reason,
                 "conditions": conditions, "output": null, "requests": [], "error": null });
@@ -54,7 +55,11 @@ pub fn evaluate(
     let requests: Vec<Value> = recipe
         .actions
         .iter()
-        .map(|action| {
+        .zip(&deliveries)
+        .map(|(action, planned)| {
+            if let DeliveryStart::Skipped(reason) = &planned.start {
+                return json!({ "action": action.name, "skipped": reason });
+            }
             let mut request = match render_redacted(action, &output, payload) {
                 Ok(request) => request,
                 Err(error) => {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::recipe::conditions::EvalInput;
 use crate::recipe::{Filter, Recipe};
 use crate::script::{ScriptEngine, ScriptError, ScriptInput};
-use crate::store::{DedupeClaim, EventRecord, NewDelivery, RunOutcome};
+use crate::store::{DedupeClaim, DeliveryStart, EventRecord, NewDelivery, RunOutcome};
 
 /// What a script sees of one event.
 #[derive(Debug, Clone)]
@@ -56,6 +56,7 @@ impl EventContext {
             event: &self.event,
             headers: &self.headers,
             meta: &self.meta,
+            output: &Value::Null,
         }
     }
 
@@ -73,8 +74,12 @@ pub enum Verdict {
     /// The filter said no; `reason` says why, in the user's terms: for rows, each failed
     /// row with the value it saw (`data.object.amount = 500 is not greater than 1000`).
     Filtered { reason: String },
-    /// The transform output (the event itself when the recipe has no transform).
-    Passed(Value),
+    /// The run passed: the transform output (the event itself when the recipe has no
+    /// transform) and one planned delivery per action (due, or skipped by its `when`).
+    Passed {
+        output: Value,
+        deliveries: Vec<NewDelivery>,
+    },
 }
 
 /// The recipe's dedupe key for this event, if the recipe declares one. Blocking.
@@ -109,10 +114,12 @@ pub fn filter_and_transform(
     {
         return Ok(Verdict::Filtered { reason });
     }
-    match &recipe.transform {
-        Some(transform) => Ok(Verdict::Passed(scripts.eval_json(transform, &ctx.input())?)),
-        None => Ok(Verdict::Passed(ctx.event.clone())),
-    }
+    let output = match &recipe.transform {
+        Some(transform) => scripts.eval_json(transform, &ctx.input())?,
+        None => ctx.event.clone(),
+    };
+    let deliveries = plan_deliveries(scripts, recipe, ctx, &output)?;
+    Ok(Verdict::Passed { output, deliveries })
 }
 
 /// Runs the filter's script (a script, or the rows' Rhai); `Some(reason)` when it says no.
@@ -156,30 +163,48 @@ pub fn run_outcome(
             error: error.to_string(),
         },
         Ok(Verdict::Filtered { reason }) => RunOutcome::Filtered { reason },
-        Ok(Verdict::Passed(output)) => RunOutcome::Done {
+        Ok(Verdict::Passed { output, deliveries }) => RunOutcome::Done {
             output,
             dedupe: key.map(|key| DedupeClaim {
                 key,
                 window: recipe.dedupe_window,
                 force: replay,
             }),
-            deliveries: plan_deliveries(recipe),
+            deliveries,
         },
     }
 }
 
-/// One delivery per action, named by its index in the recipe version the run used.
-pub fn plan_deliveries(recipe: &Recipe) -> Vec<NewDelivery> {
-    recipe
-        .file
-        .actions
-        .iter()
-        .enumerate()
-        .map(|(index, section)| NewDelivery {
+/// One delivery per action, named by its index in the recipe version the run used: due now,
+/// or skipped with the reason its `when` gave. A condition that cannot be decided fails the
+/// run, naming the action. Blocking (a `when_script` runs).
+pub fn plan_deliveries(
+    scripts: &ScriptEngine,
+    recipe: &Recipe,
+    ctx: &EventContext,
+    output: &Value,
+) -> Result<Vec<NewDelivery>, ScriptError> {
+    let now = chrono::Utc::now();
+    let mut planned = Vec::with_capacity(recipe.actions.len());
+    for (index, (action, flow)) in recipe.actions.iter().zip(&recipe.flows).enumerate() {
+        let skip = match &flow.when {
+            None => None,
+            Some(when) => when
+                .skip_reason(scripts, &ctx.input(), output)
+                .map_err(|error| {
+                    ScriptError::Runtime(format!("action `{}`: when: {error}", action.name))
+                })?,
+        };
+        planned.push(NewDelivery {
             action_index: index,
-            action_name: section.name.clone(),
-        })
-        .collect()
+            action_name: action.name.clone(),
+            start: match skip {
+                Some(reason) => DeliveryStart::Skipped(reason),
+                None => DeliveryStart::Due(now),
+            },
+        });
+    }
+    Ok(planned)
 }
 
 /// Runs blocking script work off the async executor so a slow script cannot stall ingest.

@@ -227,6 +227,38 @@ pub struct ActionSection {
     /// Standard Webhooks signing secret, as `{{ secrets.NAME }}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// How the `when` rows combine (`all`, the default, or `any`), like a filter's `match`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_match: Option<MatchMode>,
+    /// Condition rows deciding whether this action runs for a run (like `[[filter.when]]`,
+    /// also reading `output.`); not with `when_script`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<ConditionRow>,
+    /// A Rhai expression returning a bool (sees `event`, `headers`, `meta`, `output`); not
+    /// with `when` rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_script: Option<String>,
+}
+
+/// The action keys that control when and in which order it runs (see `recipe::flow`).
+pub const FLOW_KEYS: [&str; 6] = [
+    "when_match",
+    "when",
+    "when_script",
+    "after",
+    "delay",
+    "delay_until",
+];
+
+impl ActionSection {
+    /// The `when` rows as [`Conditions`] (no groups: an action's rows are one list).
+    pub fn when_rows(&self) -> Conditions {
+        Conditions {
+            match_mode: self.when_match.unwrap_or_default(),
+            when: self.when.clone(),
+            any: Vec::new(),
+        }
+    }
 }
 
 fn default_method() -> String {

@@ -2,6 +2,7 @@ use super::action::Action;
 use super::duration::parse_duration;
 use super::error::FieldError;
 use super::file::{FilterSection, RecipeFile, ScheduleSection, ScriptSection};
+use super::flow;
 use super::webhook::webhook_trigger;
 use super::{DEFAULT_DEDUPE_WINDOW, Filter, Recipe, ScheduleTrigger};
 use crate::recipe::template::Template;
@@ -136,6 +137,8 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
         }
     }
 
+    let flows = collect(&mut errors, flow::action_flows(&file.actions, engine)).unwrap_or_default();
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -148,6 +151,7 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
         filter,
         transform,
         actions,
+        flows,
     })
 }
 

@@ -210,11 +210,22 @@ pub struct DedupeClaim {
 
 /// One action of a passing run to deliver. The delivery names the run's recipe version and the
 /// action's place in it; later edits of the recipe make new versions and leave it alone.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewDelivery {
     /// 0-based, in the order of the recipe's `[[action]]` sections.
     pub action_index: usize,
     pub action_name: String,
+    pub start: DeliveryStart,
+}
+
+/// How a planned delivery starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryStart {
+    /// Queued, due at this instant (now, or later for a `delay`).
+    Due(DateTime<Utc>),
+    /// Never attempted: its `when` was false; the reason is recorded as its `last_error`.
+    /// Counts as finished, like a delivered one, for its event's status.
+    Skipped(String),
 }
 
 /// Which action a claimed delivery runs.

@@ -46,6 +46,7 @@ async fn claimed_delivery(store: &Arc<dyn Store>) -> (String, String) {
             deliveries: vec![NewDelivery {
                 action_index: 0,
                 action_name: "a0".into(),
+                start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
             }],
         },
     };

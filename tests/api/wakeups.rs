@@ -110,6 +110,7 @@ fn run(event_id: &str, actions: usize) -> NewRun {
         .map(|i| NewDelivery {
             action_index: i,
             action_name: format!("a{i}"),
+            start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
         })
         .collect();
     NewRun {

@@ -45,6 +45,7 @@ pub(super) fn done_with(key: Option<&str>, actions: usize) -> RunOutcome {
             .map(|i| NewDelivery {
                 action_index: i,
                 action_name: format!("a{i}"),
+                start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
             })
             .collect(),
     }

@@ -148,6 +148,7 @@ async fn round_trip_run_and_delivery(store: &Arc<dyn Store>, recipe: &str, what:
         deliveries: vec![NewDelivery {
             action_index: 0,
             action_name: "a0".into(),
+            start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
         }],
     };
     let mut first = run(&ev.id, done.clone());

@@ -1,0 +1,3 @@
+//! Flow control on actions (issue 11): per-action conditions, delays, chained actions.
+
+mod branching;
