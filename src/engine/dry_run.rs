@@ -16,7 +16,8 @@ use crate::store::DeliveryStart;
 /// expected, seen, held, error}`, `seen` left out when the field is missing; null for a
 /// script filter), `dedupe_key`, `output`,
 /// `requests` (each `{action, request}`, `{action, skipped}` with the reason when its `when`
-/// is false, or `{action, error}` when its templates cannot render, e.g. a missing path), `error` (the first such error when nothing else failed).
+/// is false, or `{action, error}` when its templates cannot render, e.g. a missing path, or
+/// its `delay_until` gives no instant; a delayed request has `scheduled_for`, RFC 3339), `error` (the first such error when nothing else failed).
 pub fn evaluate(
     scripts: &ScriptEngine,
     recipe: &Recipe,
@@ -57,9 +58,15 @@ pub fn evaluate(
         .iter()
         .zip(&deliveries)
         .map(|(action, planned)| {
-            if let DeliveryStart::Skipped(reason) = &planned.start {
-                return json!({ "action": action.name, "skipped": reason });
-            }
+            let due = match &planned.start {
+                DeliveryStart::Skipped(reason) => {
+                    return json!({ "action": action.name, "skipped": reason });
+                }
+                DeliveryStart::Failed(error) => {
+                    return json!({ "action": action.name, "error": format!("action `{}`: {error}", action.name) });
+                }
+                DeliveryStart::Due(at) => *at,
+            };
             let mut request = match render_redacted(action, &output, payload) {
                 Ok(request) => request,
                 Err(error) => {
@@ -74,7 +81,9 @@ pub fn evaluate(
                     format!("v1,<signed with {{{{ secrets.{name} }}}}>"),
                 ));
             }
-            json!({ "action": action.name, "request": request_json(&request) })
+            let scheduled = (due > Utc::now() + chrono::Duration::milliseconds(500))
+                .then(|| due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            json!({ "action": action.name, "request": request_json(&request), "scheduled_for": scheduled })
         })
         .collect();
     let error = requests.iter().find_map(|r| r.get("error").cloned());

@@ -175,8 +175,9 @@ pub fn run_outcome(
     }
 }
 
-/// One delivery per action, named by its index in the recipe version the run used: due now,
-/// or skipped with the reason its `when` gave. A condition that cannot be decided fails the
+/// One delivery per action, named by its index in the recipe version the run used: due now
+/// (or after its `delay`, at its `delay_until`), skipped with the reason its `when` gave, or
+/// dead when its `delay_until` gives no instant. A condition that cannot be decided fails the
 /// run, naming the action. Blocking (a `when_script` runs).
 pub fn plan_deliveries(
     scripts: &ScriptEngine,
@@ -198,9 +199,13 @@ pub fn plan_deliveries(
         planned.push(NewDelivery {
             action_index: index,
             action_name: action.name.clone(),
-            start: match skip {
-                Some(reason) => DeliveryStart::Skipped(reason),
-                None => DeliveryStart::Due(now),
+            start: match (skip, &flow.delay) {
+                (Some(reason), _) => DeliveryStart::Skipped(reason),
+                (None, None) => DeliveryStart::Due(now),
+                (None, Some(delay)) => match delay.due(now, output, &ctx.event) {
+                    Ok(at) => DeliveryStart::Due(at),
+                    Err(error) => DeliveryStart::Failed(error),
+                },
             },
         });
     }

@@ -238,6 +238,13 @@ pub struct ActionSection {
     /// with `when` rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when_script: Option<String>,
+    /// Postpones the action by a duration ("10m"), counted from the run; not with `delay_until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<String>,
+    /// A template giving the instant the action is due (RFC 3339 or Unix seconds), e.g.
+    /// `"{{ event.remind_at }}"`; not with `delay`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_until: Option<String>,
 }
 
 /// The action keys that control when and in which order it runs (see `recipe::flow`).

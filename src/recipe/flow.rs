@@ -1,5 +1,5 @@
 //! Flow control on actions, checked at import: per-action conditions (`when` rows or
-//! `when_script`).
+//! `when_script`) and delays (`delay`, `delay_until`).
 //!
 //! ```toml
 //! [[action]]
@@ -17,12 +17,23 @@
 //! action whose condition is false is recorded as a `skipped` delivery with the reason; a
 //! row that cannot be decided (a missing field, a value of the wrong kind) fails the run with
 //! the row named, exactly as a filter row does.
+//!
+//! `delay = "10m"` makes the delivery due that long after the run; `delay_until` is a template
+//! over `event.`/`output.` rendered in the run, giving an RFC 3339 instant or Unix seconds
+//! (an instant in the past is due at once; one that does not render or parse makes the
+//! delivery dead, with no call, saying why). Either way the delivery is an ordinary queued
+//! delivery due later: it survives restarts.
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::conditions::CheckedConditions;
+use super::duration::parse_duration;
 use super::error::FieldError;
 use super::file::ActionSection;
+use super::template::{Landing, Template, TemplateContext};
 use crate::recipe::conditions::EvalInput;
 use crate::script::{CompiledScript, ScriptEngine, ScriptError, ScriptInput, ScriptKind};
 
@@ -40,7 +51,20 @@ pub enum ActionWhen {
 #[derive(Debug, Clone, Default)]
 pub struct ActionFlow {
     pub when: Option<ActionWhen>,
+    pub delay: Option<Delay>,
 }
+
+/// When a delivery becomes due, relative to its run.
+#[derive(Debug, Clone)]
+pub enum Delay {
+    /// `delay`: this long after the run.
+    For(Duration),
+    /// `delay_until`: the instant the template renders to.
+    Until(Template),
+}
+
+/// Longest `delay` accepted (a year): a longer one is almost surely a unit slip.
+const MAX_DELAY: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// Every action's flow, or every problem with it (`action[1].when_script: ...`).
 pub fn action_flows(
@@ -58,7 +82,14 @@ pub fn action_flows(
                 None
             }
         };
-        flows.push(ActionFlow { when });
+        let delay = match delay(section, &field) {
+            Ok(delay) => delay,
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        flows.push(ActionFlow { when, delay });
     }
     if errors.is_empty() {
         Ok(flows)
@@ -105,6 +136,81 @@ fn action_when(
         )]),
         (None, false) => Ok(None),
     }
+}
+
+fn delay(section: &ActionSection, field: &str) -> Result<Option<Delay>, FieldError> {
+    match (&section.delay, &section.delay_until) {
+        (Some(_), Some(_)) => Err(FieldError::new(
+            format!("{field}.delay_until"),
+            "cannot be used together with `delay`: give a duration or an instant, not both",
+        )),
+        (Some(text), None) => match parse_duration(text) {
+            Ok(d) if d > MAX_DELAY => Err(FieldError::new(
+                format!("{field}.delay"),
+                format!("`{text}` is longer than the most a delay may be (366 days)"),
+            )),
+            Ok(d) => Ok(Some(Delay::For(d))),
+            Err(message) => Err(FieldError::new(format!("{field}.delay"), message)),
+        },
+        (None, Some(text)) => {
+            let template = Template::parse_for(text, Landing::Text)
+                .map_err(|e| FieldError::new(format!("{field}.delay_until"), e.to_string()))?;
+            if !template.secret_names().is_empty() {
+                return Err(FieldError::new(
+                    format!("{field}.delay_until"),
+                    "reads a secret; an instant comes from the event or the output",
+                ));
+            }
+            Ok(Some(Delay::Until(template)))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+impl Delay {
+    /// When a delivery of a run at `now` is due: never before `now` (an instant in the past
+    /// is due at once). `Err` says why `delay_until` gives no instant.
+    pub fn due(
+        &self,
+        now: DateTime<Utc>,
+        output: &Value,
+        event: &Value,
+    ) -> Result<DateTime<Utc>, String> {
+        let at = match self {
+            Delay::For(d) => now + chrono::Duration::from_std(*d).unwrap_or(chrono::Duration::MAX),
+            Delay::Until(template) => {
+                let no_secrets = |_: &str| None;
+                let ctx = TemplateContext {
+                    output,
+                    event,
+                    secrets: &no_secrets,
+                };
+                let text = template
+                    .render(&ctx)
+                    .map_err(|e| format!("delay_until: {e}"))?;
+                parse_instant(&text).map_err(|e| format!("delay_until: {e}"))?
+            }
+        };
+        Ok(at.max(now))
+    }
+}
+
+/// An RFC 3339 instant (`2024-05-01T09:00:00Z`) or Unix seconds (`1714554000`, fractions
+/// allowed).
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Ok(seconds) = text.parse::<f64>()
+        && seconds.is_finite()
+        && let Some(at) = DateTime::from_timestamp_millis((seconds * 1000.0).round() as i64)
+    {
+        return Ok(at);
+    }
+    Err(format!(
+        "`{text}` is not an instant: give an RFC 3339 date-time (2024-05-01T09:00:00Z) or Unix seconds"
+    ))
 }
 
 impl ActionWhen {

@@ -226,6 +226,9 @@ pub enum DeliveryStart {
     /// Never attempted: its `when` was false; the reason is recorded as its `last_error`.
     /// Counts as finished, like a delivered one, for its event's status.
     Skipped(String),
+    /// Dead before any call, with the message (a `delay_until` that gives no instant). An
+    /// operator retry queues it due at once.
+    Failed(String),
 }
 
 /// Which action a claimed delivery runs.
@@ -301,7 +304,7 @@ pub struct RunView {
 pub struct DeliveryView {
     pub id: String,
     pub action_name: String,
-    /// pending | delivered | dead
+    /// pending | delivered | dead | skipped
     pub status: String,
     pub attempt_count: u32,
     pub next_attempt_at: Option<DateTime<Utc>>,

@@ -1,3 +1,4 @@
 //! Flow control on actions (issue 11): per-action conditions, delays, chained actions.
 
 mod branching;
+mod delays;

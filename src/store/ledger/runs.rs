@@ -240,14 +240,15 @@ fn plan(run: NewRun) -> Planned {
     planned
 }
 
-/// The status of an event whose run passed, as its deliveries start: `delivered` when none
-/// has anything left to do (every action skipped), else `done` (in flight). The same rule as
-/// `refresh_event_statuses`, which takes over from the first attempt.
+/// The status of an event whose run passed, as its deliveries start: `dead` when one is dead
+/// from the start, `delivered` when none has anything left to do (every action skipped), else
+/// `done` (in flight). The same rule as `refresh_event_statuses`, which takes over from the
+/// first attempt.
 fn status_at_start(deliveries: &[NewDelivery]) -> EventStatus {
-    let in_flight = deliveries
-        .iter()
-        .any(|d| matches!(d.start, DeliveryStart::Due(_)));
-    if in_flight {
+    let has = |f: fn(&DeliveryStart) -> bool| deliveries.iter().any(|d| f(&d.start));
+    if has(|s| matches!(s, DeliveryStart::Failed(_))) {
+        EventStatus::Dead
+    } else if has(|s| matches!(s, DeliveryStart::Due(_))) {
         EventStatus::Done
     } else {
         EventStatus::Delivered
@@ -300,6 +301,7 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
                 let (status, note) = match &d.start {
                     DeliveryStart::Due(_) => ("pending", None),
                     DeliveryStart::Skipped(reason) => ("skipped", Some(reason.as_str())),
+                    DeliveryStart::Failed(error) => ("dead", Some(error.as_str())),
                 };
                 [
                     Arg::from(id.as_str()),

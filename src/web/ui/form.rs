@@ -367,6 +367,8 @@ impl RecipeForm {
                     when_match: None,
                     when: Vec::new(),
                     when_script: None,
+                    delay: None,
+                    delay_until: None,
                 };
                 convert::with_flow(i, &a.flow, &mut errors, section)
             })
