@@ -17,7 +17,8 @@ use crate::store::DeliveryStart;
 /// script filter), `dedupe_key`, `output`,
 /// `requests` (each `{action, request}`, `{action, skipped}` with the reason when its `when`
 /// is false, or `{action, error}` when its templates cannot render, e.g. a missing path, or
-/// its `delay_until` gives no instant; a delayed request has `scheduled_for`, RFC 3339), `error` (the first such error when nothing else failed).
+/// its `delay_until` gives no instant; a delayed request has `scheduled_for`, RFC 3339; a
+/// chained one `after`, the action it waits for, its `responses.` shown as references), `error` (the first such error when nothing else failed).
 pub fn evaluate(
     scripts: &ScriptEngine,
     recipe: &Recipe,
@@ -65,7 +66,7 @@ pub fn evaluate(
                 DeliveryStart::Failed(error) => {
                     return json!({ "action": action.name, "error": format!("action `{}`: {error}", action.name) });
                 }
-                DeliveryStart::Due(at) => *at,
+                DeliveryStart::Due(at) | DeliveryStart::Waiting(at) => *at,
             };
             let mut request = match render_redacted(action, &output, payload) {
                 Ok(request) => request,
@@ -83,7 +84,12 @@ pub fn evaluate(
             }
             let scheduled = (due > Utc::now() + chrono::Duration::milliseconds(500))
                 .then(|| due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-            json!({ "action": action.name, "request": request_json(&request), "scheduled_for": scheduled })
+            let after = planned
+                .after
+                .filter(|_| matches!(planned.start, DeliveryStart::Waiting(_)))
+                .map(|i| recipe.actions[i].name.clone());
+            json!({ "action": action.name, "request": request_json(&request),
+                "scheduled_for": scheduled, "after": after })
         })
         .collect();
     let error = requests.iter().find_map(|r| r.get("error").cloned());

@@ -186,8 +186,9 @@ pub fn plan_deliveries(
     output: &Value,
 ) -> Result<Vec<NewDelivery>, ScriptError> {
     let now = chrono::Utc::now();
-    let mut planned = Vec::with_capacity(recipe.actions.len());
-    for (index, (action, flow)) in recipe.actions.iter().zip(&recipe.flows).enumerate() {
+    // Each action's own start, before its `after` is taken into account.
+    let mut own = Vec::with_capacity(recipe.actions.len());
+    for (action, flow) in recipe.actions.iter().zip(&recipe.flows) {
         let skip = match &flow.when {
             None => None,
             Some(when) => when
@@ -196,20 +197,54 @@ pub fn plan_deliveries(
                     ScriptError::Runtime(format!("action `{}`: when: {error}", action.name))
                 })?,
         };
-        planned.push(NewDelivery {
-            action_index: index,
-            action_name: action.name.clone(),
-            start: match (skip, &flow.delay) {
-                (Some(reason), _) => DeliveryStart::Skipped(reason),
-                (None, None) => DeliveryStart::Due(now),
-                (None, Some(delay)) => match delay.due(now, output, &ctx.event) {
-                    Ok(at) => DeliveryStart::Due(at),
-                    Err(error) => DeliveryStart::Failed(error),
-                },
+        own.push(match (skip, &flow.delay) {
+            (Some(reason), _) => DeliveryStart::Skipped(reason),
+            (None, None) => DeliveryStart::Due(now),
+            (None, Some(delay)) => match delay.due(now, output, &ctx.event) {
+                Ok(at) => DeliveryStart::Due(at),
+                Err(error) => DeliveryStart::Failed(error),
             },
         });
     }
+    let planned = (0..recipe.actions.len())
+        .map(|index| chained(recipe, &own, index))
+        .collect();
     Ok(planned)
+}
+
+/// The action's delivery with its `after` applied: one that may run waits for its
+/// predecessor; one whose predecessor (or any before it) was skipped by its `when` is skipped
+/// for good; one whose predecessor is dead from the start is skipped until it is retried to
+/// success. (`after` has no cycles: `check` refuses them.)
+fn chained(recipe: &Recipe, own: &[DeliveryStart], index: usize) -> NewDelivery {
+    let name = recipe.actions[index].name.clone();
+    let delivery = |start, after| NewDelivery {
+        action_index: index,
+        action_name: name.clone(),
+        start,
+        after,
+    };
+    let (start, Some(before)) = (&own[index], recipe.flows[index].after) else {
+        return delivery(own[index].clone(), None);
+    };
+    let before_name = &recipe.actions[before].name;
+    let not_before = match start {
+        DeliveryStart::Due(at) => *at,
+        other => return delivery(other.clone(), None),
+    };
+    match chained(recipe, own, before).start {
+        DeliveryStart::Skipped(_) => delivery(
+            DeliveryStart::Skipped(format!("after: `{before_name}` was skipped")),
+            None,
+        ),
+        DeliveryStart::Failed(_) => delivery(
+            DeliveryStart::Skipped(format!("after: `{before_name}` did not succeed")),
+            Some(before),
+        ),
+        DeliveryStart::Due(_) | DeliveryStart::Waiting(_) => {
+            delivery(DeliveryStart::Waiting(not_before), Some(before))
+        }
+    }
 }
 
 /// Runs blocking script work off the async executor so a slow script cannot stall ingest.

@@ -245,6 +245,10 @@ pub struct ActionSection {
     /// `"{{ event.remind_at }}"`; not with `delay`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_until: Option<String>,
+    /// The name of an action of the same recipe this one runs after, once it succeeded; its
+    /// templates may read `{{ responses.NAME.… }}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// The action keys that control when and in which order it runs (see `recipe::flow`).

@@ -24,6 +24,8 @@
 //! delivery dead, with no call, saying why). Either way the delivery is an ordinary queued
 //! delivery due later: it survives restarts.
 
+mod chain;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -52,6 +54,8 @@ pub enum ActionWhen {
 pub struct ActionFlow {
     pub when: Option<ActionWhen>,
     pub delay: Option<Delay>,
+    /// `after`: the index of the action this one runs after.
+    pub after: Option<usize>,
 }
 
 /// When a delivery becomes due, relative to its run.
@@ -66,12 +70,21 @@ pub enum Delay {
 /// Longest `delay` accepted (a year): a longer one is almost surely a unit slip.
 const MAX_DELAY: Duration = Duration::from_secs(366 * 24 * 3600);
 
-/// Every action's flow, or every problem with it (`action[1].when_script: ...`).
+/// Every action's flow, or every problem with it (`action[1].when_script: ...`). `actions`
+/// are the compiled actions (for the `responses.` their templates read).
 pub fn action_flows(
     sections: &[ActionSection],
+    actions: &[crate::recipe::Action],
     engine: &ScriptEngine,
 ) -> Result<Vec<ActionFlow>, Vec<FieldError>> {
     let mut errors = Vec::new();
+    let after = match chain::predecessors(sections, actions) {
+        Ok(after) => after,
+        Err(e) => {
+            errors.extend(e);
+            vec![None; sections.len()]
+        }
+    };
     let mut flows = Vec::new();
     for (i, section) in sections.iter().enumerate() {
         let field = format!("action[{i}]");
@@ -89,7 +102,11 @@ pub fn action_flows(
                 None
             }
         };
-        flows.push(ActionFlow { when, delay });
+        flows.push(ActionFlow {
+            when,
+            delay,
+            after: after[i],
+        });
     }
     if errors.is_empty() {
         Ok(flows)
@@ -181,6 +198,7 @@ impl Delay {
             Delay::Until(template) => {
                 let no_secrets = |_: &str| None;
                 let ctx = TemplateContext {
+                    responses: &serde_json::Value::Null,
                     output,
                     event,
                     secrets: &no_secrets,

@@ -137,7 +137,15 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
         }
     }
 
-    let flows = collect(&mut errors, flow::action_flows(&file.actions, engine)).unwrap_or_default();
+    let flows = if actions.len() == file.actions.len() {
+        collect(
+            &mut errors,
+            flow::action_flows(&file.actions, &actions, engine),
+        )
+        .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
 
     if !errors.is_empty() {
         return Err(errors);

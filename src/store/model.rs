@@ -216,6 +216,9 @@ pub struct NewDelivery {
     pub action_index: usize,
     pub action_name: String,
     pub start: DeliveryStart,
+    /// For an action with `after` that may still run: the index of the action whose success
+    /// queues it (`Waiting`, or `Skipped` because that action did not succeed).
+    pub after: Option<usize>,
 }
 
 /// How a planned delivery starts.
@@ -229,6 +232,9 @@ pub enum DeliveryStart {
     /// Dead before any call, with the message (a `delay_until` that gives no instant). An
     /// operator retry queues it due at once.
     Failed(String),
+    /// Waits (status `waiting`, not queued) for the action `after` names to succeed; then due
+    /// at the later of that moment and this instant (its delay).
+    Waiting(DateTime<Utc>),
 }
 
 /// Which action a claimed delivery runs.
@@ -257,6 +263,9 @@ pub struct ClaimedDelivery {
     /// The store's secrets generation when the claim was made: it moves with every secret set
     /// or deleted, by any process, so values cached at one generation hold until it moves.
     pub secrets_generation: i64,
+    /// For an action with `after`: the stored responses of its run's actions, by action name
+    /// (`{status, headers, body, truncated}`); null otherwise.
+    pub responses: Value,
 }
 
 /// One stored source of a recipe (`recipe_versions`).
@@ -277,6 +286,9 @@ pub struct NewAttempt {
     pub status_code: Option<u16>,
     pub response_snippet: Option<String>,
     pub error: Option<String>,
+    /// For an action that others run `after`, on success: its response as JSON text
+    /// (`{status, headers, body, truncated}`), kept on the delivery for their templates.
+    pub response: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,7 +316,7 @@ pub struct RunView {
 pub struct DeliveryView {
     pub id: String,
     pub action_name: String,
-    /// pending | delivered | dead | skipped
+    /// pending | waiting (for its `after`) | delivered | dead | skipped
     pub status: String,
     pub attempt_count: u32,
     pub next_attempt_at: Option<DateTime<Utc>>,

@@ -14,7 +14,7 @@ use crate::store::{
     StoreError, now_ms, to_ms,
 };
 
-/// Deliveries per `INSERT`, 11 parameters each (22 000 in all, under SQLite's 32 766 and
+/// Deliveries per `INSERT`, 13 parameters each (26 000 in all, under SQLite's 32 766 and
 /// PostgreSQL's 65 535): a chunk of 400 runs with up to five actions each is one statement.
 const DELIVERY_ROWS: usize = 2000;
 
@@ -248,7 +248,7 @@ fn status_at_start(deliveries: &[NewDelivery]) -> EventStatus {
     let has = |f: fn(&DeliveryStart) -> bool| deliveries.iter().any(|d| f(&d.start));
     if has(|s| matches!(s, DeliveryStart::Failed(_))) {
         EventStatus::Dead
-    } else if has(|s| matches!(s, DeliveryStart::Due(_))) {
+    } else if has(|s| matches!(s, DeliveryStart::Due(_) | DeliveryStart::Waiting(_))) {
         EventStatus::Done
     } else {
         EventStatus::Delivered
@@ -298,10 +298,11 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
         for part in deliveries.chunks(DELIVERY_ROWS) {
             let ids: Vec<String> = part.iter().map(|_| new_id()).collect();
             let rows = part.iter().zip(&ids).flat_map(|((p, d), id)| {
-                let (status, note) = match &d.start {
-                    DeliveryStart::Due(_) => ("pending", None),
-                    DeliveryStart::Skipped(reason) => ("skipped", Some(reason.as_str())),
-                    DeliveryStart::Failed(error) => ("dead", Some(error.as_str())),
+                let (status, note, not_before) = match &d.start {
+                    DeliveryStart::Due(_) => ("pending", None, None),
+                    DeliveryStart::Skipped(reason) => ("skipped", Some(reason.as_str()), None),
+                    DeliveryStart::Failed(error) => ("dead", Some(error.as_str()), None),
+                    DeliveryStart::Waiting(at) => ("waiting", None, Some(to_ms(*at))),
                 };
                 [
                     Arg::from(id.as_str()),
@@ -313,15 +314,17 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
                     d.action_name.as_str().into(),
                     status.into(),
                     Outside(note).into(),
+                    d.after.map(|i| i as i64).into(),
+                    not_before.into(),
                     now.into(),
                     now.into(),
                 ]
             });
             Stmt::built(format!(
                 "INSERT INTO deliveries (id, event_id, run_id, recipe_id, recipe_version, action_index, action_name,
-                                         status, last_error, created_at, updated_at)
+                                         status, last_error, after_index, not_before, created_at, updated_at)
                  VALUES {}",
-                placeholders(part.len(), 11, 1)
+                placeholders(part.len(), 13, 1)
             ))
             .bind_all(rows)
             .execute(tx.on())

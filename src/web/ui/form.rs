@@ -369,6 +369,7 @@ impl RecipeForm {
                     when_script: None,
                     delay: None,
                     delay_until: None,
+                    after: None,
                 };
                 convert::with_flow(i, &a.flow, &mut errors, section)
             })
