@@ -115,10 +115,21 @@ fn print_report(report: &Value) {
         serde_json::to_string_pretty(&report["output"]).unwrap_or_default()
     );
     for planned in report["requests"].as_array().into_iter().flatten() {
+        let name = planned["action"].as_str().unwrap_or_default();
+        if let Some(reason) = planned["skipped"].as_str() {
+            println!("\naction {name}: skipped ({reason})");
+            continue;
+        }
+        if let Some(after) = planned["after"].as_str() {
+            println!("\naction {name}: waits for `{after}` to succeed");
+        }
+        if let Some(at) = planned["scheduled_for"].as_str() {
+            println!("\naction {name}: scheduled for {at}");
+        }
         let request = &planned["request"];
         println!(
             "\naction {}: {} {}",
-            planned["action"].as_str().unwrap_or_default(),
+            name,
             request["method"].as_str().unwrap_or_default(),
             request["url"].as_str().unwrap_or_default()
         );

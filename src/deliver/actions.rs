@@ -21,6 +21,8 @@ const MAX_VERSIONS: usize = 1024;
 pub(super) struct CompiledAction {
     pub(super) action: Action,
     pub(super) secret_names: Vec<String>,
+    /// Whether another action of the recipe runs `after` this one (its response is kept).
+    pub(super) keep_response: bool,
 }
 
 /// A compiled action, or why the stored one is invalid (the attempt fails with it).
@@ -134,7 +136,18 @@ impl ActionCache {
 /// Every action of a recipe version's source, compiled as a copied section would be.
 fn compile_source(source: &str) -> VersionActions {
     match toml::from_str::<RecipeFile>(source) {
-        Ok(file) => VersionActions::Actions(file.actions.iter().map(compile_section).collect()),
+        Ok(file) => VersionActions::Actions(
+            file.actions
+                .iter()
+                .map(|section| {
+                    let followed = file
+                        .actions
+                        .iter()
+                        .any(|a| a.after.as_deref() == Some(section.name.as_str()));
+                    compile_section(section, followed)
+                })
+                .collect(),
+        ),
         Err(error) => VersionActions::Invalid(format!("the recipe source does not parse: {error}")),
     }
 }
@@ -143,10 +156,10 @@ fn compile_source(source: &str) -> VersionActions {
 fn compile_copy(section: &Value) -> Compiled {
     serde_json::from_value::<ActionSection>(section.clone())
         .map_err(|e| e.to_string())
-        .and_then(|section| compile_section(&section))
+        .and_then(|section| compile_section(&section, false))
 }
 
-fn compile_section(section: &ActionSection) -> Compiled {
+fn compile_section(section: &ActionSection, keep_response: bool) -> Compiled {
     let action = Action::from_section(section, "action").map_err(|errors| {
         errors
             .iter()
@@ -157,6 +170,7 @@ fn compile_section(section: &ActionSection) -> Compiled {
     Ok(Arc::new(CompiledAction {
         secret_names: secret_names(&action),
         action,
+        keep_response,
     }))
 }
 

@@ -40,14 +40,17 @@ pub fn secret_names(action: &Action) -> Vec<String> {
     names
 }
 
-/// Renders url, headers and body with real secret values.
+/// Renders url, headers and body with real secret values and, for a chained action, the
+/// stored `responses` of the actions before it (by name; null otherwise).
 pub fn render(
     action: &Action,
     output: &Value,
     event: &Value,
+    responses: &Value,
     secrets: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PlannedRequest, TemplateError> {
     let ctx = TemplateContext {
+        responses,
         output,
         event,
         secrets,

@@ -12,8 +12,8 @@ use super::request::{add_webhook_headers, render};
 use super::retry::next_delay;
 use super::secrets::SecretCache;
 use crate::config::WorkerSettings;
-use crate::outbound::client::{AttemptResult, OutboundPolicy, OutboundRequest, send};
-use crate::outbound::redact::redact;
+use crate::outbound::client::{AttemptResult, OutboundPolicy, OutboundRequest, send_keeping};
+use crate::outbound::redact::{redact, redact_text};
 use crate::store::{ClaimedDelivery, DeliveryNext, NewAttempt, Store, StoreError};
 use crate::telemetry::metrics::Metrics;
 
@@ -155,13 +155,20 @@ impl DeliveryWorker {
     /// Sends a prepared request and decides what follows: delivered, a retry, or dead.
     #[tracing::instrument(skip_all, fields(delivery = %ready.attempt.delivery.id, recipe = %ready.attempt.delivery.recipe_id, action = %ready.attempt.delivery.action_name))]
     pub(super) async fn send_ready(&self, ready: Box<ReadyAttempt>) -> AttemptRecord {
-        let result = send(&self.client, &self.policy, ready.request).await;
+        let keep = ready
+            .attempt
+            .action
+            .as_ref()
+            .is_some_and(|a| a.keep_response)
+            .then_some(RESPONSE_KEEP_LIMIT);
+        let result = send_keeping(&self.client, &self.policy, ready.request, keep).await;
         self.finish(ready.attempt, result)
     }
 
     fn finish(&self, attempt: Attempt, result: AttemptResult) -> AttemptRecord {
         let delivery = &attempt.delivery;
         let attempt_no = delivery.attempt_count + 1;
+        let response = stored_response(&result, &attempt.secrets);
         let result = redact(result, &attempt.secrets);
         let next = if result.succeeded() {
             DeliveryNext::Delivered
@@ -193,7 +200,11 @@ impl DeliveryWorker {
                 tracing::info!(attempt_no, %at, error = ?result.error, status = ?result.status, "attempt failed, retry scheduled")
             }
         }
-        record(delivery, attempt_no, attempt.started_at, &result, next)
+        let mut record = record(delivery, attempt_no, attempt.started_at, &result, next);
+        if next == DeliveryNext::Delivered {
+            record.0.response = response;
+        }
+        record
     }
 
     /// Renders and signs the request with the secrets it fills in; `Ok(Err(..))` is a failed
@@ -220,7 +231,13 @@ impl DeliveryWorker {
             }
         }
         let lookup = |name: &str| secrets.get(name).cloned();
-        let mut request = match render(action, &delivery.output, &delivery.event_payload, &lookup) {
+        let mut request = match render(
+            action,
+            &delivery.output,
+            &delivery.event_payload,
+            &delivery.responses,
+            &lookup,
+        ) {
             Ok(request) => request,
             // The same data renders the same way: no retry can succeed.
             Err(error) if error.is_permanent() => {
@@ -317,6 +334,7 @@ fn record(
         status_code: result.status,
         response_snippet: result.response_snippet.clone(),
         error: result.error.clone(),
+        response: None,
     };
     (attempt, next)
 }
@@ -329,5 +347,33 @@ fn failure(message: String) -> AttemptResult {
         error: Some(message),
         retry_after: None,
         blocked: false,
+        kept: None,
     }
+}
+
+/// The most of a response body kept for the actions chained after it (64 KiB); a longer one
+/// is stored truncated, and a template reading into its body fails saying so.
+pub const RESPONSE_KEEP_LIMIT: usize = 64 * 1024;
+
+/// A kept response as stored (`{status, headers, body, truncated}`): the body as JSON when it
+/// parses as JSON and was not truncated, else as text; secret values redacted.
+fn stored_response(result: &AttemptResult, secrets: &HashMap<String, String>) -> Option<String> {
+    let kept = result.kept.as_ref()?;
+    let headers: serde_json::Map<String, serde_json::Value> = kept
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), serde_json::Value::String(value.clone())))
+        .collect();
+    let text = String::from_utf8_lossy(&kept.body);
+    let body = match serde_json::from_slice::<serde_json::Value>(&kept.body) {
+        Ok(json) if !kept.truncated => json,
+        _ => serde_json::Value::String(text.into_owned()),
+    };
+    let stored = serde_json::json!({
+        "status": result.status,
+        "headers": headers,
+        "body": body,
+        "truncated": kept.truncated,
+    });
+    Some(redact_text(&stored.to_string(), secrets, false))
 }

@@ -9,13 +9,16 @@ use crate::deliver::request::{PlannedRequest, add_webhook_headers, render_redact
 use crate::recipe::conditions::CompiledConditions;
 use crate::recipe::{Filter, Recipe};
 use crate::script::ScriptEngine;
+use crate::store::DeliveryStart;
 
 /// The dry run as data: `filter` (true/false/null without a filter), `filter_reason` (why it
 /// said no), `conditions` (for a rows filter: every row's verdict, `{path, field, op,
 /// expected, seen, held, error}`, `seen` left out when the field is missing; null for a
 /// script filter), `dedupe_key`, `output`,
-/// `requests` (each `{action, request}`, or `{action, error}` when its templates cannot
-/// render, e.g. a missing path), `error` (the first such error when nothing else failed).
+/// `requests` (each `{action, request}`, `{action, skipped}` with the reason when its `when`
+/// is false, or `{action, error}` when its templates cannot render, e.g. a missing path, or
+/// its `delay_until` gives no instant; a delayed request has `scheduled_for`, RFC 3339; a
+/// chained one `after`, the action it waits for, its `responses.` shown as references), `error` (the first such error when nothing else failed).
 pub fn evaluate(
     scripts: &ScriptEngine,
     recipe: &Recipe,
@@ -43,9 +46,9 @@ pub fn evaluate(
     let passed = recipe
         .filter
         .as_ref()
-        .map(|_| matches!(verdict, Verdict::Passed(_)));
-    let output = match verdict {
-        Verdict::Passed(output) => output,
+        .map(|_| matches!(verdict, Verdict::Passed { .. }));
+    let (output, deliveries) = match verdict {
+        Verdict::Passed { output, deliveries } => (output, deliveries),
         Verdict::Filtered { reason } => {
             return json!({ "dedupe_key": key, "filter": passed, "filter_reason": reason,
                 "conditions": conditions, "output": null, "requests": [], "error": null });
@@ -54,7 +57,17 @@ pub fn evaluate(
     let requests: Vec<Value> = recipe
         .actions
         .iter()
-        .map(|action| {
+        .zip(&deliveries)
+        .map(|(action, planned)| {
+            let due = match &planned.start {
+                DeliveryStart::Skipped(reason) => {
+                    return json!({ "action": action.name, "skipped": reason });
+                }
+                DeliveryStart::Failed(error) => {
+                    return json!({ "action": action.name, "error": format!("action `{}`: {error}", action.name) });
+                }
+                DeliveryStart::Due(at) | DeliveryStart::Waiting(at) => *at,
+            };
             let mut request = match render_redacted(action, &output, payload) {
                 Ok(request) => request,
                 Err(error) => {
@@ -69,7 +82,14 @@ pub fn evaluate(
                     format!("v1,<signed with {{{{ secrets.{name} }}}}>"),
                 ));
             }
-            json!({ "action": action.name, "request": request_json(&request) })
+            let scheduled = (due > Utc::now() + chrono::Duration::milliseconds(500))
+                .then(|| due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            let after = planned
+                .after
+                .filter(|_| matches!(planned.start, DeliveryStart::Waiting(_)))
+                .map(|i| recipe.actions[i].name.clone());
+            json!({ "action": action.name, "request": request_json(&request),
+                "scheduled_for": scheduled, "after": after })
         })
         .collect();
     let error = requests.iter().find_map(|r| r.get("error").cloned());

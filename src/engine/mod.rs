@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::recipe::conditions::EvalInput;
 use crate::recipe::{Filter, Recipe};
 use crate::script::{ScriptEngine, ScriptError, ScriptInput};
-use crate::store::{DedupeClaim, EventRecord, NewDelivery, RunOutcome};
+use crate::store::{DedupeClaim, DeliveryStart, EventRecord, NewDelivery, RunOutcome};
 
 /// What a script sees of one event.
 #[derive(Debug, Clone)]
@@ -56,6 +56,7 @@ impl EventContext {
             event: &self.event,
             headers: &self.headers,
             meta: &self.meta,
+            output: &Value::Null,
         }
     }
 
@@ -73,8 +74,12 @@ pub enum Verdict {
     /// The filter said no; `reason` says why, in the user's terms: for rows, each failed
     /// row with the value it saw (`data.object.amount = 500 is not greater than 1000`).
     Filtered { reason: String },
-    /// The transform output (the event itself when the recipe has no transform).
-    Passed(Value),
+    /// The run passed: the transform output (the event itself when the recipe has no
+    /// transform) and one planned delivery per action (due, or skipped by its `when`).
+    Passed {
+        output: Value,
+        deliveries: Vec<NewDelivery>,
+    },
 }
 
 /// The recipe's dedupe key for this event, if the recipe declares one. Blocking.
@@ -109,10 +114,12 @@ pub fn filter_and_transform(
     {
         return Ok(Verdict::Filtered { reason });
     }
-    match &recipe.transform {
-        Some(transform) => Ok(Verdict::Passed(scripts.eval_json(transform, &ctx.input())?)),
-        None => Ok(Verdict::Passed(ctx.event.clone())),
-    }
+    let output = match &recipe.transform {
+        Some(transform) => scripts.eval_json(transform, &ctx.input())?,
+        None => ctx.event.clone(),
+    };
+    let deliveries = plan_deliveries(scripts, recipe, ctx, &output)?;
+    Ok(Verdict::Passed { output, deliveries })
 }
 
 /// Runs the filter's script (a script, or the rows' Rhai); `Some(reason)` when it says no.
@@ -156,30 +163,88 @@ pub fn run_outcome(
             error: error.to_string(),
         },
         Ok(Verdict::Filtered { reason }) => RunOutcome::Filtered { reason },
-        Ok(Verdict::Passed(output)) => RunOutcome::Done {
+        Ok(Verdict::Passed { output, deliveries }) => RunOutcome::Done {
             output,
             dedupe: key.map(|key| DedupeClaim {
                 key,
                 window: recipe.dedupe_window,
                 force: replay,
             }),
-            deliveries: plan_deliveries(recipe),
+            deliveries,
         },
     }
 }
 
-/// One delivery per action, named by its index in the recipe version the run used.
-pub fn plan_deliveries(recipe: &Recipe) -> Vec<NewDelivery> {
-    recipe
-        .file
-        .actions
-        .iter()
-        .enumerate()
-        .map(|(index, section)| NewDelivery {
-            action_index: index,
-            action_name: section.name.clone(),
-        })
-        .collect()
+/// One delivery per action, named by its index in the recipe version the run used: due now
+/// (or after its `delay`, at its `delay_until`), skipped with the reason its `when` gave, or
+/// dead when its `delay_until` gives no instant. A condition that cannot be decided fails the
+/// run, naming the action. Blocking (a `when_script` runs).
+pub fn plan_deliveries(
+    scripts: &ScriptEngine,
+    recipe: &Recipe,
+    ctx: &EventContext,
+    output: &Value,
+) -> Result<Vec<NewDelivery>, ScriptError> {
+    let now = chrono::Utc::now();
+    // Each action's own start, before its `after` is taken into account.
+    let mut own = Vec::with_capacity(recipe.actions.len());
+    for (action, flow) in recipe.actions.iter().zip(&recipe.flows) {
+        let skip = match &flow.when {
+            None => None,
+            Some(when) => when
+                .skip_reason(scripts, &ctx.input(), output)
+                .map_err(|error| {
+                    ScriptError::Runtime(format!("action `{}`: when: {error}", action.name))
+                })?,
+        };
+        own.push(match (skip, &flow.delay) {
+            (Some(reason), _) => DeliveryStart::Skipped(reason),
+            (None, None) => DeliveryStart::Due(now),
+            (None, Some(delay)) => match delay.due(now, output, &ctx.event) {
+                Ok(at) => DeliveryStart::Due(at),
+                Err(error) => DeliveryStart::Failed(error),
+            },
+        });
+    }
+    let planned = (0..recipe.actions.len())
+        .map(|index| chained(recipe, &own, index))
+        .collect();
+    Ok(planned)
+}
+
+/// The action's delivery with its `after` applied: one that may run waits for its
+/// predecessor; one whose predecessor (or any before it) was skipped by its `when` is skipped
+/// for good; one whose predecessor is dead from the start is skipped until it is retried to
+/// success. (`after` has no cycles: `check` refuses them.)
+fn chained(recipe: &Recipe, own: &[DeliveryStart], index: usize) -> NewDelivery {
+    let name = recipe.actions[index].name.clone();
+    let delivery = |start, after| NewDelivery {
+        action_index: index,
+        action_name: name.clone(),
+        start,
+        after,
+    };
+    let (start, Some(before)) = (&own[index], recipe.flows[index].after) else {
+        return delivery(own[index].clone(), None);
+    };
+    let before_name = &recipe.actions[before].name;
+    let not_before = match start {
+        DeliveryStart::Due(at) => *at,
+        other => return delivery(other.clone(), None),
+    };
+    match chained(recipe, own, before).start {
+        DeliveryStart::Skipped(_) => delivery(
+            DeliveryStart::Skipped(format!("after: `{before_name}` was skipped")),
+            None,
+        ),
+        DeliveryStart::Failed(_) => delivery(
+            DeliveryStart::Skipped(format!("after: `{before_name}` did not succeed")),
+            Some(before),
+        ),
+        DeliveryStart::Due(_) | DeliveryStart::Waiting(_) => {
+            delivery(DeliveryStart::Waiting(not_before), Some(before))
+        }
+    }
 }
 
 /// Runs blocking script work off the async executor so a slow script cannot stall ingest.

@@ -39,6 +39,17 @@ pub struct AttemptResult {
     /// Refused before sending, for good (the caller does not retry): the SSRF guard refused
     /// the target, or the request cannot be built from this data (a template path missing).
     pub blocked: bool,
+    /// The response kept whole (up to a size) when the caller asked for it ([`send_keeping`]).
+    pub kept: Option<KeptResponse>,
+}
+
+/// A response kept for later use (a chained action's templates): headers (lower-case names)
+/// and the body, at most the size asked for (`truncated` when it was longer).
+#[derive(Debug, Clone, Default)]
+pub struct KeptResponse {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub truncated: bool,
 }
 
 impl AttemptResult {
@@ -88,12 +99,31 @@ pub async fn send(
     policy: &OutboundPolicy,
     req: OutboundRequest,
 ) -> AttemptResult {
+    send_keeping(client, policy, req, None).await
+}
+
+/// [`send`], also keeping the response's headers and up to `keep` bytes of its body.
+pub async fn send_keeping(
+    client: &reqwest::Client,
+    policy: &OutboundPolicy,
+    req: OutboundRequest,
+    keep: Option<usize>,
+) -> AttemptResult {
     let started = Instant::now();
-    match exchange(client, policy, req, SNIPPET_LIMIT).await {
+    let max_body = keep.map_or(SNIPPET_LIMIT, |keep| (keep + 1).max(SNIPPET_LIMIT));
+    match exchange(client, policy, req, max_body).await {
         Ok(response) => AttemptResult {
             status: Some(response.status),
             duration: started.elapsed(),
-            response_snippet: Some(String::from_utf8_lossy(&response.body).into_owned()),
+            response_snippet: Some(
+                String::from_utf8_lossy(&response.body[..response.body.len().min(SNIPPET_LIMIT)])
+                    .into_owned(),
+            ),
+            kept: keep.map(|keep| KeptResponse {
+                headers: response.headers.clone(),
+                truncated: response.body.len() > keep,
+                body: response.body[..response.body.len().min(keep)].to_vec(),
+            }),
             error: response
                 .retry_after
                 .as_ref()
@@ -129,6 +159,8 @@ pub async fn fetch(
 
 struct Exchanged {
     status: u16,
+    /// Lower-case names, values as lossy UTF-8.
+    headers: Vec<(String, String)>,
     body: Vec<u8>,
     /// False when reading the body failed or timed out before its end (or the limit).
     complete: bool,
@@ -179,6 +211,16 @@ async fn exchange(
         .map(Some),
     };
     let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     // A body that stalls or breaks after the status arrived still counts as a response.
     let mut body = Vec::new();
     let mut complete = true;
@@ -195,6 +237,7 @@ async fn exchange(
     body.truncate(max_body);
     Ok(Exchanged {
         status,
+        headers,
         body,
         complete,
         retry_after,

@@ -115,7 +115,7 @@ fields = { amount = "{{ event.amount }}", total = "{{ output.total }}", "who.nam
             .unwrap();
     let output = json!({"total": 4});
     let secrets = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
-    let request = render(action, &output, &event, &secrets).unwrap();
+    let request = render(action, &output, &event, &serde_json::Value::Null, &secrets).unwrap();
     assert_eq!(
         String::from_utf8(request.body).unwrap(),
         r#"{"amount":12591154125385152738,"auth":"s3cret","total":4,"who":{"name":"Grace \"G\" H"}}"#

@@ -300,6 +300,49 @@ pub struct ActionSection {
     /// Standard Webhooks signing secret, as `{{ secrets.NAME }}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// How the `when` rows combine (`all`, the default, or `any`), like a filter's `match`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_match: Option<MatchMode>,
+    /// Condition rows deciding whether this action runs for a run (like `[[filter.when]]`,
+    /// also reading `output.`); not with `when_script`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<ConditionRow>,
+    /// A Rhai expression returning a bool (sees `event`, `headers`, `meta`, `output`); not
+    /// with `when` rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_script: Option<String>,
+    /// Postpones the action by a duration ("10m"), counted from the run; not with `delay_until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<String>,
+    /// A template giving the instant the action is due (RFC 3339 or Unix seconds), e.g.
+    /// `"{{ event.remind_at }}"`; not with `delay`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_until: Option<String>,
+    /// The name of an action of the same recipe this one runs after, once it succeeded; its
+    /// templates may read `{{ responses.NAME.… }}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// The action keys that control when and in which order it runs (see `recipe::flow`).
+pub const FLOW_KEYS: [&str; 6] = [
+    "when_match",
+    "when",
+    "when_script",
+    "after",
+    "delay",
+    "delay_until",
+];
+
+impl ActionSection {
+    /// The `when` rows as [`Conditions`] (no groups: an action's rows are one list).
+    pub fn when_rows(&self) -> Conditions {
+        Conditions {
+            match_mode: self.when_match.unwrap_or_default(),
+            when: self.when.clone(),
+            any: Vec::new(),
+        }
+    }
 }
 
 fn default_method() -> String {

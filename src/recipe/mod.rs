@@ -5,6 +5,7 @@ pub mod conditions;
 pub mod duration;
 pub mod error;
 pub mod file;
+pub mod flow;
 pub mod path;
 pub mod presets;
 pub mod secrets;
@@ -38,6 +39,8 @@ pub struct Recipe {
     pub filter: Option<Filter>,
     pub transform: Option<CompiledScript>,
     pub actions: Vec<Action>,
+    /// Each action's flow control (`when`), in the order of `actions`.
+    pub flows: Vec<flow::ActionFlow>,
 }
 
 /// A compiled `[filter]`: a script, or condition rows (compiled to Rhai, and kept as rows to

@@ -5,7 +5,7 @@
 //! ```text
 //! template   = { literal | "{{" expression "}}" }
 //! expression = path [ "|" "default" ":" json-scalar ]  |  "secrets." NAME
-//! path       = ("output" | "event") { "." segment }
+//! path       = ("output" | "event" | "responses") { "." segment }
 //! segment    = bare | '"' { char | '\"' | '\\' } '"'   (a bare segment of digits indexes an array)
 //! NAME       = letter or _, then letters, digits, _
 //! ```
@@ -68,6 +68,9 @@ enum Part {
 enum Root {
     Output,
     Event,
+    /// `responses.NAME.status|headers.X|body.path`: an earlier action's stored response (see
+    /// `recipe::flow`); a dry run shows it as its reference.
+    Responses,
 }
 
 impl Root {
@@ -75,8 +78,16 @@ impl Root {
         match self {
             Root::Output => "output",
             Root::Event => "event",
+            Root::Responses => "responses",
         }
     }
+}
+
+/// What values resolve against; `responses` is `None` in a dry run (shown as references).
+struct Data<'v> {
+    output: &'v Value,
+    event: &'v Value,
+    responses: Option<&'v Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -130,7 +141,20 @@ impl TemplateError {
 pub struct TemplateContext<'a> {
     pub output: &'a Value,
     pub event: &'a Value,
+    /// Earlier actions' responses by action name (`{status, headers, body, truncated}`);
+    /// null where there are none.
+    pub responses: &'a Value,
     pub secrets: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl TemplateContext<'_> {
+    fn data(&self) -> Data<'_> {
+        Data {
+            output: self.output,
+            event: self.event,
+            responses: Some(self.responses),
+        }
+    }
 }
 
 impl Template {
@@ -196,7 +220,7 @@ impl Template {
 
     /// Renders, escaping every value for where it lands (see the module doc).
     pub fn render(&self, ctx: &TemplateContext) -> Result<String, TemplateError> {
-        self.render_with(ctx.output, ctx.event, |name| {
+        self.render_with(&ctx.data(), |name| {
             (ctx.secrets)(name).ok_or_else(|| TemplateError::MissingSecret {
                 name: name.to_string(),
             })
@@ -206,9 +230,12 @@ impl Template {
     /// Like `render`, but every secret reference is rendered as the literal text
     /// `{{ secrets.NAME }}`, so dry runs never print secret values.
     pub fn render_redacted(&self, output: &Value, event: &Value) -> Result<String, TemplateError> {
-        self.render_with(output, event, |name| {
-            Ok(format!("{{{{ secrets.{name} }}}}"))
-        })
+        let data = Data {
+            output,
+            event,
+            responses: None,
+        };
+        self.render_with(&data, |name| Ok(format!("{{{{ secrets.{name} }}}}")))
     }
 
     /// Whether the whole template is exactly one `{{ output.… }}` or `{{ event.… }}`
@@ -234,7 +261,7 @@ impl Template {
     /// itself, of any JSON type (number digits exact, `null` included, the default when the
     /// path is missing or null); any other template gives its text as a JSON string.
     pub fn render_value(&self, ctx: &TemplateContext) -> Result<Value, TemplateError> {
-        match self.single_value(ctx.output, ctx.event)? {
+        match self.single_value(&ctx.data())? {
             Some(value) => Ok(value.clone()),
             None => self.render(ctx).map(Value::String),
         }
@@ -246,18 +273,25 @@ impl Template {
         output: &Value,
         event: &Value,
     ) -> Result<Value, TemplateError> {
-        match self.single_value(output, event)? {
+        let data = Data {
+            output,
+            event,
+            responses: None,
+        };
+        match self.single_value(&data)? {
             Some(value) => Ok(value.clone()),
             None => self.render_redacted(output, event).map(Value::String),
         }
     }
 
-    fn single_value<'v>(
-        &'v self,
-        output: &'v Value,
-        event: &'v Value,
-    ) -> Result<Option<&'v Value>, TemplateError> {
+    fn single_value<'v>(&'v self, data: &Data<'v>) -> Result<Option<&'v Value>, TemplateError> {
         match self.parts.as_slice() {
+            [
+                Part::Value {
+                    root: Root::Responses,
+                    ..
+                },
+            ] if data.responses.is_none() => Ok(None),
             [
                 Part::Value {
                     root,
@@ -265,15 +299,27 @@ impl Template {
                     default,
                     ..
                 },
-            ] => resolve(*root, path, default.as_ref(), output, event).map(Some),
+            ] => resolve(*root, path, default.as_ref(), data).map(Some),
             _ => Ok(None),
         }
     }
 
+    /// The names of the actions whose responses the template reads (`responses.NAME`).
+    pub fn response_names(&self) -> Vec<String> {
+        let names = self.parts.iter().filter_map(|part| match part {
+            Part::Value {
+                root: Root::Responses,
+                path,
+                ..
+            } => path.first().map(|s| s.key.clone()),
+            _ => None,
+        });
+        names.collect()
+    }
+
     fn render_with(
         &self,
-        output: &Value,
-        event: &Value,
+        data: &Data,
         secret: impl Fn(&str) -> Result<String, TemplateError>,
     ) -> Result<String, TemplateError> {
         let mut out = String::new();
@@ -289,8 +335,13 @@ impl Template {
                     default,
                     slot,
                 } => {
-                    let value = resolve(*root, path, default.as_ref(), output, event)?;
-                    escape::push(&mut out, *slot, value, &path::show(root.name(), path))?;
+                    let shown = path::show(root.name(), path);
+                    if *root == Root::Responses && data.responses.is_none() {
+                        out.push_str(&format!("{{{{ {shown} }}}}"));
+                        continue;
+                    }
+                    let value = resolve(*root, path, default.as_ref(), data)?;
+                    escape::push(&mut out, *slot, value, &shown)?;
                 }
             }
         }
@@ -319,14 +370,30 @@ fn resolve<'v>(
     root: Root,
     path: &[Segment],
     default: Option<&'v Value>,
-    output: &'v Value,
-    event: &'v Value,
+    data: &Data<'v>,
 ) -> Result<&'v Value, TemplateError> {
-    let data = match root {
-        Root::Output => output,
-        Root::Event => event,
+    let value = match root {
+        Root::Output => data.output,
+        Root::Event => data.event,
+        Root::Responses => {
+            let responses = data.responses.unwrap_or(&Value::Null);
+            if let [name, body, _, ..] = path
+                && body.key == "body"
+                && responses[&name.key]["truncated"] == Value::Bool(true)
+            {
+                return Err(TemplateError::MissingPath {
+                    path: path::show(root.name(), path),
+                    reason: format!(
+                        "the response of `{}` was larger than the size kept and is stored \
+                         truncated, so its body cannot be read as JSON",
+                        name.key
+                    ),
+                });
+            }
+            responses
+        }
     };
-    match (path::lookup(data, root.name(), path), default) {
+    match (path::lookup(value, root.name(), path), default) {
         (Ok(Value::Null), Some(default)) | (Err(_), Some(default)) => Ok(default),
         (Ok(value), _) => Ok(value),
         (Err(reason), None) => Err(TemplateError::MissingPath {

@@ -2,6 +2,7 @@ use super::action::Action;
 use super::duration::parse_duration;
 use super::error::FieldError;
 use super::file::{FilterSection, RecipeFile, ScheduleSection, ScriptSection};
+use super::flow;
 use super::webhook::webhook_trigger;
 use super::{DEFAULT_DEDUPE_WINDOW, Filter, Recipe, ScheduleTrigger};
 use crate::recipe::template::Template;
@@ -136,6 +137,16 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
         }
     }
 
+    let flows = if actions.len() == file.actions.len() {
+        collect(
+            &mut errors,
+            flow::action_flows(&file.actions, &actions, engine),
+        )
+        .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -148,6 +159,7 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
         filter,
         transform,
         actions,
+        flows,
     })
 }
 

@@ -134,6 +134,7 @@ async fn render_request(
     let lookup = |name: &str| secrets.get(name).cloned();
     let tick = json!({ "scheduled_for": scheduled_for.to_rfc3339() });
     let template_ctx = TemplateContext {
+        responses: &serde_json::Value::Null,
         output: &tick,
         event: &tick,
         secrets: &lookup,

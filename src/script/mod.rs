@@ -54,6 +54,8 @@ pub enum ScriptKind {
     Dedupe,
     Filter,
     Transform,
+    /// An action's `when_script`: also sees `output`, the transform's output.
+    Condition,
 }
 
 impl fmt::Display for ScriptKind {
@@ -62,6 +64,7 @@ impl fmt::Display for ScriptKind {
             ScriptKind::Dedupe => "dedupe expression",
             ScriptKind::Filter => "filter script",
             ScriptKind::Transform => "transform script",
+            ScriptKind::Condition => "action condition (when_script)",
         })
     }
 }
@@ -206,6 +209,9 @@ impl ScriptEngine {
             // Variables, not constants: the optimizer would fold constants' dummy values.
             scope.push_dynamic(name, Dynamic::UNIT);
         }
+        if kind == ScriptKind::Condition {
+            scope.push_dynamic("output", Dynamic::UNIT);
+        }
         let (rewritten, rewrites) = rewrite::rewrite(source).map_err(|at| CompileError {
             kind,
             line: at.line,
@@ -232,7 +238,7 @@ impl ScriptEngine {
         script: &CompiledScript,
         input: &ScriptInput,
     ) -> Result<serde_json::Value, ScriptError> {
-        self.on_script_stack(script, input, |value| {
+        self.on_script_stack(script, input, None, |value| {
             errors::check_result_depth(script.kind, &value)?;
             convert::to_json(&value).ok_or_else(|| {
                 let part =
@@ -251,7 +257,18 @@ impl ScriptEngine {
         script: &CompiledScript,
         input: &ScriptInput,
     ) -> Result<bool, ScriptError> {
-        self.on_script_stack(script, input, |value| {
+        self.eval_bool_after(script, input, None)
+    }
+
+    /// [`Self::eval_bool`] for an action condition ([`ScriptKind::Condition`]), which also
+    /// sees `output`: the transform's output.
+    pub fn eval_bool_after(
+        &self,
+        script: &CompiledScript,
+        input: &ScriptInput,
+        output: Option<&serde_json::Value>,
+    ) -> Result<bool, ScriptError> {
+        self.on_script_stack(script, input, output, |value| {
             value.as_bool().map_err(|_| {
                 ScriptError::WrongType(format!(
                     "{} must return a bool (true or false), got {}",
@@ -268,14 +285,20 @@ impl ScriptEngine {
         &self,
         script: &CompiledScript,
         input: &ScriptInput,
+        output: Option<&serde_json::Value>,
         finish: impl FnOnce(Dynamic) -> Result<T, ScriptError> + Send,
     ) -> Result<T, ScriptError> {
-        stack::on_script_stack(|| self.eval(script, input).and_then(finish)).unwrap_or_else(
+        stack::on_script_stack(|| self.eval(script, input, output).and_then(finish)).unwrap_or_else(
             |message| Err(ScriptError::Runtime(format!("{}: {message}", script.kind))),
         )
     }
 
-    fn eval(&self, script: &CompiledScript, input: &ScriptInput) -> Result<Dynamic, ScriptError> {
+    fn eval(
+        &self,
+        script: &CompiledScript,
+        input: &ScriptInput,
+        output: Option<&serde_json::Value>,
+    ) -> Result<Dynamic, ScriptError> {
         let Inner { engine, limits } = &*self.inner;
         let mut scope = Scope::new();
         for (name, value) in VARIABLES
@@ -283,6 +306,10 @@ impl ScriptEngine {
             .zip([input.event, input.headers, input.meta])
         {
             scope.push_dynamic(name, convert::to_dynamic(value));
+        }
+        if script.kind == ScriptKind::Condition {
+            let output = output.unwrap_or(&serde_json::Value::Null);
+            scope.push_dynamic("output", convert::to_dynamic(output));
         }
 
         let deadline = Instant::now().checked_add(limits.wall_time);

@@ -70,6 +70,7 @@ fn explained(attempt: NewAttempt, refusal: &str) -> NewAttempt {
     };
     NewAttempt {
         response_snippet: None,
+        response: None,
         error: Some(format!(
             "not recorded: the store refused this attempt's {had} ({refusal})"
         )),

@@ -227,11 +227,31 @@ pub struct DedupeClaim {
 
 /// One action of a passing run to deliver. The delivery names the run's recipe version and the
 /// action's place in it; later edits of the recipe make new versions and leave it alone.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewDelivery {
     /// 0-based, in the order of the recipe's `[[action]]` sections.
     pub action_index: usize,
     pub action_name: String,
+    pub start: DeliveryStart,
+    /// For an action with `after` that may still run: the index of the action whose success
+    /// queues it (`Waiting`, or `Skipped` because that action did not succeed).
+    pub after: Option<usize>,
+}
+
+/// How a planned delivery starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryStart {
+    /// Queued, due at this instant (now, or later for a `delay`).
+    Due(DateTime<Utc>),
+    /// Never attempted: its `when` was false; the reason is recorded as its `last_error`.
+    /// Counts as finished, like a delivered one, for its event's status.
+    Skipped(String),
+    /// Dead before any call, with the message (a `delay_until` that gives no instant). An
+    /// operator retry queues it due at once.
+    Failed(String),
+    /// Waits (status `waiting`, not queued) for the action `after` names to succeed; then due
+    /// at the later of that moment and this instant (its delay).
+    Waiting(DateTime<Utc>),
 }
 
 /// Which action a claimed delivery runs.
@@ -260,6 +280,9 @@ pub struct ClaimedDelivery {
     /// The store's secrets generation when the claim was made: it moves with every secret set
     /// or deleted, by any process, so values cached at one generation hold until it moves.
     pub secrets_generation: i64,
+    /// For an action with `after`: the stored responses of its run's actions, by action name
+    /// (`{status, headers, body, truncated}`); null otherwise.
+    pub responses: Value,
 }
 
 /// One stored source of a recipe (`recipe_versions`).
@@ -280,6 +303,9 @@ pub struct NewAttempt {
     pub status_code: Option<u16>,
     pub response_snippet: Option<String>,
     pub error: Option<String>,
+    /// For an action that others run `after`, on success: its response as JSON text
+    /// (`{status, headers, body, truncated}`), kept on the delivery for their templates.
+    pub response: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,7 +333,7 @@ pub struct RunView {
 pub struct DeliveryView {
     pub id: String,
     pub action_name: String,
-    /// pending | delivered | dead
+    /// pending | waiting (for its `after`) | delivered | dead | skipped
     pub status: String,
     pub attempt_count: u32,
     pub next_attempt_at: Option<DateTime<Utc>>,

@@ -12,7 +12,7 @@ use crate::receiver::{Receiver, Recorded};
 
 mod legacy;
 mod secrets;
-mod versions;
+pub(crate) mod versions;
 
 const SIGNING_KEY: &[u8] = b"test signing key, 32 bytes long!";
 

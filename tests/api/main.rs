@@ -11,6 +11,7 @@ mod crash_batch;
 mod dedupe;
 mod delivery;
 mod fairness;
+mod flow;
 mod hardening;
 mod held;
 mod helpers;

@@ -46,6 +46,8 @@ async fn claimed_delivery(store: &Arc<dyn Store>) -> (String, String) {
             deliveries: vec![NewDelivery {
                 action_index: 0,
                 action_name: "a0".into(),
+                start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
+                after: None,
             }],
         },
     };
@@ -91,6 +93,7 @@ async fn an_event_read_while_its_delivery_finishes_is_read_from_one_snapshot_on_
         status_code: Some(200),
         response_snippet: None,
         error: None,
+        response: None,
     };
     store
         .record_attempts("deliver", vec![(attempt, DeliveryNext::Delivered)])

@@ -33,6 +33,8 @@ struct Script {
     default_status: u16,
     /// How long to wait before answering (a slow receiver).
     delay: Duration,
+    /// A JSON body for 2xx answers, instead of the default text.
+    json_body: Option<String>,
 }
 
 #[derive(Clone)]
@@ -50,6 +52,7 @@ impl Receiver {
             queued: VecDeque::new(),
             default_status: 200,
             delay: Duration::ZERO,
+            json_body: None,
         }));
         let (r, s) = (requests.clone(), script.clone());
         let server = HttpServer::new(move || {
@@ -87,6 +90,11 @@ impl Receiver {
     /// Every later request is recorded at once but answered only after `delay`.
     pub fn delay_responses(&self, delay: Duration) {
         self.script.lock().unwrap().delay = delay;
+    }
+
+    /// Every later 2xx answer carries this JSON body (`content-type: application/json`).
+    pub fn answer_json(&self, body: &serde_json::Value) {
+        self.script.lock().unwrap().json_body = Some(body.to_string());
     }
 
     pub fn always(&self, status: u16) {
@@ -138,12 +146,16 @@ fn record(
         body: body.to_vec(),
         at: Instant::now(),
     });
-    let (status, delay) = {
+    let (status, delay, json_body) = {
         let mut script = script.lock().unwrap();
         let default = script.default_status;
-        (script.queued.pop_front().unwrap_or(default), script.delay)
+        let status = script.queued.pop_front().unwrap_or(default);
+        (status, script.delay, script.json_body.clone())
     };
-    let response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
-        .body(format!("receiver says {status}"));
+    let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    let response = match json_body.filter(|_| (200..300).contains(&status)) {
+        Some(body) => response.content_type("application/json").body(body),
+        None => response.body(format!("receiver says {status}")),
+    };
     (response, delay)
 }

@@ -110,6 +110,8 @@ fn run(event_id: &str, actions: usize) -> NewRun {
         .map(|i| NewDelivery {
             action_index: i,
             action_name: format!("a{i}"),
+            start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
+            after: None,
         })
         .collect();
     NewRun {
@@ -133,6 +135,7 @@ fn failed_attempt(delivery_id: &str) -> NewAttempt {
         status_code: Some(500),
         response_snippet: None,
         error: None,
+        response: None,
     }
 }
 

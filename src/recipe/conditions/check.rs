@@ -38,10 +38,22 @@ pub struct CheckedConditions {
 }
 
 impl Conditions {
-    /// Checks every row; `prefix` names the section in errors (`filter`).
+    /// Checks every row; `prefix` names the section in errors (`filter`). A filter runs
+    /// before the transform: `output.` fields are refused.
     pub fn check(&self, prefix: &str) -> Result<CheckedConditions, Vec<FieldError>> {
+        self.check_reading(prefix, false)
+    }
+
+    /// Checks every row; `output` says whether the rows may read `output.` (an action's
+    /// `when`, decided after the transform).
+    pub fn check_reading(
+        &self,
+        prefix: &str,
+        output: bool,
+    ) -> Result<CheckedConditions, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let when = check_list(&self.when, &format!("{prefix}.when"), &mut errors);
+        let lists = Lists { output };
+        let when = lists.check(&self.when, &format!("{prefix}.when"), &mut errors);
         if self.any.len() > MAX_GROUPS {
             errors.push(row_error(
                 &format!("{prefix}.any"),
@@ -57,7 +69,7 @@ impl Conditions {
                     "a group needs at least one [[…any.when]] row",
                 ));
             }
-            groups.push((group.match_mode, check_list(&group.when, &at, &mut errors)));
+            groups.push((group.match_mode, lists.check(&group.when, &at, &mut errors)));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -70,22 +82,34 @@ impl Conditions {
     }
 }
 
-fn check_list(rows: &[ConditionRow], at: &str, errors: &mut Vec<FieldError>) -> Vec<CheckedRow> {
-    if rows.len() > MAX_ROWS {
-        errors.push(row_error(
-            at,
-            &format!("has {} rows; at most {MAX_ROWS}", rows.len()),
-        ));
+/// How lists of rows are checked: whether they may read `output.`.
+struct Lists {
+    output: bool,
+}
+
+impl Lists {
+    fn check(
+        &self,
+        rows: &[ConditionRow],
+        at: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Vec<CheckedRow> {
+        if rows.len() > MAX_ROWS {
+            errors.push(row_error(
+                at,
+                &format!("has {} rows; at most {MAX_ROWS}", rows.len()),
+            ));
+        }
+        rows.iter()
+            .enumerate()
+            .filter_map(|(i, row)| {
+                let at = format!("{at}[{i}]");
+                check_row(row, &at, self.output)
+                    .map_err(|message| errors.push(row_error(&at, &message)))
+                    .ok()
+            })
+            .collect()
     }
-    rows.iter()
-        .enumerate()
-        .filter_map(|(i, row)| {
-            let at = format!("{at}[{i}]");
-            check_row(row, &at)
-                .map_err(|message| errors.push(row_error(&at, &message)))
-                .ok()
-        })
-        .collect()
 }
 
 /// An error about one row (or list) whose message also starts with the row's path, so that a
@@ -95,12 +119,12 @@ fn row_error(at: &str, message: &str) -> FieldError {
     FieldError::new(at, format!("{at}: {message}"))
 }
 
-fn check_row(row: &ConditionRow, at: &str) -> Result<CheckedRow, String> {
+fn check_row(row: &ConditionRow, at: &str, output: bool) -> Result<CheckedRow, String> {
     let field = FieldPath::parse(&row.field).map_err(|e| format!("field `{}`: {e}", row.field))?;
     if let Some(why) = field.never_exists() {
         return Err(format!("field `{}` can never exist: {why}", row.field));
     }
-    if field.root() == PathRoot::Output {
+    if field.root() == PathRoot::Output && !output {
         return Err(format!(
             "field `{}`: `output.` is the transform's output, which a filter runs before; \
              filters read the event, `headers.` and `meta.`",

@@ -16,11 +16,14 @@ use super::{Conditions, MatchMode, Op};
 use crate::recipe::path::PathRoot;
 use crate::script::rows::{self, compare};
 
-/// What the rows read: the payload, the request headers (lower-case names) and `meta`.
+/// What the rows read: the payload, the request headers (lower-case names), `meta` and, for
+/// an action's `when` (decided after the transform), the transform's output (null for a
+/// filter, whose rows cannot name `output.`).
 pub struct EvalInput<'a> {
     pub event: &'a Value,
     pub headers: &'a Value,
     pub meta: &'a Value,
+    pub output: &'a Value,
 }
 
 /// One row's outcome.
@@ -195,7 +198,7 @@ fn row(row: &CheckedRow, input: &EvalInput) -> RowVerdict {
         PathRoot::Event => input.event,
         PathRoot::Headers => input.headers,
         PathRoot::Meta => input.meta,
-        PathRoot::Output => &Value::Null,
+        PathRoot::Output => input.output,
     };
     let field = row.field.to_string();
     let seen = row.field.lookup(root);

@@ -112,6 +112,7 @@ fn the_reason_names_the_decisive_false_row_and_not_the_undecided_one() {
         event: &customer,
         headers: &empty,
         meta: &empty,
+        output: &serde_json::Value::Null,
     };
     let verdict = rows.evaluate(&input).unwrap();
     assert!(!verdict.passed);

@@ -147,7 +147,7 @@ proptest! {
         let compiled = rows.compile(&engine, "filter");
         let compiled = compiled.expect("generated rows pass check");
         let empty = json!({});
-        let direct = compiled.rows.evaluate(&EvalInput { event: &event, headers: &empty, meta: &empty });
+        let direct = compiled.rows.evaluate(&EvalInput { event: &event, headers: &empty, meta: &empty, output: &Value::Null });
         let via_rhai = engine.eval_bool(&compiled.script, &ScriptInput { event: &event, headers: &empty, meta: &empty });
         match (&direct, &via_rhai) {
             (Ok(verdict), Ok(passed)) => prop_assert_eq!(verdict.passed, *passed),
@@ -157,7 +157,7 @@ proptest! {
         // The oracle for the order rule: the same rows in reverse order (every list, and the
         // groups) decide the same way.
         let reversed = reversed(&rows).compile(&engine, "filter").expect("reversed rows pass check");
-        let again = reversed.rows.evaluate(&EvalInput { event: &event, headers: &empty, meta: &empty });
+        let again = reversed.rows.evaluate(&EvalInput { event: &event, headers: &empty, meta: &empty, output: &Value::Null });
         match (&direct, &again) {
             (Ok(a), Ok(b)) => prop_assert_eq!(a.passed, b.passed),
             (Err(_), Err(_)) => {}

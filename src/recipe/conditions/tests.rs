@@ -35,6 +35,7 @@ pub(super) fn decide(rows: &Conditions, event: &Value) -> Result<bool, String> {
         event,
         headers: &headers,
         meta: &meta,
+        output: &serde_json::Value::Null,
     };
     let direct = rows.evaluate(&input).map(|v| v.passed);
     let engine = ScriptEngine::new(ScriptLimits::default());
@@ -299,6 +300,7 @@ fn groups_combine_as_when_and_any_group() {
         event: &event(500, "eur", "charge", true),
         headers: &headers,
         meta: &headers,
+        output: &serde_json::Value::Null,
     };
     let verdict = rows.evaluate(&input).unwrap();
     assert_eq!(
@@ -322,6 +324,7 @@ fn a_failed_row_gives_the_reason_with_the_value_it_saw() {
         event: &event,
         headers: &empty,
         meta: &empty,
+        output: &serde_json::Value::Null,
     };
     let verdict = rows.evaluate(&input).unwrap();
     assert!(!verdict.passed);

@@ -27,6 +27,7 @@ fn payment() -> Value {
 fn render(fields: &FieldMap, event: &Value) -> Value {
     let secrets = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
     let ctx = TemplateContext {
+        responses: &serde_json::Value::Null,
         output: &json!({"total": 42}),
         event,
         secrets: &secrets,
@@ -142,6 +143,7 @@ fn a_default_applies_to_a_missing_or_null_path_and_keeps_its_type() {
 fn a_missing_path_fails_naming_it() {
     let event = payment();
     let ctx = TemplateContext {
+        responses: &serde_json::Value::Null,
         output: &json!(null),
         event: &event,
         secrets: &|_| None,

@@ -45,6 +45,10 @@ pub(super) fn parse_expr(
     match root {
         "output" => Ok(value(Root::Output, tracker.slot(false))),
         "event" => Ok(value(Root::Event, tracker.slot(false))),
+        "responses" if path.is_empty() => Err(bad_path(
+            "name the action, e.g. `{{ responses.create_customer.body.id }}`".to_string(),
+        )),
+        "responses" => Ok(value(Root::Responses, tracker.slot(false))),
         "secrets" if default.is_some() => Err(TemplateError::BadFilter {
             expr: shown,
             reason: "a secret takes no default: set the secret".to_string(),

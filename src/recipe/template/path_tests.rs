@@ -6,6 +6,7 @@ use super::*;
 
 fn try_render(src: &str, event: &Value) -> Result<String, TemplateError> {
     let ctx = TemplateContext {
+        responses: &serde_json::Value::Null,
         output: &json!(null),
         event,
         secrets: &|_| None,

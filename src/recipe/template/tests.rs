@@ -14,6 +14,7 @@ fn try_render(
     event: &Value,
 ) -> Result<String, TemplateError> {
     let ctx = TemplateContext {
+        responses: &serde_json::Value::Null,
         output,
         event,
         secrets: &secrets,
@@ -169,6 +170,7 @@ fn urls_encode_path_and_query_values_but_keep_the_host_part_and_secrets() {
         "the rendered URL is not a valid URL: relative URL without a base"
     );
     let ctx = TemplateContext {
+        responses: &serde_json::Value::Null,
         output: &null,
         event: &ev,
         secrets: &|_| Some("https://hooks.slack.com/services/T0/B0/xyz".into()),
@@ -231,6 +233,7 @@ fn secrets_render_and_missing_ones_fail_by_name_and_are_retried() {
         "Bearer s3cret"
     );
     let ctx = TemplateContext {
+        responses: &serde_json::Value::Null,
         output: &null,
         event: &null,
         secrets: &|_| None,

@@ -6,7 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::events::json_list;
-use super::{Arg, Dialect, Ledger, On, Outside, Stmt, Tx, placeholders};
+use serde_json::Value;
+
+use super::{Arg, Dialect, Ledger, On, Outside, Stmt, Tx, chains, placeholders};
 use crate::store::attempts::{WriteAttempts, record_or_explain};
 use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, assemble_deliveries, parse_json};
 use crate::store::signal::{Work, announce};
@@ -95,8 +97,14 @@ impl DeliveryStore for Ledger {
         .bind(json_list(&ids))
         .fetch_all(tx.on())
         .await?;
+        let mut responses = chains::responses_of(&mut tx, &ids).await?;
         tx.commit().await?;
-        rows.into_iter().map(claimed).collect()
+        rows.into_iter()
+            .map(|row| {
+                let responses = responses.remove(&row.id).unwrap_or(Value::Null);
+                claimed(row, responses)
+            })
+            .collect()
     }
 
     async fn record_attempts(
@@ -217,20 +225,21 @@ impl WriteAttempts for Ledger {
                     status.into(),
                     (attempt.attempt_no as i64).into(),
                     last_error(attempt, next),
+                    Outside(attempt.response.as_deref()).into(),
                 ]
             });
             // The lease is the queue row's: a delivery whose row another worker now holds (or
             // that left the queue) is not this worker's to change.
             Stmt::built(format!(
-                "WITH v (id, status, attempt_no, last_error) AS (VALUES {})
+                "WITH v (id, status, attempt_no, last_error, response) AS (VALUES {})
                  UPDATE deliveries
-                 SET status = v.status,
+                 SET status = v.status, response = COALESCE(v.response, deliveries.response),
                      attempt_count = CASE WHEN deliveries.attempt_count > v.attempt_no
                                           THEN deliveries.attempt_count ELSE v.attempt_no END,
                      last_error = v.last_error, updated_at = $1
                  FROM v, delivery_queue q
                  WHERE deliveries.id = v.id AND q.delivery_id = v.id AND q.lease_owner = $2",
-                placeholders(chunk.len(), 4, 3)
+                placeholders(chunk.len(), 5, 3)
             ))
             .bind(now)
             .bind(owner)
@@ -238,6 +247,21 @@ impl WriteAttempts for Ledger {
             .execute(tx.on())
             .await?;
             requeue_or_remove(&mut tx, owner, chunk).await?;
+        }
+        let ids_where = |wanted: DeliveryNext| -> Vec<String> {
+            attempts
+                .iter()
+                .filter(|(_, next)| *next == wanted)
+                .map(|(a, _)| a.delivery_id.clone())
+                .collect()
+        };
+        let (delivered, dead) = (
+            ids_where(DeliveryNext::Delivered),
+            ids_where(DeliveryNext::Dead),
+        );
+        let queued = chains::advance(&mut tx, now, &delivered, &dead).await?;
+        if queued > 0 {
+            announce(tx.on(), Work::Deliveries, queued).await?;
         }
         let finished: Vec<String> = attempts
             .iter()
@@ -307,7 +331,7 @@ async fn requeue_or_remove(
 }
 
 /// A claimed row as the worker takes it: the version's action, or the row's own copy.
-fn claimed(row: ClaimedRow) -> Result<ClaimedDelivery, StoreError> {
+fn claimed(row: ClaimedRow, responses: Value) -> Result<ClaimedDelivery, StoreError> {
     let action = match (row.recipe_version, &row.action) {
         (Some(version), _) => DeliveryAction::Version {
             version,
@@ -332,6 +356,7 @@ fn claimed(row: ClaimedRow) -> Result<ClaimedDelivery, StoreError> {
         action_name: row.action_name,
         attempt_count: row.attempt_count as u32,
         secrets_generation: row.secrets_generation,
+        responses,
     })
 }
 
@@ -347,7 +372,7 @@ fn last_error<'a>(attempt: &'a NewAttempt, next: &DeliveryNext) -> Arg<'a> {
 }
 
 /// Each event whose run passed becomes `dead` once any delivery died, `delivered` once all
-/// succeeded, and `done` (in flight) otherwise. On PostgreSQL the events are locked first, in
+/// succeeded or were skipped, and `done` (in flight: pending or waiting) otherwise. On PostgreSQL the events are locked first, in
 /// one order: two workers finishing sibling deliveries at once then refresh one after the
 /// other, the second's `UPDATE` starting after the first committed (a new snapshot).
 pub(super) async fn refresh_event_statuses(
@@ -370,7 +395,7 @@ pub(super) async fn refresh_event_statuses(
     Stmt::built(format!(
         "UPDATE events SET status = CASE
             WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = events.id AND status = 'dead') THEN 'dead'
-            WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = events.id AND status = 'pending') THEN 'done'
+            WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = events.id AND status IN ('pending', 'waiting')) THEN 'done'
             ELSE 'delivered' END
          WHERE id IN {} AND status IN ('done', 'delivered', 'dead')",
         d.json_strings(1)

@@ -4,6 +4,7 @@
 //! Connection set-up and migrations stay per backend (`store::sqlite`, `store::postgres`).
 
 mod auth;
+mod chains;
 mod control;
 mod deliveries;
 mod evaluated;

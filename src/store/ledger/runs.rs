@@ -10,10 +10,11 @@ use crate::ids::new_id;
 use crate::store::rows::Text;
 use crate::store::signal::{Work, announce};
 use crate::store::{
-    DedupeClaim, EventStatus, NewDelivery, NewRun, RunOutcome, RunStatus, StoreError, now_ms,
+    DedupeClaim, DeliveryStart, EventStatus, NewDelivery, NewRun, RunOutcome, RunStatus,
+    StoreError, now_ms, to_ms,
 };
 
-/// Deliveries per `INSERT`, 11 parameters each (22 000 in all, under SQLite's 32 766 and
+/// Deliveries per `INSERT`, 13 parameters each (26 000 in all, under SQLite's 32 766 and
 /// PostgreSQL's 65 535): a chunk of 400 runs with up to five actions each is one statement.
 const DELIVERY_ROWS: usize = 2000;
 
@@ -231,11 +232,27 @@ fn plan(run: NewRun) -> Planned {
         } => {
             planned.dedupe_key = dedupe.as_ref().map(|claim| claim.key.clone());
             planned.dedupe = dedupe;
+            planned.status = status_at_start(&deliveries);
             planned.deliveries = deliveries;
             planned.output = Some(output.to_string());
         }
     }
     planned
+}
+
+/// The status of an event whose run passed, as its deliveries start: `dead` when one is dead
+/// from the start, `delivered` when none has anything left to do (every action skipped), else
+/// `done` (in flight). The same rule as `refresh_event_statuses`, which takes over from the
+/// first attempt.
+fn status_at_start(deliveries: &[NewDelivery]) -> EventStatus {
+    let has = |f: fn(&DeliveryStart) -> bool| deliveries.iter().any(|d| f(&d.start));
+    if has(|s| matches!(s, DeliveryStart::Failed(_))) {
+        EventStatus::Dead
+    } else if has(|s| matches!(s, DeliveryStart::Due(_) | DeliveryStart::Waiting(_))) {
+        EventStatus::Done
+    } else {
+        EventStatus::Delivered
+    }
 }
 
 impl Planned {
@@ -281,6 +298,12 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
         for part in deliveries.chunks(DELIVERY_ROWS) {
             let ids: Vec<String> = part.iter().map(|_| new_id()).collect();
             let rows = part.iter().zip(&ids).flat_map(|((p, d), id)| {
+                let (status, note, not_before) = match &d.start {
+                    DeliveryStart::Due(_) => ("pending", None, None),
+                    DeliveryStart::Skipped(reason) => ("skipped", Some(reason.as_str()), None),
+                    DeliveryStart::Failed(error) => ("dead", Some(error.as_str()), None),
+                    DeliveryStart::Waiting(at) => ("waiting", None, Some(to_ms(*at))),
+                };
                 [
                     Arg::from(id.as_str()),
                     p.event_id.as_str().into(),
@@ -289,33 +312,48 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
                     p.recipe_version.into(),
                     (d.action_index as i64).into(),
                     d.action_name.as_str().into(),
-                    "pending".into(),
+                    status.into(),
+                    Outside(note).into(),
+                    d.after.map(|i| i as i64).into(),
+                    not_before.into(),
                     now.into(),
                     now.into(),
                 ]
             });
             Stmt::built(format!(
                 "INSERT INTO deliveries (id, event_id, run_id, recipe_id, recipe_version, action_index, action_name,
-                                         status, created_at, updated_at)
+                                         status, last_error, after_index, not_before, created_at, updated_at)
                  VALUES {}",
-                placeholders(part.len(), 10, 1)
+                placeholders(part.len(), 13, 1)
             ))
             .bind_all(rows)
             .execute(tx.on())
             .await?;
-            // Each new delivery is due now in the queue of pending work.
-            let queued = part.iter().zip(&ids).flat_map(|((p, d), id)| {
-                [
-                    Arg::from(id.as_str()),
-                    p.recipe_id.as_str().into(),
-                    d.action_name.as_str().into(),
-                    now.into(),
-                ]
+            // Each due delivery enters the queue of pending work at its due time (now, or
+            // later for a delay); a skipped one never does.
+            let due: Vec<(&str, &str, i64, &str)> = part
+                .iter()
+                .zip(&ids)
+                .filter_map(|((p, d), id)| match d.start {
+                    DeliveryStart::Due(at) => Some((
+                        id.as_str(),
+                        p.recipe_id.as_str(),
+                        to_ms(at).max(now),
+                        d.action_name.as_str(),
+                    )),
+                    _ => None,
+                })
+                .collect();
+            if due.is_empty() {
+                continue;
+            }
+            let queued = due.iter().flat_map(|&(id, recipe, at, action)| {
+                [Arg::from(id), recipe.into(), action.into(), at.into()]
             });
             Stmt::built(format!(
                 "INSERT INTO delivery_queue (delivery_id, recipe_id, action_name, next_attempt_at)
                  VALUES {}",
-                placeholders(part.len(), 4, 1)
+                placeholders(due.len(), 4, 1)
             ))
             .bind_all(queued)
             .execute(tx.on())

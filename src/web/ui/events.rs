@@ -98,6 +98,8 @@ pub struct DeliveryRow {
     pub status: String,
     pub attempt_count: u32,
     pub next_attempt: String,
+    /// For a delivery not yet attempted and not yet due (a `delay`): when it is due.
+    pub scheduled_for: String,
     pub last_error: String,
     pub attempts: Vec<AttemptRow>,
 }
@@ -276,7 +278,13 @@ fn show_page(layout: Layout, detail: &EventDetail, names: &HashMap<String, Strin
             status: d.status.clone(),
             attempt_count: d.attempt_count,
             next_attempt: match (d.status.as_str(), d.next_attempt_at) {
-                ("pending", Some(at)) => when(at),
+                ("pending", Some(at)) if d.attempt_count > 0 => when(at),
+                _ => String::new(),
+            },
+            scheduled_for: match (d.status.as_str(), d.next_attempt_at) {
+                ("pending", Some(at)) if d.attempt_count == 0 && at > chrono::Utc::now() => {
+                    when(at)
+                }
                 _ => String::new(),
             },
             last_error: d.last_error.clone().unwrap_or_default(),

@@ -37,6 +37,9 @@ pub struct ActionForm {
     pub secret: String,
     /// The body mapping (`fields`) as key / template rows; empty: no mapping.
     pub fields: Vec<FieldRow>,
+    /// The action's flow-control keys (`when`, `when_script`, `after`, `delay`...) as a JSON
+    /// object, carried through the form unchanged (edited in the file); empty: none.
+    pub flow: String,
     pub errors: Errors,
 }
 
@@ -153,6 +156,7 @@ impl RecipeForm {
                     "timeout" => action.timeout = value,
                     "retry" => action.retry = value,
                     "secret" => action.secret = value,
+                    "flow" => action.flow = value,
                     mapping => {
                         if let Some((row, input)) = mapping
                             .strip_prefix("field.")
@@ -350,20 +354,33 @@ impl RecipeForm {
             .actions
             .iter()
             .enumerate()
-            .map(|(i, a)| ActionSection {
-                name: a.name.trim().to_owned(),
-                method: non_empty(&a.method).unwrap_or_else(|| "POST".into()),
-                url: a.url.trim().to_owned(),
-                headers: parse_headers(&a.headers, &format!("action[{i}].headers"), &mut errors),
-                body: (!a.body.trim().is_empty()).then(|| a.body.clone()),
-                fields: fields::table_of(&a.fields).unwrap_or_else(|messages| {
-                    let field = format!("action[{i}].fields");
-                    errors.extend(messages.into_iter().map(|m| FieldError::new(&field, m)));
-                    None
-                }),
-                timeout: non_empty(&a.timeout),
-                retry: retry_section(&a.retry),
-                secret: secret_value(&a.secret),
+            .map(|(i, a)| {
+                let section = ActionSection {
+                    name: a.name.trim().to_owned(),
+                    method: non_empty(&a.method).unwrap_or_else(|| "POST".into()),
+                    url: a.url.trim().to_owned(),
+                    headers: parse_headers(
+                        &a.headers,
+                        &format!("action[{i}].headers"),
+                        &mut errors,
+                    ),
+                    body: (!a.body.trim().is_empty()).then(|| a.body.clone()),
+                    fields: fields::table_of(&a.fields).unwrap_or_else(|messages| {
+                        let field = format!("action[{i}].fields");
+                        errors.extend(messages.into_iter().map(|m| FieldError::new(&field, m)));
+                        None
+                    }),
+                    timeout: non_empty(&a.timeout),
+                    retry: retry_section(&a.retry),
+                    secret: secret_value(&a.secret),
+                    when_match: None,
+                    when: Vec::new(),
+                    when_script: None,
+                    delay: None,
+                    delay_until: None,
+                    after: None,
+                };
+                convert::with_flow(i, &a.flow, &mut errors, section)
             })
             .collect();
         let file = RecipeFile {

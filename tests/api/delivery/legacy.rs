@@ -164,6 +164,7 @@ async fn sqlite_deliveries_from_before_the_migration_keep_their_attempts_and_del
         indexes,
         [
             "attempts_delivery",
+            "deliveries_chained",
             "deliveries_event",
             "deliveries_recipe_status",
             "delivery_queue_due"

@@ -11,7 +11,7 @@ use crate::store_contract::PgDatabase;
 
 /// The app on SQLite (`postgres` false) or on a fresh PostgreSQL database, kept beside it;
 /// `None` when PostgreSQL is asked for and `SWITCHYARD_TEST_POSTGRES` is not set.
-pub(super) async fn spawn_on(
+pub(crate) async fn spawn_on(
     postgres: bool,
     configure: impl FnOnce(&mut Settings),
 ) -> Option<(TestApp, Option<PgDatabase>)> {

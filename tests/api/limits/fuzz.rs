@@ -196,7 +196,7 @@ proptest! {
     ) {
         if let Ok(template) = Template::parse(&text) {
             let secrets = |_: &str| secret.clone();
-            let context = TemplateContext { output: &output, event: &event, secrets: &secrets };
+            let context = TemplateContext { output: &output, event: &event, responses: &serde_json::Value::Null, secrets: &secrets };
             let _ = template.render(&context);
             // A missing path is an error; when it renders, each secret shows as its reference.
             let redacted = template.render_redacted(&output, &event);

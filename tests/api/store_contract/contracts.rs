@@ -45,6 +45,8 @@ pub(super) fn done_with(key: Option<&str>, actions: usize) -> RunOutcome {
             .map(|i| NewDelivery {
                 action_index: i,
                 action_name: format!("a{i}"),
+                start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
+                after: None,
             })
             .collect(),
     }
@@ -59,6 +61,7 @@ pub(super) fn attempt(delivery_id: &str, attempt_no: u32, status_code: u16) -> N
         status_code: Some(status_code),
         response_snippet: Some("body".into()),
         error: None,
+        response: None,
     }
 }
 

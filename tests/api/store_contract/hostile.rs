@@ -148,6 +148,8 @@ async fn round_trip_run_and_delivery(store: &Arc<dyn Store>, recipe: &str, what:
         deliveries: vec![NewDelivery {
             action_index: 0,
             action_name: "a0".into(),
+            start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
+            after: None,
         }],
     };
     let mut first = run(&ev.id, done.clone());
@@ -205,6 +207,7 @@ async fn round_trip_run_and_delivery(store: &Arc<dyn Store>, recipe: &str, what:
         status_code,
         response_snippet: Some(s.into()),
         error: error.map(str::to_owned),
+        response: None,
     };
     let retry_at = DeliveryNext::RetryAt(Utc::now() - chrono::Duration::seconds(1));
     let mut batch = vec![(attempt(1, None, Some(s)), retry_at)];

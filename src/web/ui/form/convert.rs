@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{ActionForm, Errors};
 use crate::recipe::action::secret_reference;
-use crate::recipe::file::{ActionSection, RetrySection, ScriptSection};
+use crate::recipe::file::{ActionSection, FLOW_KEYS, RetrySection, ScriptSection};
 use crate::recipe::{FieldError, VerifyPreset};
 
 pub(super) fn action_form(section: &ActionSection) -> ActionForm {
@@ -28,7 +28,56 @@ pub(super) fn action_form(section: &ActionSection) -> ActionForm {
             .as_ref()
             .map(super::fields::rows_of)
             .unwrap_or_default(),
+        flow: flow_of(section),
         errors: Errors::default(),
+    }
+}
+
+/// The action's flow-control keys ([`FLOW_KEYS`]) as a JSON object; empty when it has none.
+fn flow_of(section: &ActionSection) -> String {
+    let Ok(Value::Object(all)) = serde_json::to_value(section) else {
+        return String::new();
+    };
+    let flow: serde_json::Map<String, Value> = all
+        .into_iter()
+        .filter(|(key, _)| FLOW_KEYS.contains(&key.as_str()))
+        .collect();
+    if flow.is_empty() {
+        String::new()
+    } else {
+        Value::Object(flow).to_string()
+    }
+}
+
+/// The section with the flow-control keys the form carried (`flow`, see [`flow_of`]) put
+/// back; a carried value that is not such an object is an error on `action[i].flow`.
+pub(super) fn with_flow(
+    i: usize,
+    flow: &str,
+    errors: &mut Vec<FieldError>,
+    section: ActionSection,
+) -> ActionSection {
+    if flow.trim().is_empty() {
+        return section;
+    }
+    let merged = serde_json::from_str::<serde_json::Map<String, Value>>(flow)
+        .map_err(|e| e.to_string())
+        .and_then(|keys| {
+            if let Some(key) = keys.keys().find(|k| !FLOW_KEYS.contains(&k.as_str())) {
+                return Err(format!("`{key}` is not a flow-control key"));
+            }
+            let Ok(Value::Object(mut all)) = serde_json::to_value(&section) else {
+                return Err("the action does not serialise".into());
+            };
+            all.extend(keys);
+            serde_json::from_value::<ActionSection>(Value::Object(all)).map_err(|e| e.to_string())
+        });
+    match merged {
+        Ok(section) => section,
+        Err(message) => {
+            errors.push(FieldError::new(format!("action[{i}].flow"), message));
+            section
+        }
     }
 }
 

@@ -1,0 +1,5 @@
+//! Flow control on actions (issue 11): per-action conditions, delays, chained actions.
+
+mod branching;
+mod chains;
+mod delays;
