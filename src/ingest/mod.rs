@@ -138,7 +138,8 @@ pub async fn receive_webhook(
         body,
         payload,
     };
-    if webhook.respond == RespondMode::Result {
+    // A paused recipe runs nothing in the request either: the event is stored, held, 202.
+    if webhook.respond == RespondMode::Result && stored.paused_at.is_none() {
         return respond::answer_with_run(&state, recipe, stored.version, event, sender).await;
     }
     let event_id = event.id.clone();

@@ -9,6 +9,7 @@ mod deliveries;
 mod evaluated;
 mod events;
 mod lookups;
+mod pause;
 mod recipes;
 mod refusals;
 mod retention;
