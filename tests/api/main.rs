@@ -21,6 +21,7 @@ mod mapping;
 mod metrics;
 mod modules;
 mod pages;
+mod pause;
 mod presets;
 mod read_snapshot;
 mod receiver;
