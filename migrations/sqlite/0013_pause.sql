@@ -2,6 +2,9 @@
 -- nothing until it is resumed. `paused_at` is operator state, never written by an import:
 -- re-provisioning a recipe from its file leaves it paused.
 ALTER TABLE recipes ADD COLUMN paused_at INTEGER;
+-- The delivery claim passes over paused recipes (`NOT IN` this set): read from a covering
+-- index of the few paused ones, never from the recipe rows and their sources.
+CREATE INDEX recipes_paused ON recipes (id) WHERE paused_at IS NOT NULL;
 
 -- A held job or delivery keeps its place (`run_after`, `next_attempt_at`), so a resume releases
 -- them in their original order. The due indexes leave held rows out: a claim walks only work it

@@ -105,9 +105,12 @@ impl PauseStore for Ledger {
 
     async fn held_counts(&self) -> Result<Vec<HeldCounts>, StoreError> {
         let mut tx = self.read_tx().await?;
+        // Driven by the held jobs (`event_jobs_held`), never by the events table.
         let events: Vec<(String, i64)> = Stmt::new(
-            "SELECT e.recipe_id, COUNT(*) FROM event_jobs j JOIN events e ON e.id = j.event_id
-             WHERE j.held_at IS NOT NULL GROUP BY e.recipe_id",
+            "WITH h AS MATERIALIZED (
+                SELECT (SELECT e.recipe_id FROM events e WHERE e.id = j.event_id) AS recipe_id
+                FROM event_jobs j WHERE j.held_at IS NOT NULL)
+             SELECT recipe_id, COUNT(*) FROM h WHERE recipe_id IS NOT NULL GROUP BY recipe_id",
         )
         .fetch_all(tx.on())
         .await?;
@@ -200,8 +203,8 @@ async fn recipe_in(tx: &mut Tx, id: &str) -> Result<Option<crate::store::StoredR
 /// What the recipe holds now, inside the transaction.
 async fn held_of(tx: &mut Tx, id: &str) -> Result<Held, StoreError> {
     let (events, deliveries): (i64, i64) = Stmt::new(
-        "SELECT (SELECT COUNT(*) FROM event_jobs j JOIN events e ON e.id = j.event_id
-                 WHERE j.held_at IS NOT NULL AND e.recipe_id = $1),
+        "SELECT (SELECT COUNT(*) FROM event_jobs j WHERE j.held_at IS NOT NULL
+                   AND (SELECT e.recipe_id FROM events e WHERE e.id = j.event_id) = $1),
                 (SELECT COUNT(*) FROM delivery_queue WHERE held_at IS NOT NULL AND recipe_id = $1)",
     )
     .bind(id)
