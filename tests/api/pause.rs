@@ -43,6 +43,8 @@ on_both_backends!(
     paused_recipe_stores_twenty_webhooks_and_resume_delivers_them_in_order_of_arrival,
     a_delivery_waiting_to_retry_is_held_while_paused_and_attempted_after_resume,
     a_schedule_tick_while_paused_is_recorded_as_skipped_and_runs_nothing,
+    pausing_during_a_flood_loses_nothing_and_resume_runs_each_event_once,
+    a_replay_while_paused_is_held_until_resume,
 );
 
 /// One outbound call at a time, so the receiver sees the order the deliveries were released in
@@ -225,4 +227,61 @@ async fn a_paused_respond_result_recipe_answers_202_and_holds_its_run() {
     assert!(api.app.event(&id).await.runs.is_empty(), "no run in the request");
     api.post("/api/recipes/answering/resume").await.expect(200);
     assert_eq!(receiver.wait_for(1, DEADLINE).await[0].json(), json!({ "n": 7 }));
+}
+
+async fn pausing_during_a_flood_loses_nothing_and_resume_runs_each_event_once(api: Api) {
+    let receiver = Receiver::start().await;
+    let recipe = api
+        .app
+        .import(&forwarder("flood", &receiver.url("/in"), "\"0s\""))
+        .await;
+    let url = api.app.hook_url(&recipe);
+    let sends: Vec<_> = (0..60)
+        .map(|n| {
+            let (http, url) = (api.app.http.clone(), url.clone());
+            tokio::spawn(async move {
+                let sent = http.post(url).json(&json!({ "n": n })).send().await;
+                sent.expect("webhook request").status().as_u16()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    api.post("/api/recipes/flood/pause").await.expect(200);
+    for send in sends {
+        assert_eq!(send.await.unwrap(), 202, "accepted before, during and after the pause");
+    }
+    // Calls already under way at the pause finish; after that nothing more is sent.
+    grace().await;
+    let settled = receiver.requests().len();
+    grace().await;
+    assert_eq!(receiver.requests().len(), settled, "nothing sent while paused");
+
+    api.post("/api/recipes/flood/resume").await.expect(200);
+    let requests = receiver.wait_for(60, DEADLINE).await;
+    grace().await;
+    let mut seen: Vec<i64> = receiver
+        .requests()
+        .iter()
+        .map(|r| r.json()["n"].as_i64().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..60).collect::<Vec<_>>(), "each event once ({} calls)", requests.len());
+}
+
+async fn a_replay_while_paused_is_held_until_resume(api: Api) {
+    let receiver = Receiver::start().await;
+    let recipe = api
+        .app
+        .import(&forwarder("replayed", &receiver.url("/in"), "\"0s\""))
+        .await;
+    let id = api.app.send_event(&recipe, &json!({ "n": 5 })).await;
+    api.app.wait_for_deliveries(&id).await;
+    api.post("/api/recipes/replayed/pause").await.expect(200);
+    let replay = api.post(&format!("/api/events/{id}/replay")).await;
+    assert!(replay.status < 300, "replay queued: {replay:?}");
+    assert_eq!(listed(&api, "replayed").await["held"]["events"], 1, "the replay is held");
+    grace().await;
+    assert_eq!(receiver.requests().len(), 1, "the replay waits for the resume");
+    api.post("/api/recipes/replayed/resume").await.expect(200);
+    assert_eq!(receiver.wait_for(2, DEADLINE).await[1].json(), json!({ "n": 5 }));
 }
