@@ -161,7 +161,9 @@ async fn pause(args: &StoreArgs, id: &str, paused: bool) -> anyhow::Result<ExitC
     let change = crate::manage::set_paused(store.as_ref(), id, paused).await?;
     let (events, deliveries) = (change.work.events, change.work.deliveries);
     match (paused, change.changed) {
-        (true, true) => eprintln!("recipe {id} paused: {events} events and {deliveries} deliveries held"),
+        (true, true) => {
+            eprintln!("recipe {id} paused: {events} events and {deliveries} deliveries held")
+        }
         (true, false) => eprintln!(
             "recipe {id} was already paused: {events} events and {deliveries} deliveries held"
         ),
@@ -171,7 +173,9 @@ async fn pause(args: &StoreArgs, id: &str, paused: bool) -> anyhow::Result<ExitC
         (false, false) => eprintln!("recipe {id} was not paused: nothing to resume"),
     }
     if !change.recipe.enabled {
-        eprintln!("note: recipe {id} is disabled (enabled = false in its file): its webhook answers 404");
+        eprintln!(
+            "note: recipe {id} is disabled (enabled = false in its file): its webhook answers 404"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
 pub use model::*;
-pub use pause::{HeldCounts, Held, PauseChange, PauseStore, PausedTicks, RecipeState};
+pub use pause::{Held, HeldCounts, PauseChange, PauseStore, PausedTicks, RecipeState};
 
 #[async_trait]
 pub trait RecipeStore {

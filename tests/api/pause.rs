@@ -111,15 +111,26 @@ async fn paused_recipe_stores_twenty_webhooks_and_resume_delivers_them_in_order_
     assert!(receiver.requests().is_empty(), "nothing sent while paused");
     let row = listed(&api, "held").await;
     assert_eq!(row["state"], "paused", "{row}");
-    assert_eq!(row["held"], json!({ "events": 20, "deliveries": 0 }), "{row}");
+    assert_eq!(
+        row["held"],
+        json!({ "events": 20, "deliveries": 0 }),
+        "{row}"
+    );
 
-    let resumed = api.post("/api/recipes/held/resume").await.expect(200).json();
+    let resumed = api
+        .post("/api/recipes/held/resume")
+        .await
+        .expect(200)
+        .json();
     assert_eq!(resumed["changed"], true, "{resumed}");
     assert_eq!(resumed["released"]["events"], 20, "{resumed}");
     assert_eq!(resumed["recipe"]["state"], "enabled", "{resumed}");
 
     let requests = receiver.wait_for(20, DEADLINE).await;
-    let order: Vec<i64> = requests.iter().map(|r| r.json()["n"].as_i64().unwrap()).collect();
+    let order: Vec<i64> = requests
+        .iter()
+        .map(|r| r.json()["n"].as_i64().unwrap())
+        .collect();
     assert_eq!(order, (0..20).collect::<Vec<_>>(), "in order of arrival");
     for id in &ids {
         let detail = api.app.wait_for_deliveries(id).await;
@@ -133,11 +144,19 @@ async fn a_delivery_waiting_to_retry_is_held_while_paused_and_attempted_after_re
     receiver.respond_with(&[500]);
     let recipe = api
         .app
-        .import(&forwarder("retrying", &receiver.url("/in"), "\"0s\", \"1s\""))
+        .import(&forwarder(
+            "retrying",
+            &receiver.url("/in"),
+            "\"0s\", \"1s\"",
+        ))
         .await;
     let id = api.app.send_event(&recipe, &json!({ "n": 1 })).await;
     receiver.wait_for(1, DEADLINE).await;
-    let paused = api.post("/api/recipes/retrying/pause").await.expect(200).json();
+    let paused = api
+        .post("/api/recipes/retrying/pause")
+        .await
+        .expect(200)
+        .json();
     assert_eq!(paused["held"]["deliveries"], 1, "{paused}");
 
     // Well past the 1 s retry: still held, not attempted.
@@ -147,7 +166,11 @@ async fn a_delivery_waiting_to_retry_is_held_while_paused_and_attempted_after_re
     assert_eq!(detail.deliveries[0].status, "pending", "{detail:#?}");
     assert_eq!(listed(&api, "retrying").await["held"]["deliveries"], 1);
 
-    let resumed = api.post("/api/recipes/retrying/resume").await.expect(200).json();
+    let resumed = api
+        .post("/api/recipes/retrying/resume")
+        .await
+        .expect(200)
+        .json();
     assert_eq!(resumed["released"]["deliveries"], 1, "{resumed}");
     receiver.wait_for(2, DEADLINE).await;
     let detail = api.app.wait_for_deliveries(&id).await;
@@ -178,16 +201,26 @@ url = "http://127.0.0.1:9/never"
         if detail["paused_ticks"]["count"].as_u64().unwrap_or(0) >= 2 {
             break detail["paused_ticks"].clone();
         }
-        assert!(Instant::now() < deadline, "no paused tick recorded: {detail}");
+        assert!(
+            Instant::now() < deadline,
+            "no paused tick recorded: {detail}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(ticks["last"].is_string(), "{ticks}");
-    assert_eq!(api.app.event_count().await, before, "a paused tick stores no event");
+    assert_eq!(
+        api.app.event_count().await,
+        before,
+        "a paused tick stores no event"
+    );
 
     api.post("/api/recipes/ticking/resume").await.expect(200);
     let deadline = Instant::now() + DEADLINE;
     while api.app.event_count().await == before {
-        assert!(Instant::now() < deadline, "ticks did not run again after the resume");
+        assert!(
+            Instant::now() < deadline,
+            "ticks did not run again after the resume"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -203,12 +236,30 @@ async fn pausing_an_unknown_recipe_is_404_naming_it_and_repeats_change_nothing()
     api.app
         .import(&forwarder("twice", "http://127.0.0.1:9/x", "\"0s\""))
         .await;
-    let first = api.post("/api/recipes/twice/pause").await.expect(200).json();
-    let second = api.post("/api/recipes/twice/pause").await.expect(200).json();
-    assert_eq!((first["changed"].clone(), second["changed"].clone()), (json!(true), json!(false)));
-    assert_eq!(second["recipe"]["paused_at"], first["recipe"]["paused_at"], "kept");
+    let first = api
+        .post("/api/recipes/twice/pause")
+        .await
+        .expect(200)
+        .json();
+    let second = api
+        .post("/api/recipes/twice/pause")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (first["changed"].clone(), second["changed"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(
+        second["recipe"]["paused_at"], first["recipe"]["paused_at"],
+        "kept"
+    );
     api.post("/api/recipes/twice/resume").await.expect(200);
-    let again = api.post("/api/recipes/twice/resume").await.expect(200).json();
+    let again = api
+        .post("/api/recipes/twice/resume")
+        .await
+        .expect(200)
+        .json();
     assert_eq!(again["changed"], false, "{again}");
     assert_eq!(again["recipe"]["state"], "enabled", "{again}");
 }
@@ -217,16 +268,24 @@ async fn pausing_an_unknown_recipe_is_404_naming_it_and_repeats_change_nothing()
 async fn a_paused_respond_result_recipe_answers_202_and_holds_its_run() {
     let api = spawn(None).await;
     let receiver = Receiver::start().await;
-    let source = forwarder("answering", &receiver.url("/in"), "\"0s\"")
-        .replace("[trigger.webhook]", "[trigger.webhook]\nrespond = \"result\"");
+    let source = forwarder("answering", &receiver.url("/in"), "\"0s\"").replace(
+        "[trigger.webhook]",
+        "[trigger.webhook]\nrespond = \"result\"",
+    );
     let recipe = api.app.import(&source).await;
     api.post("/api/recipes/answering/pause").await.expect(200);
     let id = api.app.send_event(&recipe, &json!({ "n": 7 })).await;
     grace().await;
     assert!(receiver.requests().is_empty(), "nothing sent while paused");
-    assert!(api.app.event(&id).await.runs.is_empty(), "no run in the request");
+    assert!(
+        api.app.event(&id).await.runs.is_empty(),
+        "no run in the request"
+    );
     api.post("/api/recipes/answering/resume").await.expect(200);
-    assert_eq!(receiver.wait_for(1, DEADLINE).await[0].json(), json!({ "n": 7 }));
+    assert_eq!(
+        receiver.wait_for(1, DEADLINE).await[0].json(),
+        json!({ "n": 7 })
+    );
 }
 
 async fn pausing_during_a_flood_loses_nothing_and_resume_runs_each_event_once(api: Api) {
@@ -248,13 +307,21 @@ async fn pausing_during_a_flood_loses_nothing_and_resume_runs_each_event_once(ap
     tokio::time::sleep(Duration::from_millis(30)).await;
     api.post("/api/recipes/flood/pause").await.expect(200);
     for send in sends {
-        assert_eq!(send.await.unwrap(), 202, "accepted before, during and after the pause");
+        assert_eq!(
+            send.await.unwrap(),
+            202,
+            "accepted before, during and after the pause"
+        );
     }
     // Calls already under way at the pause finish; after that nothing more is sent.
     grace().await;
     let settled = receiver.requests().len();
     grace().await;
-    assert_eq!(receiver.requests().len(), settled, "nothing sent while paused");
+    assert_eq!(
+        receiver.requests().len(),
+        settled,
+        "nothing sent while paused"
+    );
 
     api.post("/api/recipes/flood/resume").await.expect(200);
     let requests = receiver.wait_for(60, DEADLINE).await;
@@ -265,7 +332,12 @@ async fn pausing_during_a_flood_loses_nothing_and_resume_runs_each_event_once(ap
         .map(|r| r.json()["n"].as_i64().unwrap())
         .collect();
     seen.sort_unstable();
-    assert_eq!(seen, (0..60).collect::<Vec<_>>(), "each event once ({} calls)", requests.len());
+    assert_eq!(
+        seen,
+        (0..60).collect::<Vec<_>>(),
+        "each event once ({} calls)",
+        requests.len()
+    );
 }
 
 async fn a_replay_while_paused_is_held_until_resume(api: Api) {
@@ -279,9 +351,20 @@ async fn a_replay_while_paused_is_held_until_resume(api: Api) {
     api.post("/api/recipes/replayed/pause").await.expect(200);
     let replay = api.post(&format!("/api/events/{id}/replay")).await;
     assert!(replay.status < 300, "replay queued: {replay:?}");
-    assert_eq!(listed(&api, "replayed").await["held"]["events"], 1, "the replay is held");
+    assert_eq!(
+        listed(&api, "replayed").await["held"]["events"],
+        1,
+        "the replay is held"
+    );
     grace().await;
-    assert_eq!(receiver.requests().len(), 1, "the replay waits for the resume");
+    assert_eq!(
+        receiver.requests().len(),
+        1,
+        "the replay waits for the resume"
+    );
     api.post("/api/recipes/replayed/resume").await.expect(200);
-    assert_eq!(receiver.wait_for(2, DEADLINE).await[1].json(), json!({ "n": 5 }));
+    assert_eq!(
+        receiver.wait_for(2, DEADLINE).await[1].json(),
+        json!({ "n": 5 })
+    );
 }

@@ -18,13 +18,15 @@ use super::{Ledger, Stmt, Tx};
 use crate::store::rows::RecipeRow;
 use crate::store::signal::{Work, announce};
 use crate::store::{
-    Held, HeldCounts, PauseChange, PauseStore, PausedTicks, StoreError, TickClaim, from_ms,
-    now_ms, to_ms,
+    Held, HeldCounts, PauseChange, PauseStore, PausedTicks, StoreError, TickClaim, from_ms, now_ms,
+    to_ms,
 };
 
 /// The event jobs of the recipe bound as `$n` (a probe of `events` by primary key per job).
 fn jobs_of_recipe(n: usize) -> String {
-    format!("EXISTS (SELECT 1 FROM events e WHERE e.id = event_jobs.event_id AND e.recipe_id = ${n})")
+    format!(
+        "EXISTS (SELECT 1 FROM events e WHERE e.id = event_jobs.event_id AND e.recipe_id = ${n})"
+    )
 }
 
 #[async_trait]
@@ -33,13 +35,12 @@ impl PauseStore for Ledger {
     async fn pause_recipe(&self, id: &str) -> Result<Option<PauseChange>, StoreError> {
         let now = now_ms();
         let mut tx = self.locked_queue_tx().await?;
-        let changed = Stmt::new(
-            "UPDATE recipes SET paused_at = $1 WHERE id = $2 AND paused_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(tx.on())
-        .await?;
+        let changed =
+            Stmt::new("UPDATE recipes SET paused_at = $1 WHERE id = $2 AND paused_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(tx.on())
+                .await?;
         let Some(recipe) = recipe_in(&mut tx, id).await? else {
             return Ok(None);
         };
@@ -190,7 +191,10 @@ impl Ledger {
     }
 }
 
-async fn recipe_in(tx: &mut Tx, id: &str) -> Result<Option<crate::store::StoredRecipe>, StoreError> {
+async fn recipe_in(
+    tx: &mut Tx,
+    id: &str,
+) -> Result<Option<crate::store::StoredRecipe>, StoreError> {
     let row: Option<RecipeRow> = Stmt::built(format!(
         "SELECT {RECIPE_COLUMNS} FROM recipes WHERE id = $1"
     ))

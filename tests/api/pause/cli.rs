@@ -15,7 +15,10 @@ use crate::helpers::spawn_app;
 #[test]
 fn cli_pauses_and_resumes_a_recipe_and_names_an_unknown_id() {
     let cli = Cli::new();
-    let file = cli.write("held.toml", &forwarder("held", "https://example.com/in", "\"0s\""));
+    let file = cli.write(
+        "held.toml",
+        &forwarder("held", "https://example.com/in", "\"0s\""),
+    );
     cli.import(&file);
 
     let out = cli.run(&["pause", "held"]);
@@ -37,12 +40,19 @@ fn cli_pauses_and_resumes_a_recipe_and_names_an_unknown_id() {
     cli.import(&cli.write("held.toml", &changed));
     assert_eq!(cli.run(&["recipes", "--json"]).json()[0]["state"], "paused");
     let export = cli.run(&[Path::new("export"), Path::new("held")]);
-    assert_eq!(export.ok(), changed, "the export is the file, without the pause");
+    assert_eq!(
+        export.ok(),
+        changed,
+        "the export is the file, without the pause"
+    );
 
     let out = cli.run(&["resume", "held"]);
     out.ok();
     assert!(out.stderr.contains("recipe held resumed"), "{out:#?}");
-    assert_eq!(cli.run(&["recipes", "--json"]).json()[0]["state"], "enabled");
+    assert_eq!(
+        cli.run(&["recipes", "--json"]).json()[0]["state"],
+        "enabled"
+    );
 }
 
 #[tokio::test]
