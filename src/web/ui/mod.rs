@@ -133,7 +133,7 @@ fn notice(req: &HttpRequest) -> String {
         Some("saved") => "Recipe saved.",
         Some("unchanged") => "Nothing changed.",
         Some("enabled") => "Recipe enabled: its triggers are live.",
-        Some("disabled") => "Recipe disabled: its webhook answers 404 and its schedule is paused.",
+        Some("disabled") => "Recipe disabled: its webhook answers 404 and its schedule stops.",
         Some("paused") => {
             "Recipe paused: its webhook still accepts and stores events, its schedule records \
              ticks as skipped; nothing runs or is sent until you resume it."
