@@ -4,8 +4,8 @@
 //! `next_attempt_at`, so a resume releases the events in order of arrival.
 //!
 //! Race-free holding: events are held when they are written (`write_events`, replays read the
-//! recipe's `paused_at` in the insert), and pause and resume take the `event_jobs` table lock on
-//! PostgreSQL (SQLite's single writer already serialises them). An ingest is then either
+//! recipe's `paused_at` in the insert), and pause and resume take an exclusive `event_jobs` table lock
+//! on PostgreSQL (SQLite's single writer already serialises them). An ingest is then either
 //! committed before a pause (and held by it) or runs after it (and reads the recipe paused),
 //! and likewise for a resume, so no job is left held after a resume nor runnable during a
 //! pause. Deliveries need no lock: the delivery claim also passes over every paused recipe,
@@ -181,10 +181,12 @@ impl PauseStore for Ledger {
 
 impl Ledger {
     /// A write transaction holding the `event_jobs` table lock on PostgreSQL (see the module
-    /// comment): ingests, claims and runs wait for the pause or resume to commit.
+    /// comment), taken first: transactions already writing the queue (a run's commit holds
+    /// its jobs' row locks, then deletes them) finish before it is granted, and ingests,
+    /// claims and runs that come later wait for the pause or resume to commit.
     async fn locked_queue_tx(&self) -> Result<Tx, StoreError> {
         let mut tx = self.write_tx().await?;
-        if let Some(lock) = self.dialect().lock_table("event_jobs") {
+        if let Some(lock) = self.dialect().lock_out_writers("event_jobs") {
             Stmt::built(lock).execute(tx.on()).await?;
         }
         Ok(tx)
