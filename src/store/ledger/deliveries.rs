@@ -55,9 +55,7 @@ impl DeliveryStore for Ledger {
         // the latter as an anti-join that reads and sorts every due row before the LIMIT
         // (275–600 ms per claim at 200k due) where the filter walks `delivery_queue_due` in order
         // and stops at the limit (about 1.4 ms). The pairs are never NULL.
-        // Held rows (a paused recipe's) are not in the partial index `delivery_queue_due`; the
-        // paused recipes' `NOT IN` (the same small hashed set) passes over the few a run in
-        // progress at the pause planned after it (see `pause.rs`).
+        // Held rows are outside the partial index; `NOT IN` paused recipes: see `pause.rs`.
         // RETURNING names exactly this claim's rows (two claims can share a millisecond).
         let ids: Vec<String> = Stmt::built(format!(
             "UPDATE delivery_queue SET lease_owner = $1, lease_until = $2
