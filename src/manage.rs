@@ -8,7 +8,7 @@ use crate::provision::{ImportError, import_source};
 use crate::recipe::secrets::standard_webhooks_key;
 use crate::recipe::{FieldError, Recipe, RecipeError, RecipeFile};
 use crate::script::ScriptEngine;
-use crate::store::{Store, StoreError, StoredRecipe, UpsertKind};
+use crate::store::{PauseChange, RecipeState, Store, StoreError, StoredRecipe, UpsertKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
@@ -54,6 +54,10 @@ pub struct RecipeView {
     pub name: String,
     pub description: String,
     pub enabled: bool,
+    /// enabled | paused | disabled (disabled wins: its URL answers 404 even when paused).
+    pub state: RecipeState,
+    /// When it was paused (operator state: not in the file, kept by imports).
+    pub paused_at: Option<chrono::DateTime<chrono::Utc>>,
     pub version: i64,
     pub webhook_url: String,
     /// The file that provisions it; such recipes are read-only in the UI and API.
@@ -94,6 +98,8 @@ pub fn view(public_base: &str, stored: &StoredRecipe, recipe: Option<&Recipe>) -
             .map(|r| r.file.description.clone())
             .unwrap_or_default(),
         enabled: stored.enabled,
+        state: stored.state(),
+        paused_at: stored.paused_at,
         version: stored.version,
         webhook_url: webhook_url(public_base, stored),
         managed_by: stored.managed_by.clone(),
@@ -151,6 +157,26 @@ pub async fn set_enabled(
     document["enabled"] = toml_edit::value(enabled);
     let (_, stored) = save_recipe(store, scripts, &document.to_string()).await?;
     Ok(stored)
+}
+
+/// Pauses (`paused`) or resumes a recipe: an operator state, so file-managed recipes too.
+/// Pausing holds its queued events and deliveries; resuming releases them in order of arrival.
+/// Asking for the state it is in already changes nothing (`changed` is false).
+pub async fn set_paused(
+    store: &dyn Store,
+    id: &str,
+    paused: bool,
+) -> Result<PauseChange, ManageError> {
+    let change = if paused {
+        store.pause_recipe(id).await?
+    } else {
+        store.resume_recipe(id).await?
+    };
+    let change = change.ok_or_else(|| ManageError::NotFound(id.to_owned()))?;
+    tracing::info!(recipe = %id, paused, changed = change.changed,
+        events = change.work.events, deliveries = change.work.deliveries,
+        "{}", if paused { "recipe paused" } else { "recipe resumed" });
+    Ok(change)
 }
 
 pub async fn delete_recipe(store: &dyn Store, id: &str) -> Result<(), ManageError> {

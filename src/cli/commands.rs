@@ -42,6 +42,8 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("recipe {id} deleted");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Pause { store, id } => pause(&store, &id, true).await,
+        Command::Resume { store, id } => pause(&store, &id, false).await,
         Command::Recipes {
             store,
             address,
@@ -153,6 +155,31 @@ fn check(limits: ScriptLimits, files: &[std::path::PathBuf]) -> ExitCode {
     }
 }
 
+/// `pause` / `resume`: says what changed, and what is held or was released.
+async fn pause(args: &StoreArgs, id: &str, paused: bool) -> anyhow::Result<ExitCode> {
+    let store = super::open::existing_store(args).await?;
+    let change = crate::manage::set_paused(store.as_ref(), id, paused).await?;
+    let (events, deliveries) = (change.work.events, change.work.deliveries);
+    match (paused, change.changed) {
+        (true, true) => {
+            eprintln!("recipe {id} paused: {events} events and {deliveries} deliveries held")
+        }
+        (true, false) => eprintln!(
+            "recipe {id} was already paused: {events} events and {deliveries} deliveries held"
+        ),
+        (false, true) => eprintln!(
+            "recipe {id} resumed: {events} events and {deliveries} deliveries released, in order of arrival"
+        ),
+        (false, false) => eprintln!("recipe {id} was not paused: nothing to resume"),
+    }
+    if !change.recipe.enabled {
+        eprintln!(
+            "note: recipe {id} is disabled (enabled = false in its file): its webhook answers 404"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn recipes(
     args: &StoreArgs,
     address: &AddressArgs,
@@ -164,13 +191,13 @@ async fn recipes(
         let list: Vec<_> = recipes
             .iter()
             .map(|r| {
-                json!({ "id": r.id, "name": r.name, "enabled": r.enabled, "webhook_url": webhook_url(address, r) })
+                json!({ "id": r.id, "name": r.name, "enabled": r.enabled, "state": r.state(), "webhook_url": webhook_url(address, r) })
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         for r in &recipes {
-            let state = if r.enabled { "enabled" } else { "disabled" };
+            let state = r.state().as_str();
             println!(
                 "{}\t{}\t{}\t{}",
                 r.id,

@@ -75,6 +75,19 @@ pub enum Command {
         store: StoreArgs,
         id: String,
     },
+    /// Pause a recipe: its webhook still answers 202 and stores events, its schedule records
+    /// ticks as skipped, queued deliveries are held; nothing runs until `resume`.
+    Pause {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
+    /// Resume a paused recipe: what it held runs, in order of arrival.
+    Resume {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
     /// List recipes with their webhook URLs.
     Recipes {
         #[command(flatten)]

@@ -155,7 +155,8 @@ pub async fn receive_webhook(
         body,
         payload,
     };
-    if webhook.respond == RespondMode::Result {
+    // A paused recipe runs nothing in the request either: the event is stored, held, 202.
+    if webhook.respond == RespondMode::Result && stored.paused_at.is_none() {
         return respond::answer_with_run(&state, recipe, stored.version, event, sender).await;
     }
     // Rendered before the commit: an answer that cannot be given stores nothing.

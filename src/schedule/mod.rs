@@ -51,6 +51,8 @@ pub enum Fired {
     /// Another process's claim holds it until this instant: worth trying again then, in case
     /// that process died.
     Held(DateTime<Utc>),
+    /// The recipe is paused: the tick is recorded as skipped (reason `paused`), nothing polled.
+    Paused,
 }
 
 impl TickContext {
@@ -82,6 +84,12 @@ impl TickContext {
                 .tick_lease_until(&due.recipe_id, due.scheduled_for)
                 .await?;
             return Ok(held.map_or(Fired::NotRun, Fired::Held));
+        }
+        if stored.paused_at.is_some() {
+            // Recorded, so the tick is not caught up after a resume: pausing skips it.
+            self.store.skip_tick(&claim, "paused").await?;
+            tracing::info!("tick skipped: the recipe is paused");
+            return Ok(Fired::Paused);
         }
         let run = self.run_claimed(&claim, &recipe, &schedule, fired_at);
         match claim::renewing(self.store.as_ref(), &claim, self.heartbeat, run).await {

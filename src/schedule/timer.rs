@@ -179,7 +179,7 @@ impl Scheduler {
         for due in self.take_due() {
             match self.ctx.fire(&due, self.clock.now()).await? {
                 Fired::Ran => ran.push(due),
-                Fired::NotRun => {}
+                Fired::NotRun | Fired::Paused => {}
                 Fired::Held(until) => {
                     self.hold(due, until);
                 }

@@ -7,6 +7,7 @@ pub mod crypto;
 mod error;
 mod ledger;
 pub mod model;
+mod pause;
 pub mod postgres;
 mod rows;
 mod signal;
@@ -24,6 +25,7 @@ use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
 pub use model::*;
+pub use pause::{Held, HeldCounts, PauseChange, PauseStore, PausedTicks, RecipeState};
 
 #[async_trait]
 pub trait RecipeStore {
@@ -303,6 +305,7 @@ pub trait Store:
     + ControlStore
     + RefusalStore
     + RetentionStore
+    + PauseStore
     + Send
     + Sync
 {

@@ -18,6 +18,8 @@ pub struct StoredRecipe {
     pub webhook_token: String,
     /// The file that provisions this recipe (`serve --recipes`), when it is file-managed.
     pub managed_by: Option<String>,
+    /// When an operator paused it (operator state, not in the file; see `PauseStore`).
+    pub paused_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -281,6 +281,7 @@ pub(crate) struct RecipeRow {
     pub(crate) source: String,
     pub(crate) webhook_token: String,
     pub(crate) managed_by: Option<String>,
+    pub(crate) paused_at: Option<i64>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
 }
@@ -295,6 +296,7 @@ impl From<RecipeRow> for StoredRecipe {
             source: row.source,
             webhook_token: row.webhook_token,
             managed_by: row.managed_by,
+            paused_at: row.paused_at.map(from_ms),
             created_at: from_ms(row.created_at),
             updated_at: from_ms(row.updated_at),
         }

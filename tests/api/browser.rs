@@ -5,6 +5,7 @@
 //! Without chromedriver the test says it is skipped and passes, except on CI.
 
 mod chrome;
+mod pause;
 mod story;
 
 use std::time::Instant;

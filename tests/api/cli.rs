@@ -274,8 +274,8 @@ fn recipes_json_lists_id_name_enabled_and_webhook_url() {
     assert_eq!(
         Value::Array(listed),
         json!([
-            { "id": "off", "name": "Off", "enabled": false, "webhook_url": urls[1] },
-            { "id": "on", "name": "On", "enabled": true, "webhook_url": urls[0] },
+            { "id": "off", "name": "Off", "enabled": false, "state": "disabled", "webhook_url": urls[1] },
+            { "id": "on", "name": "On", "enabled": true, "state": "enabled", "webhook_url": urls[0] },
         ])
     );
 }

@@ -22,6 +22,7 @@ mod mapping;
 mod metrics;
 mod modules;
 mod pages;
+mod pause;
 mod presets;
 mod read_snapshot;
 mod receiver;

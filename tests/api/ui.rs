@@ -315,6 +315,7 @@ mod editor;
 mod form_post;
 mod no_code;
 mod notes;
+mod pause;
 mod round_trip;
 mod rows_preview;
 mod test_sample;

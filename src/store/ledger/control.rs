@@ -84,8 +84,11 @@ impl ControlStore for Ledger {
         if exists.is_none() {
             return Ok(false);
         }
+        // Held when its recipe is paused, as at ingest (see `pause.rs`).
         Stmt::new(
-            "INSERT INTO event_jobs (event_id, run_after, skip_dedupe) VALUES ($1, $2, TRUE)
+            "INSERT INTO event_jobs (event_id, run_after, skip_dedupe, held_at)
+             SELECT e.id, $2, TRUE, CASE WHEN r.paused_at IS NULL THEN NULL ELSE $2 END
+             FROM events e LEFT JOIN recipes r ON r.id = e.recipe_id WHERE e.id = $1
              ON CONFLICT (event_id) DO UPDATE SET skip_dedupe = TRUE",
         )
         .bind(event_id)

@@ -57,12 +57,15 @@ impl DeliveryStore for Ledger {
         // the latter as an anti-join that reads and sorts every due row before the LIMIT
         // (275–600 ms per claim at 200k due) where the filter walks `delivery_queue_due` in order
         // and stops at the limit (about 1.4 ms). The pairs are never NULL.
+        // Held rows are outside the partial index; `NOT IN` paused recipes: see `pause.rs`.
         // RETURNING names exactly this claim's rows (two claims can share a millisecond).
         let ids: Vec<String> = Stmt::built(format!(
             "UPDATE delivery_queue SET lease_owner = $1, lease_until = $2
              WHERE delivery_id IN (
                 SELECT delivery_id FROM delivery_queue
                 WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
+                  AND held_at IS NULL
+                  AND recipe_id NOT IN (SELECT id FROM recipes WHERE paused_at IS NOT NULL)
                   AND (recipe_id, action_name) NOT IN (
                     SELECT s.recipe_id, s.action_name FROM ({skipped}) s)
                 ORDER BY next_attempt_at LIMIT $4{})

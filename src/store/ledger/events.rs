@@ -101,11 +101,13 @@ impl EventStore for Ledger {
         let now = now_ms();
         let mut tx = self.worker_tx().await?;
         // RETURNING names exactly this claim's rows (two claims can share a millisecond).
+        // Held jobs (a paused recipe's) are not in the partial index `event_jobs_due` walks.
         let ids: Vec<String> = Stmt::built(format!(
             "UPDATE event_jobs SET lease_owner = $1, lease_until = $2, claims = claims + 1
              WHERE event_id IN (
                 SELECT event_id FROM event_jobs
                 WHERE run_after <= $3 AND (lease_until IS NULL OR lease_until < $3)
+                  AND held_at IS NULL
                 ORDER BY run_after LIMIT $4{})
              RETURNING event_id",
             self.dialect().skip_locked()
@@ -297,14 +299,17 @@ async fn write_rows(
         if status != EventStatus::Pending {
             continue;
         }
-        let jobs = chunk
-            .iter()
-            .flat_map(|event| [Arg::from(event.id.as_str()), now.into()]);
+        // A paused recipe's events are held as they are written (see `pause.rs`).
+        let ids: Vec<String> = chunk.iter().map(|event| event.id.clone()).collect();
         Stmt::built(format!(
-            "INSERT INTO event_jobs (event_id, run_after) VALUES {}",
-            placeholders(chunk.len(), 2, 1)
+            "INSERT INTO event_jobs (event_id, run_after, held_at)
+             SELECT e.id, $1, CASE WHEN r.paused_at IS NULL THEN NULL ELSE $1 END
+             FROM events e LEFT JOIN recipes r ON r.id = e.recipe_id
+             WHERE e.id IN {}",
+            tx.dialect().json_strings(2)
         ))
-        .bind_all(jobs)
+        .bind(now)
+        .bind(json_list(&ids))
         .execute(tx.on())
         .await?;
     }

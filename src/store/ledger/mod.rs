@@ -10,6 +10,7 @@ mod deliveries;
 mod evaluated;
 mod events;
 mod lookups;
+mod pause;
 mod recipes;
 mod refusals;
 mod retention;
@@ -90,6 +91,17 @@ impl Dialect {
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some(format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")),
+        }
+    }
+
+    /// Locks `table` until commit against every other lock but plain reads: `LOCK TABLE … IN
+    /// EXCLUSIVE MODE` on PostgreSQL, which also waits out transactions holding row locks
+    /// from `SELECT … FOR UPDATE` (a share-row-exclusive lock would be granted beside those,
+    /// then deadlock with their later write). `None` on SQLite (one writer).
+    pub(crate) fn lock_out_writers(self, table: &'static str) -> Option<String> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(format!("LOCK TABLE {table} IN EXCLUSIVE MODE")),
         }
     }
 }

@@ -12,8 +12,7 @@ use crate::store::{
 };
 
 /// The columns of a [`RecipeRow`], for `SELECT`s built with [`Stmt::built`].
-pub(super) const RECIPE_COLUMNS: &str =
-    "id, name, enabled, version, source, webhook_token, managed_by, created_at, updated_at";
+pub(super) const RECIPE_COLUMNS: &str = "id, name, enabled, version, source, webhook_token, managed_by, paused_at, created_at, updated_at";
 
 #[async_trait]
 impl RecipeStore for Ledger {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod error;
 pub mod events;
+pub mod pause;
 pub mod presets;
 pub mod recipes;
 
@@ -17,7 +18,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         recipes::list_recipes, recipes::save_recipe, recipes::get_recipe, recipes::delete_recipe,
         recipes::enable_recipe, recipes::disable_recipe, recipes::rotate_recipe, recipes::test_recipe,
-        recipes::retry_dead,
+        recipes::retry_dead, pause::pause_recipe, pause::resume_recipe,
         events::list_events, events::get_event, events::replay_event, events::retry_delivery,
         admin::list_secrets, admin::set_secret, admin::delete_secret,
         admin::list_tokens, admin::create_token, admin::revoke_token,
@@ -58,6 +59,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(recipes::rotate_recipe)
         .service(recipes::test_recipe)
         .service(recipes::retry_dead)
+        .service(pause::pause_recipe)
+        .service(pause::resume_recipe)
         .service(events::list_events)
         .service(events::get_event)
         .service(events::replay_event)

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::error::{ApiError, extracted};
 use crate::manage::{self, RecipeView};
 use crate::recipe::RecipeFile;
-use crate::store::{StoredRecipe, UpsertKind, WebhookRefusals};
+use crate::store::{Held, PausedTicks, StoredRecipe, UpsertKind, WebhookRefusals};
 use crate::web::auth::ApiCaller;
 use crate::web::state::AppState;
 
@@ -23,6 +23,12 @@ pub struct RecipeDetail {
     #[serde(flatten)]
     pub recipe: RecipeView,
     pub refusals: Refusals,
+    /// What a paused recipe holds: events waiting for their run, deliveries not attempted yet.
+    pub held: Held,
+    /// Schedule ticks skipped because the recipe was paused (recorded with reason `paused`);
+    /// in `GET /api/recipes/{id}` of a scheduled recipe only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_ticks: Option<PausedTicks>,
 }
 
 /// Webhook calls the recipe's `verify` check refused (401), since the recipe was created.
@@ -56,6 +62,13 @@ async fn details(
         .into_iter()
         .map(|r| (r.recipe_id.clone(), r))
         .collect();
+    let held: std::collections::HashMap<String, Held> = state
+        .store
+        .held_counts()
+        .await?
+        .into_iter()
+        .map(|c| (c.recipe_id, c.held))
+        .collect();
     Ok(recipes
         .iter()
         .map(|stored| RecipeDetail {
@@ -64,6 +77,8 @@ async fn details(
                 .remove(&stored.id)
                 .map(Refusals::from)
                 .unwrap_or_default(),
+            held: held.get(&stored.id).copied().unwrap_or_default(),
+            paused_ticks: None,
         })
         .collect())
 }
@@ -81,7 +96,8 @@ async fn find(state: &AppState, id: &str) -> Result<StoredRecipe, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no recipe with id `{id}`")))
 }
 
-/// Every recipe, with its webhook refusals.
+/// Every recipe, with its state (enabled, paused, disabled), its webhook refusals and what it
+/// holds while paused (`held.events`, `held.deliveries`).
 #[utoipa::path(responses((status = 200, body = Vec<RecipeDetail>)), security(("bearer" = [])))]
 #[get("/api/recipes")]
 pub async fn list_recipes(
@@ -144,7 +160,7 @@ fn recipe_source(req: &HttpRequest, body: &[u8]) -> Result<String, ApiError> {
 }
 
 /// One recipe, with `refusals`: how many webhook calls its `verify` check refused, and the
-/// reason and time of the latest.
+/// reason and time of the latest; `held` while paused, and `paused_ticks` when scheduled.
 #[utoipa::path(params(("id" = String, Path)), responses((status = 200, body = RecipeDetail), (status = 404)), security(("bearer" = [])))]
 #[get("/api/recipes/{id}")]
 pub async fn get_recipe(
@@ -153,7 +169,11 @@ pub async fn get_recipe(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let stored = find(&state, &id).await?;
-    let detail = details(&state, std::slice::from_ref(&stored)).await?.pop();
+    let mut detail = details(&state, std::slice::from_ref(&stored)).await?.pop();
+    let scheduled = state.cache.get(&stored).is_ok_and(|r| r.schedule.is_some());
+    if let Some(detail) = detail.as_mut().filter(|_| scheduled) {
+        detail.paused_ticks = Some(state.store.paused_ticks(&stored.id).await?);
+    }
     Ok(HttpResponse::Ok().json(detail))
 }
 

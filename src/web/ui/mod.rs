@@ -56,6 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/recipes/{id}/toml", post().to(editor::update_toml))
         .route("/recipes/{id}/enable", post().to(recipes::enable))
         .route("/recipes/{id}/disable", post().to(recipes::disable))
+        .route("/recipes/{id}/pause", post().to(recipes::pause))
+        .route("/recipes/{id}/resume", post().to(recipes::resume))
         .route("/recipes/{id}/delete", get().to(recipes::confirm_delete))
         .route("/recipes/{id}/delete", post().to(recipes::delete))
         .route("/recipes/{id}/rotate", post().to(recipes::rotate))
@@ -131,7 +133,12 @@ fn notice(req: &HttpRequest) -> String {
         Some("saved") => "Recipe saved.",
         Some("unchanged") => "Nothing changed.",
         Some("enabled") => "Recipe enabled: its triggers are live.",
-        Some("disabled") => "Recipe disabled: its webhook answers 404 and its schedule is paused.",
+        Some("disabled") => "Recipe disabled: its webhook answers 404 and its schedule stops.",
+        Some("paused") => {
+            "Recipe paused: its webhook still accepts and stores events, its schedule records \
+             ticks as skipped; nothing runs or is sent until you resume it."
+        }
+        Some("resumed") => "Recipe resumed: what it held runs now, in order of arrival.",
         Some("deleted") => "Recipe deleted. Its events stay in the history.",
         Some("rotated") => "New webhook URL. The old one stopped working.",
         Some("retried") => "Dead deliveries are queued for another attempt.",

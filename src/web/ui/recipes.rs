@@ -1,5 +1,6 @@
 //! The recipes list and one recipe's page: webhook URL, curl example, recent events, test
-//! panel; plus the buttons that act on a recipe (enable, disable, delete, rotate, retry dead).
+//! panel; plus the buttons that act on a recipe (enable, disable, pause, resume, delete, rotate,
+//! retry dead).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use super::{CsrfForm, Layout, UiError, check_csrf, page, see_other};
 use crate::manage::{self, RecipeView};
 use crate::recipe::presets::{self, PresetKind};
 use crate::recipe::{Recipe, VerifyPreset};
-use crate::store::{EventPage, RecipeStats, StoredRecipe};
+use crate::store::{EventPage, Held, RecipeStats, StoredRecipe};
 use crate::web::auth::UiSession;
 use crate::web::state::AppState;
 
@@ -33,6 +34,8 @@ pub struct RecipeRow {
     pub stats: RecipeStats,
     /// Webhook calls its `verify` check refused (None: never).
     pub refused: Option<Refused>,
+    /// What it holds while paused.
+    pub held: Held,
 }
 
 /// "N refused calls, last: <reason> at <time>".
@@ -59,6 +62,8 @@ pub(super) struct ShowPage {
     curl: String,
     verify_note: String,
     schedule: Option<(String, SchedulePreview)>,
+    /// Ticks skipped while paused: how many, and when the latest was due ("" when none).
+    paused_ticks: (u64, String),
     events: Vec<EventRow>,
     test: TestPanel,
 }
@@ -102,6 +107,13 @@ async fn rows(state: &AppState, recipes: &[StoredRecipe]) -> Result<Vec<RecipeRo
         .into_iter()
         .map(|r| (r.recipe_id.clone(), r))
         .collect();
+    let held: HashMap<String, Held> = state
+        .store
+        .held_counts()
+        .await?
+        .into_iter()
+        .map(|c| (c.recipe_id, c.held))
+        .collect();
     Ok(recipes
         .iter()
         .map(|stored| {
@@ -120,6 +132,7 @@ async fn rows(state: &AppState, recipes: &[StoredRecipe]) -> Result<Vec<RecipeRo
                     last_at: when(r.last_at),
                     last_ago: ago(r.last_at),
                 }),
+                held: held.get(&stored.id).copied().unwrap_or_default(),
             }
         })
         .collect())
@@ -169,6 +182,13 @@ pub(super) async fn show_page(
         })
         .await?;
     let names = HashMap::from([(stored.id.clone(), stored.name.clone())]);
+    let paused_ticks = match recipe.as_ref().and_then(|r| r.schedule.as_ref()) {
+        Some(_) => {
+            let ticks = state.store.paused_ticks(&stored.id).await?;
+            (ticks.count, ticks.last.map(when).unwrap_or_default())
+        }
+        None => (0, String::new()),
+    };
     let test = match test {
         Some(test) => test,
         None => {
@@ -195,6 +215,7 @@ pub(super) async fn show_page(
             .as_ref()
             .and_then(|r| r.schedule.as_ref())
             .map(|s| (s.cron.clone(), schedule_preview(&s.cron, s.timezone.name()))),
+        paused_ticks,
         events: summaries.iter().map(|e| event_row(e, &names)).collect(),
         row,
         test,
@@ -281,6 +302,42 @@ pub async fn disable(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, UiError> {
     toggle(session, id, form, state, false).await
+}
+
+async fn set_paused(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+    paused: bool,
+) -> Result<HttpResponse, UiError> {
+    check_csrf(&session, &form.csrf)?;
+    manage::set_paused(state.store.as_ref(), &id, paused).await?;
+    if !paused {
+        state.events_ready.notify_one();
+        state.deliveries_ready.notify_one();
+    }
+    let done = if paused { "paused" } else { "resumed" };
+    Ok(see_other(&format!("/recipes/{id}?done={done}")))
+}
+
+/// Pause: an operator state, so file-managed recipes too.
+pub async fn pause(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    set_paused(session, id, form, state, true).await
+}
+
+pub async fn resume(
+    session: UiSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, UiError> {
+    set_paused(session, id, form, state, false).await
 }
 
 pub async fn confirm_delete(

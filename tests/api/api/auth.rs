@@ -77,6 +77,8 @@ async fn every_route_answers_401_without_the_right_bearer_token_and_2xx_with_it(
         step("POST", "/api/recipes/{id}/disable", "walk", None, 200),
         step("POST", "/api/recipes/{id}/enable", "walk", None, 200),
         step("POST", "/api/recipes/{id}/rotate", "walk", None, 200),
+        step("POST", "/api/recipes/{id}/pause", "walk", None, 200),
+        step("POST", "/api/recipes/{id}/resume", "walk", None, 200),
         step(
             "POST",
             "/api/recipes/{id}/test",

@@ -18,6 +18,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/recipes/{id}/rotate"),
     ("POST", "/api/recipes/{id}/test"),
     ("POST", "/api/recipes/{id}/retry-dead"),
+    ("POST", "/api/recipes/{id}/pause"),
+    ("POST", "/api/recipes/{id}/resume"),
     ("GET", "/api/events"),
     ("GET", "/api/events/{id}"),
     ("POST", "/api/events/{id}/replay"),
