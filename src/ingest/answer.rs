@@ -34,6 +34,7 @@ pub fn render(
         output,
         event,
         secrets: &no_secrets,
+        responses: &Value::Null,
     };
     let mut headers = Vec::with_capacity(response.headers.len());
     for (name, template) in &response.headers {

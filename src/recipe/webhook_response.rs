@@ -158,6 +158,15 @@ fn template(
         ));
         return None;
     }
+    if let Some(name) = template.response_names().first() {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "`{{{{ responses.{name} }}}}`: actions' responses exist only inside chained actions (`after`), not in the webhook's answer"
+            ),
+        ));
+        return None;
+    }
     if respond == RespondMode::Accepted
         && let Some(path) = template.output_paths().first()
     {
