@@ -178,6 +178,18 @@ fn delay(section: &ActionSection, field: &str) -> Result<Option<Delay>, FieldErr
                     "reads a secret; an instant comes from the event or the output",
                 ));
             }
+            if let Some(name) = template.response_names().first() {
+                return Err(FieldError::new(
+                    format!("{field}.delay_until"),
+                    format!(
+                        "reads `responses.{name}`, but an action's instant is decided in the run, before any action has answered; an instant comes from the event or the output"
+                    ),
+                ));
+            }
+            if !text.contains("{{") {
+                parse_instant(text)
+                    .map_err(|e| FieldError::new(format!("{field}.delay_until"), e))?;
+            }
             Ok(Some(Delay::Until(template)))
         }
         (None, None) => Ok(None),
@@ -206,7 +218,17 @@ impl Delay {
                 let text = template
                     .render(&ctx)
                     .map_err(|e| format!("delay_until: {e}"))?;
-                parse_instant(&text).map_err(|e| format!("delay_until: {e}"))?
+                let at = parse_instant(&text).map_err(|e| format!("delay_until: {e}"))?;
+                let latest =
+                    now + chrono::Duration::from_std(MAX_DELAY).unwrap_or(chrono::Duration::MAX);
+                if at > latest {
+                    return Err(format!(
+                        "delay_until: `{}` is {}, more than 366 days ahead (the most a delay may be); Unix milliseconds? give seconds",
+                        text.trim(),
+                        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ));
+                }
+                at
             }
         };
         Ok(at.max(now))
@@ -263,3 +285,6 @@ impl ActionWhen {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -92,7 +92,8 @@ async fn a_delayed_action_is_scheduled_and_sent_once_due_on_postgres() {
 }
 
 #[tokio::test]
-async fn delay_until_in_the_past_is_at_once_and_an_unparseable_one_is_dead_without_a_call() {
+async fn delay_until_in_the_past_is_at_once_and_an_unparseable_or_too_distant_one_is_dead_without_a_call()
+ {
     let Some((app, _db)) = spawn_on(false, |_| {}).await else {
         return;
     };
@@ -127,6 +128,22 @@ async fn delay_until_in_the_past_is_at_once_and_an_unparseable_one_is_dead_witho
     let error = delivery.last_error.as_deref().unwrap_or_default();
     assert!(
         error.contains("delay_until") && error.contains("`next tuesday` is not an instant"),
+        "{error}"
+    );
+    // Unix milliseconds read as seconds would be tens of thousands of years ahead: refused
+    // (dead, saying so) rather than queued for ever.
+    let millis = app
+        .send_event(&recipe, &json!({ "remind_at": 1_714_554_000_000_i64 }))
+        .await;
+    let detail = app
+        .wait_for_event(&millis, |d| d.event.status == EventStatus::Dead)
+        .await;
+    let error = detail.deliveries[0]
+        .last_error
+        .as_deref()
+        .unwrap_or_default();
+    assert!(
+        error.contains("more than 366 days ahead") && error.contains("Unix milliseconds?"),
         "{error}"
     );
     grace().await;
