@@ -369,6 +369,12 @@ pub async fn open_with_key(
     }
 }
 
+/// Prepared statements each connection keeps (sqlx's default is 100). A set-based statement's
+/// text depends on its batch size (one `VALUES` row per item), so the hot path alone has a few
+/// hundred distinct texts; with the default they evicted each other, and every batch paid a
+/// parse and plan (on PostgreSQL a round trip and backend CPU) before it ran.
+const STATEMENT_CACHE: usize = 2048;
+
 /// Pool hook (`before_acquire`): a connection left inside a transaction is closed instead of
 /// handed out again, and the pool opens a fresh one. That happens when a COMMIT or ROLLBACK
 /// fails (SQLite on a full disk rolls the transaction back itself, so the ROLLBACK sqlx sends

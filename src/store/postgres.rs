@@ -23,7 +23,7 @@ const STARTUP_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Connects to `url` (`postgres://...`) and applies the migrations.
 pub async fn connect_url(url: &str, secret_key: SecretKey) -> Result<Ledger, StoreError> {
-    let options = PgConnectOptions::from_str(url)?;
+    let options = PgConnectOptions::from_str(url)?.statement_cache_capacity(super::STATEMENT_CACHE);
     let pool = PgPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(ACQUIRE_TIMEOUT)

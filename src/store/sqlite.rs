@@ -44,6 +44,7 @@ async fn connect(
             SyncMode::Normal => SqliteSynchronous::Normal,
         })
         .busy_timeout(Duration::from_secs(10))
+        .statement_cache_capacity(super::STATEMENT_CACHE)
         .foreign_keys(true);
     let writer_mode = Arc::new(WriterMode::default());
     let forget = writer_mode.clone();
