@@ -33,6 +33,7 @@ pub fn render(
     let ctx = TemplateContext {
         output,
         event,
+        responses: &Value::Null,
         secrets: &no_secrets,
     };
     let mut headers = Vec::with_capacity(response.headers.len());
