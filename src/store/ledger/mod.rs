@@ -13,12 +13,14 @@ mod lookups;
 mod pause;
 mod recipes;
 mod refusals;
+mod requeue;
 mod retention;
 mod runs;
 mod schedule;
 mod secrets;
 mod senders;
 pub(crate) mod sql;
+mod throttle;
 
 use sqlx::{PgPool, SqlitePool, Transaction};
 
