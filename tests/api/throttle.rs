@@ -12,7 +12,8 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 
 use crate::binary::Cli;
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::store_contract::PgDatabase;
 
 /// One call the receiver saw: the event's `n`, its path, when it started and ended.
 #[derive(Debug, Clone)]
@@ -125,7 +126,19 @@ pub fn most_in_window(starts: &[Instant], window: Duration) -> usize {
 
 #[tokio::test]
 async fn concurrency_one_keeps_order_for_fifty_events_through_slow_answers_and_a_429() {
-    let app = spawn_app().await;
+    keeps_order(spawn_app().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_one_keeps_order_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let url = db.url.clone();
+    keeps_order(spawn_app_with(|s| s.database_url = Some(url)).await).await;
+}
+
+async fn keeps_order(app: TestApp) {
     let receiver = Recorder::start(
         Duration::from_millis(40),
         vec![("/ordered".to_owned(), 10, 1)],

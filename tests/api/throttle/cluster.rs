@@ -24,8 +24,8 @@ async fn two_processes_on_one_postgres_keep_five_per_second_for_the_cluster() {
         "rated.toml",
         &throttled_recipe("cluster", &receiver.url("/cluster"), r#"rate = "5/s""#),
     );
-    let imported = cli.import(&file);
     let first = Server::start(&cli, &[]).await;
+    let imported = cli.import(&file);
     let second = Server::start(&cli, &[]).await;
     // More than 10 s of work, accepted through both processes.
     for n in 0..80 {
@@ -47,10 +47,14 @@ async fn two_processes_on_one_postgres_keep_five_per_second_for_the_cluster() {
     let t0 = calls[0].start;
     let starts: Vec<Instant> = calls.iter().map(|c| c.start).collect();
     let in_ten = starts.iter().filter(|s| **s < t0 + MEASURED).count();
+    let sent_by = |s: &Server| s.log().matches("delivered").count();
     eprintln!(
-        "cluster rate: {in_ten} calls in the first 10 s ({:.2}/s); busiest second {}",
+        "cluster rate: {in_ten} calls in the first 10 s ({:.2}/s); busiest second {}; \
+         deliveries logged by the processes: {} and {}",
         in_ten as f64 / 10.0,
-        most_in_window(&starts, Duration::from_secs(1))
+        most_in_window(&starts, Duration::from_secs(1)),
+        sent_by(&first),
+        sent_by(&second)
     );
     assert!(
         (40..=60).contains(&in_ten),
