@@ -252,7 +252,12 @@ fn chained(recipe: &Recipe, own: &[DeliveryStart], index: usize) -> NewDelivery 
 
 /// The delivery with its action's throttle key rendered; a key that cannot be rendered makes
 /// a delivery that would run dead, saying why (like a `delay_until` that gives no instant).
-fn throttled(recipe: &Recipe, mut delivery: NewDelivery, output: &Value, event: &Value) -> NewDelivery {
+fn throttled(
+    recipe: &Recipe,
+    mut delivery: NewDelivery,
+    output: &Value,
+    event: &Value,
+) -> NewDelivery {
     let index = delivery.action_index;
     let Some(throttle) = &recipe.flows[index].throttle else {
         return delivery;

@@ -91,7 +91,10 @@ impl Recorder {
                 Instant::now() < deadline,
                 "timed out with {} calls: {:?}",
                 calls.len(),
-                calls.iter().map(|c| (c.path.as_str(), c.n)).collect::<Vec<_>>()
+                calls
+                    .iter()
+                    .map(|c| (c.path.as_str(), c.n))
+                    .collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -119,7 +122,12 @@ retry = {{ schedule = ["0s", "1s", "1s", "1s"] }}
 pub fn most_in_window(starts: &[Instant], window: Duration) -> usize {
     starts
         .iter()
-        .map(|s| starts.iter().filter(|t| **t >= *s && **t < *s + window).count())
+        .map(|s| {
+            starts
+                .iter()
+                .filter(|t| **t >= *s && **t < *s + window)
+                .count()
+        })
         .max()
         .unwrap_or(0)
 }
@@ -165,7 +173,10 @@ async fn keeps_order(app: TestApp) {
         assert!(pair[1].start >= pair[0].end, "one call in flight at a time");
     }
     let wait = calls[11].start - calls[10].end;
-    assert!(wait >= Duration::from_millis(900), "Retry-After: 1 kept the key waiting ({wait:?})");
+    assert!(
+        wait >= Duration::from_millis(900),
+        "Retry-After: 1 kept the key waiting ({wait:?})"
+    );
 }
 
 #[tokio::test]
@@ -187,10 +198,19 @@ async fn a_rate_of_five_per_second_holds_on_one_process() {
         .await;
     let starts: Vec<Instant> = calls.iter().map(|c| c.start).collect();
     let busiest = most_in_window(&starts, Duration::from_secs(1));
-    assert!(busiest <= 6, "at most 5 (+1 at a window's edge) per second, saw {busiest}");
+    assert!(
+        busiest <= 6,
+        "at most 5 (+1 at a window's edge) per second, saw {busiest}"
+    );
     let span = *starts.last().unwrap() - starts[0];
-    assert!(span >= Duration::from_millis(4_000), "25 calls at 5/s take ≥ 4.0 s: {span:?}");
-    assert!(span <= Duration::from_secs(12), "and not much longer: {span:?}");
+    assert!(
+        span >= Duration::from_millis(4_000),
+        "25 calls at 5/s take ≥ 4.0 s: {span:?}"
+    );
+    assert!(
+        span <= Duration::from_secs(12),
+        "and not much longer: {span:?}"
+    );
 }
 
 #[tokio::test]
@@ -207,7 +227,9 @@ async fn a_429_on_one_key_pauses_that_key_while_another_keeps_flowing() {
         .await;
     app.send_event(&recipe, &json!({ "n": 1, "k": "a" })).await;
     receiver
-        .wait(Duration::from_secs(10), |c| c.iter().any(|c| c.path == "/a"))
+        .wait(Duration::from_secs(10), |c| {
+            c.iter().any(|c| c.path == "/a")
+        })
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     app.send_event(&recipe, &json!({ "n": 2, "k": "a" })).await;

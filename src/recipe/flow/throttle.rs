@@ -115,9 +115,11 @@ fn reads_more_than_the_event(template: &Template) -> bool {
 fn key_template(text: &str) -> Result<Template, String> {
     let template = Template::parse_for(text, Landing::Text).map_err(|e| e.to_string())?;
     if !template.secret_names().is_empty() {
-        return Err("reads a secret; a key is stored with each delivery and shown, so it comes \
+        return Err(
+            "reads a secret; a key is stored with each delivery and shown, so it comes \
                     from the event or the output"
-            .into());
+                .into(),
+        );
     }
     if let Some(name) = template.response_names().first() {
         return Err(format!(
@@ -134,7 +136,9 @@ fn key_template(text: &str) -> Result<Template, String> {
 /// `"5/s"`, `"100/m"`, `"3600/h"`: the spacing of calls (period ÷ count, at least 1 ms).
 pub fn parse_rate(text: &str) -> Result<Duration, String> {
     let explain = || {
-        format!("`{text}` is not a rate: give calls per second, minute or hour, e.g. \"5/s\", \"100/m\", \"1000/h\"")
+        format!(
+            "`{text}` is not a rate: give calls per second, minute or hour, e.g. \"5/s\", \"100/m\", \"1000/h\""
+        )
     };
     let (count, unit) = text.trim().split_once('/').ok_or_else(explain)?;
     let count: u64 = count.trim().parse().map_err(|_| explain())?;
@@ -145,7 +149,9 @@ pub fn parse_rate(text: &str) -> Result<Duration, String> {
         _ => return Err(explain()),
     };
     if count == 0 {
-        return Err(format!("`{text}` allows no calls at all; pause the recipe instead"));
+        return Err(format!(
+            "`{text}` allows no calls at all; pause the recipe instead"
+        ));
     }
     if count > period_ms {
         return Err(format!(

@@ -63,4 +63,3 @@ pub(super) fn last_error<'a>(attempt: &'a NewAttempt, next: &DeliveryNext) -> Ar
         _ => Arg::Text(None),
     }
 }
-

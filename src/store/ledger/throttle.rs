@@ -30,7 +30,10 @@ const KEYS_PER_CLAIM: i64 = 200;
 /// Puts deliveries (just written or moved back to pending) in the queue, due at their time,
 /// with the throttle their record carries, and makes sure each throttled key has its state
 /// row: two statements at most per 2000 rows.
-pub(super) async fn enqueue(tx: &mut Tx, due: &[(&str, &str, &str, i64)]) -> Result<(), StoreError> {
+pub(super) async fn enqueue(
+    tx: &mut Tx,
+    due: &[(&str, &str, &str, i64)],
+) -> Result<(), StoreError> {
     for part in due.chunks(2000) {
         let rows = part.iter().flat_map(|&(id, recipe, action, at)| {
             [Arg::from(id), recipe.into(), action.into(), at.into()]
@@ -153,7 +156,10 @@ pub(super) async fn claim_throttled(
     let leased: std::collections::HashSet<String> = leased.into_iter().collect();
     // Each rate-limited key's next start: after the last slot actually taken.
     let mut moved: HashMap<&str, i64> = HashMap::new();
-    for a in admitted.iter().filter(|a| leased.contains(&a.id) && a.every_ms > 0) {
+    for a in admitted
+        .iter()
+        .filter(|a| leased.contains(&a.id) && a.every_ms > 0)
+    {
         let end = a.slot + a.every_ms;
         let entry = moved.entry(a.key.as_str()).or_insert(end);
         *entry = (*entry).max(end);
@@ -248,7 +254,8 @@ pub(super) async fn pause_keys(tx: &mut Tx, paused: &[(String, i64)]) -> Result<
     let values = paused
         .iter()
         .flat_map(|(id, at)| [Arg::from(id.as_str()), (*at).into()]);
-    let keys_of = "key IN (SELECT q.throttle_key FROM delivery_queue q JOIN v ON q.delivery_id = v.id)";
+    let keys_of =
+        "key IN (SELECT q.throttle_key FROM delivery_queue q JOIN v ON q.delivery_id = v.id)";
     Stmt::built(format!(
         "WITH v (id, until) AS (VALUES {})
          UPDATE throttle_keys SET paused_until = CASE
