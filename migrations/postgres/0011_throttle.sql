@@ -18,5 +18,6 @@ CREATE INDEX delivery_queue_throttled ON delivery_queue (throttle_key, throttle_
 CREATE TABLE throttle_keys (
     key          TEXT PRIMARY KEY,
     next_at      BIGINT NOT NULL DEFAULT 0,
-    paused_until BIGINT
+    paused_until BIGINT,
+    touched_at   BIGINT NOT NULL DEFAULT 0
 );

@@ -21,9 +21,11 @@ CREATE INDEX delivery_queue_throttled ON delivery_queue (throttle_key, throttle_
     WHERE throttle_key IS NOT NULL;
 
 -- A key's state, shared by every process: the earliest start of its next call (GCRA's
--- theoretical arrival time, ms) and until when a 429 paused it (ms).
+-- theoretical arrival time, ms), until when a 429 paused it (ms), and when a delivery for it
+-- was last queued (ms): housekeeping drops keys idle for an hour, never one touched since.
 CREATE TABLE throttle_keys (
     key          TEXT PRIMARY KEY,
     next_at      INTEGER NOT NULL DEFAULT 0,
-    paused_until INTEGER
+    paused_until INTEGER,
+    touched_at   INTEGER NOT NULL DEFAULT 0
 );

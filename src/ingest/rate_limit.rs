@@ -1,4 +1,6 @@
 //! Per-recipe inbound rate limit: a token bucket per recipe id, in memory (per process).
+//! Several processes on one PostgreSQL each keep their own buckets (the README's "Inbound
+//! abuse limits" gives the measured cost of a cluster-wide one).
 //!
 //! A bucket holds up to `burst` tokens and refills at `rate`; each webhook call takes one.
 //! An empty bucket refuses the call with 429 and the whole seconds until a token is back.

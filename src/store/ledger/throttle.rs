@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use super::events::json_list;
 use super::{Arg, Stmt, Tx, placeholders};
-use crate::store::StoreError;
+use crate::store::{StoreError, now_ms};
 
 /// How far ahead a claim reserves rate slots (ms): a claimed call may wait up to this long in
 /// its worker for its slot, so one claim per idle poll keeps a key at its full rate.
@@ -58,16 +58,43 @@ pub(super) async fn enqueue(
         }
         keys.sort();
         keys.dedup();
-        // In key order: two transactions adding the same new keys wait in one order.
+        // In key order: two transactions adding the same keys wait in one order. Touching an
+        // existing key locks it until commit, so housekeeping cannot drop it meanwhile.
         Stmt::built(format!(
-            "INSERT INTO throttle_keys (key) VALUES {} ON CONFLICT DO NOTHING",
-            placeholders(keys.len(), 1, 1)
+            "INSERT INTO throttle_keys (key, touched_at) VALUES {}
+             ON CONFLICT (key) DO UPDATE SET touched_at = excluded.touched_at",
+            placeholders(keys.len(), 2, 1)
         ))
-        .bind_all(keys.iter().map(|k| Arg::from(k.as_str())))
+        .bind_all(
+            keys.iter()
+                .flat_map(|k| [Arg::from(k.as_str()), now_ms().into()]),
+        )
         .execute(tx.on())
         .await?;
     }
     Ok(())
+}
+
+/// Drops the state of keys idle for an hour (nothing queued, not touched, no pause or rate
+/// slot pending): per-customer keys would otherwise pile up. Keys being used are locked by
+/// their transaction (skipped), and one touched since is kept by the recheck of `touched_at`.
+pub(super) async fn prune_idle_keys(
+    on: super::On<'_>,
+    dialect: super::Dialect,
+) -> Result<u64, StoreError> {
+    let cutoff = now_ms() - 3_600_000;
+    Stmt::built(format!(
+        "DELETE FROM throttle_keys WHERE key IN (
+            SELECT key FROM throttle_keys t
+            WHERE t.touched_at < $1 AND t.next_at < $1
+              AND (t.paused_until IS NULL OR t.paused_until < $1)
+              AND NOT EXISTS (SELECT 1 FROM delivery_queue q WHERE q.throttle_key = t.key)
+            LIMIT 10000{})",
+        dialect.skip_locked()
+    ))
+    .bind(cutoff)
+    .execute(on)
+    .await
 }
 
 /// One queued row of a key, as the claim sees it.
