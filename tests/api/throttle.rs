@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
-use switchyard::store::RetentionStore;
 
 use crate::binary::Cli;
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
