@@ -116,8 +116,8 @@ fn key_template(text: &str) -> Result<Template, String> {
     let template = Template::parse_for(text, Landing::Text).map_err(|e| e.to_string())?;
     if !template.secret_names().is_empty() {
         return Err(
-            "reads a secret; a key is stored with each delivery and shown, so it comes \
-                    from the event or the output"
+            "reads a secret; a key is stored in plain text with each delivery, so it \
+                    comes from the event or the output"
                 .into(),
         );
     }
