@@ -27,5 +27,9 @@ CREATE TABLE throttle_keys (
     key          TEXT PRIMARY KEY,
     next_at      INTEGER NOT NULL DEFAULT 0,
     paused_until INTEGER,
-    touched_at   INTEGER NOT NULL DEFAULT 0
+    touched_at   INTEGER NOT NULL DEFAULT 0,
+    checked_at   INTEGER NOT NULL DEFAULT 0
 );
+-- Claims visit keys least recently checked first, so keys that cannot move (a call in flight,
+-- a first delivery waiting for its retry) never crowd out the others.
+CREATE INDEX throttle_keys_checked ON throttle_keys (checked_at);

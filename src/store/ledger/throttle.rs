@@ -21,11 +21,12 @@ use crate::store::{StoreError, now_ms};
 /// its worker for its slot, so one claim per idle poll keeps a key at its full rate.
 pub(super) const HORIZON_MS: i64 = 1_000;
 
-/// Rows per key considered by one claim (beyond them a key waits for the next claim).
+/// Rows per key considered by one claim (a key with a `concurrency` below it: that many).
 const WINDOW: i64 = 256;
 
-/// Keys considered by one claim, those whose next start is soonest first.
-const KEYS_PER_CLAIM: i64 = 200;
+/// Keys considered by one claim, least recently considered first (each claim marks those it
+/// looked at), so every key with work is reached within a few claims however many wait.
+const KEYS_PER_CLAIM: i64 = 1000;
 
 /// Puts deliveries (just written or moved back to pending) in the queue, due at their time,
 /// with the throttle their record carries, and makes sure each throttled key has its state
@@ -108,6 +109,8 @@ pub(super) struct KeyRow {
     pub lease_until: Option<i64>,
     /// 1-based place in the key's order.
     pub rnk: i64,
+    /// The key's rows in flight (leased, the lease not expired), whatever their place.
+    pub leased: i64,
 }
 
 /// Admits up to `limit` throttled deliveries for `owner`'s claim and leases them until
@@ -129,7 +132,7 @@ pub(super) async fn claim_throttled(
                        WHERE q.throttle_key = t.key AND q.held_at IS NULL
                          AND q.next_attempt_at <= $1
                          AND (q.lease_until IS NULL OR q.lease_until < $1))
-         ORDER BY t.next_at LIMIT $3{}",
+         ORDER BY t.checked_at LIMIT $3{}",
         d.skip_locked()
     ))
     .bind(now)
@@ -143,24 +146,28 @@ pub(super) async fn claim_throttled(
     let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
     let rows: Vec<KeyRow> = Stmt::built(format!(
         "SELECT delivery_id, throttle_key, throttle_every_ms, throttle_concurrency,
-                next_attempt_at, lease_until, rnk
+                next_attempt_at, lease_until, rnk, leased
          FROM (SELECT q.delivery_id, q.throttle_key, q.throttle_every_ms, q.throttle_concurrency,
                       q.next_attempt_at, q.lease_until,
                       ROW_NUMBER() OVER (PARTITION BY q.throttle_key
-                                         ORDER BY q.throttle_seq, q.delivery_id) AS rnk
+                                         ORDER BY q.throttle_seq, q.delivery_id) AS rnk,
+                      SUM(CASE WHEN q.lease_until >= $3 THEN 1 ELSE 0 END)
+                          OVER (PARTITION BY q.throttle_key) AS leased
                FROM delivery_queue q
                WHERE q.throttle_key IN {} AND q.held_at IS NULL) w
-         WHERE rnk <= $2
+         WHERE rnk <= CASE WHEN throttle_concurrency < $2 THEN throttle_concurrency ELSE $2 END
          ORDER BY throttle_key, rnk",
         d.json_strings(1)
     ))
     .bind(json_list(&names))
     .bind(WINDOW)
+    .bind(now)
     .fetch_all(tx.on())
     .await?;
     let next_at: HashMap<String, i64> = keys.into_iter().collect();
     let admitted = admit(&rows, &next_at, now, limit as usize);
     if admitted.is_empty() {
+        mark_checked(tx, &next_at, &HashMap::new(), now).await?;
         return Ok(HashMap::new());
     }
     let ids: Vec<String> = admitted.iter().map(|a| a.id.clone()).collect();
@@ -191,24 +198,37 @@ pub(super) async fn claim_throttled(
         let entry = moved.entry(a.key.as_str()).or_insert(end);
         *entry = (*entry).max(end);
     }
-    if !moved.is_empty() {
-        let values = moved
-            .iter()
-            .flat_map(|(key, at)| [Arg::from(*key), (*at).into()]);
-        Stmt::built(format!(
-            "WITH v (key, next_at) AS (VALUES {})
-             UPDATE throttle_keys SET next_at = v.next_at FROM v WHERE throttle_keys.key = v.key",
-            placeholders(moved.len(), 2, 1)
-        ))
-        .bind_all(values)
-        .execute(tx.on())
-        .await?;
-    }
+    mark_checked(tx, &next_at, &moved, now).await?;
     Ok(admitted
         .into_iter()
         .filter(|a| leased.contains(&a.id))
         .map(|a| (a.id, (a.slot > now).then_some(a.slot)))
         .collect())
+}
+
+/// Marks the keys a claim looked at (they go to the back of the next claims' visit) and moves
+/// on the next start of those whose slots it took (`moved`): one statement.
+async fn mark_checked(
+    tx: &mut Tx,
+    keys: &HashMap<String, i64>,
+    moved: &HashMap<&str, i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let values = keys.iter().flat_map(|(key, next_at)| {
+        let next_at = moved.get(key.as_str()).copied().unwrap_or(*next_at);
+        [Arg::from(key.as_str()), next_at.into()]
+    });
+    Stmt::built(format!(
+        "WITH v (key, next_at) AS (VALUES {})
+         UPDATE throttle_keys SET next_at = v.next_at, checked_at = $1
+         FROM v WHERE throttle_keys.key = v.key",
+        placeholders(keys.len(), 2, 2)
+    ))
+    .bind(now)
+    .bind_all(values)
+    .execute(tx.on())
+    .await?;
+    Ok(())
 }
 
 /// A row the claim may lease, with the start reserved for its call (ms).
@@ -239,7 +259,7 @@ pub(super) fn admit(
     }
     let leased = |row: &KeyRow| row.lease_until.is_some_and(|until| until >= now);
     for (key, list) in by_key {
-        let mut in_flight = list.iter().filter(|r| leased(r)).count() as i64;
+        let mut in_flight = list.first().map_or(0, |r| r.leased);
         let mut cursor = next_at.get(key).copied().unwrap_or(now).max(now);
         for row in list {
             if admitted.len() >= limit {
@@ -313,6 +333,7 @@ mod tests {
             next_attempt_at: 0,
             lease_until: None,
             rnk,
+            leased: 0,
         }
     }
 
@@ -329,6 +350,7 @@ mod tests {
         assert!(admit(&retrying, &HashMap::new(), 100, 10).is_empty());
         let mut in_flight = rows;
         in_flight[0].lease_until = Some(200);
+        in_flight.iter_mut().for_each(|r| r.leased = 1);
         assert!(admit(&in_flight, &HashMap::new(), 100, 10).is_empty());
     }
 
@@ -349,6 +371,7 @@ mod tests {
             .map(|i| row(&format!("c{i}"), "k", i, 0, Some(3)))
             .collect();
         rows[0].lease_until = Some(5_000);
+        rows.iter_mut().for_each(|r| r.leased = 1);
         assert_eq!(ids(&admit(&rows, &HashMap::new(), 100, 10)), ["c2", "c3"]);
         assert_eq!(ids(&admit(&rows, &HashMap::new(), 100, 1)), ["c2"]);
     }
