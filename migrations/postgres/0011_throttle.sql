@@ -25,3 +25,12 @@ CREATE TABLE throttle_keys (
 -- Claims visit keys least recently checked first, so keys that cannot move (a call in flight,
 -- a first delivery waiting for its retry) never crowd out the others.
 CREATE INDEX throttle_keys_checked ON throttle_keys (checked_at);
+
+-- The inbound webhook rate limit, shared by every process (`store/ledger/hook_buckets.rs`):
+-- one token bucket per recipe, on the database's clock (ms).
+CREATE TABLE hook_buckets (
+    recipe_id  TEXT PRIMARY KEY,
+    tokens     DOUBLE PRECISION NOT NULL,
+    updated_ms DOUBLE PRECISION NOT NULL,
+    admitted   BOOLEAN NOT NULL
+);

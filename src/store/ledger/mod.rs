@@ -9,6 +9,7 @@ mod control;
 mod deliveries;
 mod evaluated;
 mod events;
+mod hook_buckets;
 mod lookups;
 mod pause;
 mod recipes;
@@ -229,6 +230,15 @@ impl super::Store for Ledger {
     async fn ping(&self) -> Result<(), StoreError> {
         Stmt::new("SELECT 1").execute(self.read()).await?;
         Ok(())
+    }
+
+    async fn take_hook_token(
+        &self,
+        recipe_id: &str,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<super::HookToken, StoreError> {
+        hook_buckets::take(self, recipe_id, per_second, burst).await
     }
 
     async fn wake_on_commits(

@@ -67,3 +67,51 @@ async fn two_processes_on_one_postgres_keep_five_per_second_for_the_cluster() {
     seen.dedup();
     assert_eq!(seen.len(), calls.len(), "no call repeated");
 }
+
+/// The inbound webhook limit is one bucket per recipe for the cluster: with a burst of 5 and
+/// 5/s, 20 webhooks sent at once through two processes get about 5 accepted, not 5 each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgres_share_one_inbound_rate_limit() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let cli = Cli::new()
+        .with_env("DATABASE_URL", &db.url)
+        .with_env("SWITCHYARD_HOOK_RATE", "5/s")
+        .with_env("SWITCHYARD_HOOK_BURST", "5");
+    let first = Server::start(&cli, &[]).await;
+    let file = cli.write(
+        "limited.toml",
+        &throttled_recipe("limited", "https://example.com/", ""),
+    );
+    let imported = cli.import(&file);
+    let second = Server::start(&cli, &[]).await;
+    let started = Instant::now();
+    let mut accepted = 0;
+    let mut refused = 0;
+    for n in 0..20 {
+        let server = if n % 2 == 0 { &first } else { &second };
+        let answer = http()
+            .post(server.hook_url(&imported[0].2))
+            .json(&serde_json::json!({ "n": n }))
+            .send()
+            .await
+            .expect("webhook sent");
+        match answer.status().as_u16() {
+            202 => accepted += 1,
+            429 => {
+                assert!(answer.headers().contains_key("retry-after"));
+                refused += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    // The burst, plus what 5/s refilled meanwhile (and one for rounding).
+    let most = 5 + (elapsed.as_secs_f64() * 5.0).ceil() as usize + 1;
+    eprintln!("inbound: {accepted} accepted, {refused} refused in {elapsed:?}");
+    assert!(
+        (5..=most).contains(&accepted),
+        "one bucket for both processes: {accepted} accepted in {elapsed:?} (at most {most})"
+    );
+}
