@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Per recipe, and per process. Webhook senders publish no send rate (Stripe, Shopify and
+/// Per recipe (per process on SQLite, shared by the cluster on PostgreSQL). Webhook senders publish no send rate (Stripe, Shopify and
 /// GitHub document retries, not throughput) and deliver month-end renewals or a flash sale's
 /// orders as thousands of calls within seconds; a 429 only moves them into the sender's retry
 /// schedule, and Shopify drops a subscription after repeated failures. So the default admits

@@ -161,6 +161,15 @@ impl DeliveryWorker {
             .as_ref()
             .is_some_and(|a| a.keep_response)
             .then_some(RESPONSE_KEEP_LIMIT);
+        // A rate-limited call starts at the slot its claim reserved (at most a second ahead).
+        if let Some(wait) = ready
+            .attempt
+            .delivery
+            .not_before
+            .and_then(|at| (at - chrono::Utc::now()).to_std().ok())
+        {
+            tokio::time::sleep(wait).await;
+        }
         let result = send_keeping(&self.client, &self.policy, ready.request, keep).await;
         self.finish(ready.attempt, result)
     }

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use crate::recipe::conditions::EvalInput;
 use crate::recipe::{Filter, Recipe};
 use crate::script::{ScriptEngine, ScriptError, ScriptInput};
-use crate::store::{DedupeClaim, DeliveryStart, EventRecord, NewDelivery, RunOutcome};
+use crate::store::{
+    DedupeClaim, DeliveryStart, DeliveryThrottle, EventRecord, NewDelivery, RunOutcome,
+};
 
 /// What a script sees of one event.
 #[derive(Debug, Clone)]
@@ -207,7 +209,7 @@ pub fn plan_deliveries(
         });
     }
     let planned = (0..recipe.actions.len())
-        .map(|index| chained(recipe, &own, index))
+        .map(|index| throttled(recipe, chained(recipe, &own, index), output, &ctx.event))
         .collect();
     Ok(planned)
 }
@@ -223,6 +225,7 @@ fn chained(recipe: &Recipe, own: &[DeliveryStart], index: usize) -> NewDelivery 
         action_name: name.clone(),
         start,
         after,
+        throttle: None,
     };
     let (start, Some(before)) = (&own[index], recipe.flows[index].after) else {
         return delivery(own[index].clone(), None);
@@ -245,6 +248,34 @@ fn chained(recipe: &Recipe, own: &[DeliveryStart], index: usize) -> NewDelivery 
             delivery(DeliveryStart::Waiting(not_before), Some(before))
         }
     }
+}
+
+/// The delivery with its action's throttle key rendered; a key that cannot be rendered makes
+/// a delivery that would run dead, saying why (like a `delay_until` that gives no instant).
+fn throttled(
+    recipe: &Recipe,
+    mut delivery: NewDelivery,
+    output: &Value,
+    event: &Value,
+) -> NewDelivery {
+    let index = delivery.action_index;
+    let Some(throttle) = &recipe.flows[index].throttle else {
+        return delivery;
+    };
+    if matches!(delivery.start, DeliveryStart::Skipped(_)) {
+        return delivery;
+    }
+    match throttle.key_for(&recipe.actions[index].url, output, event) {
+        Ok(key) => {
+            delivery.throttle = Some(DeliveryThrottle {
+                key,
+                every_ms: throttle.every.map_or(0, |d| d.as_millis() as i64),
+                concurrency: throttle.concurrency,
+            });
+        }
+        Err(error) => delivery.start = DeliveryStart::Failed(error),
+    }
+    delivery
 }
 
 /// Runs blocking script work off the async executor so a slow script cannot stall ingest.

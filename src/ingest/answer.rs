@@ -33,6 +33,7 @@ pub fn render(
     let ctx = TemplateContext {
         output,
         event,
+        responses: &Value::Null,
         secrets: &no_secrets,
         responses: &Value::Null,
     };

@@ -83,7 +83,7 @@ pub async fn receive_webhook(
     let is_get = matches!(*req.method(), Method::GET | Method::HEAD);
 
     // Before the body is read: a refused call costs next to nothing. Handshakes count too.
-    if let Err(wait) = limiter.check(&stored.id) {
+    if let Err(wait) = limiter.take(state.store.as_ref(), &stored.id).await {
         tracing::info!(?wait, "webhook over its rate limit");
         return Err(IngestError::RateLimited {
             retry_after: retry_after_secs(wait),

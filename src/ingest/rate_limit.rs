@@ -1,4 +1,6 @@
-//! Per-recipe inbound rate limit: a token bucket per recipe id, in memory (per process).
+//! Per-recipe inbound rate limit: a token bucket per recipe id. On PostgreSQL the bucket is a
+//! row of the store, shared by every process (`store::ledger::hook_buckets`); on SQLite (one
+//! process) it is kept in memory here.
 //!
 //! A bucket holds up to `burst` tokens and refills at `rate`; each webhook call takes one.
 //! An empty bucket refuses the call with 429 and the whole seconds until a token is back.
@@ -8,6 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::config::hook_rate::HookRate;
+use crate::store::{HookToken, Store};
 
 /// Buckets kept before full (idle) ones are dropped; a dropped bucket is full again anyway.
 const PRUNE_ABOVE: usize = 10_000;
@@ -31,6 +34,24 @@ impl HookLimiter {
             rate,
             burst: f64::from(burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `recipe_id` from the bucket `store` keeps for every process sharing
+    /// it (PostgreSQL), else from this process's own; says how long until one is available.
+    /// A store that cannot answer falls back to the process's bucket (logged).
+    pub async fn take(&self, store: &dyn Store, recipe_id: &str) -> Result<(), Duration> {
+        let Some(rate) = self.rate.as_per_second() else {
+            return Ok(());
+        };
+        match store.take_hook_token(recipe_id, rate, self.burst).await {
+            Ok(HookToken::Taken) => Ok(()),
+            Ok(HookToken::Wait(wait)) => Err(wait),
+            Ok(HookToken::InProcess) => self.check(recipe_id),
+            Err(error) => {
+                tracing::warn!(%error, "shared webhook rate limit unavailable; this process's own bucket decides");
+                self.check(recipe_id)
+            }
         }
     }
 

@@ -322,16 +322,29 @@ pub struct ActionSection {
     /// templates may read `{{ responses.NAME.… }}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// Calls started per key: `"5/s"`, `"100/m"`, `"1000/h"` (see `recipe::flow::throttle`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
+    /// Calls in flight per key (a positive integer; 1 keeps the key's calls in order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<i64>,
+    /// What `rate` and `concurrency` count per: a template over `event.`/`output.`; default
+    /// the URL's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// The action keys that control when and in which order it runs (see `recipe::flow`).
-pub const FLOW_KEYS: [&str; 6] = [
+pub const FLOW_KEYS: [&str; 9] = [
     "when_match",
     "when",
     "when_script",
     "after",
     "delay",
     "delay_until",
+    "rate",
+    "concurrency",
+    "key",
 ];
 
 impl ActionSection {

@@ -25,6 +25,7 @@
 //! delivery due later: it survives restarts.
 
 mod chain;
+pub mod throttle;
 
 use std::time::Duration;
 
@@ -56,6 +57,8 @@ pub struct ActionFlow {
     pub delay: Option<Delay>,
     /// `after`: the index of the action this one runs after.
     pub after: Option<usize>,
+    /// `rate`, `concurrency` and `key`.
+    pub throttle: Option<throttle::Throttle>,
 }
 
 /// When a delivery becomes due, relative to its run.
@@ -102,10 +105,18 @@ pub fn action_flows(
                 None
             }
         };
+        let throttle = match throttle::throttle(section, actions.get(i), &field) {
+            Ok(throttle) => throttle,
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
         flows.push(ActionFlow {
             when,
             delay,
             after: after[i],
+            throttle,
         });
     }
     if errors.is_empty() {

@@ -312,6 +312,16 @@ pub trait Store:
     /// Readiness: the store answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Takes one token from `recipe_id`'s inbound webhook bucket where the store keeps it for
+    /// every process sharing it (PostgreSQL): refilled at `per_second`, holding at most
+    /// `burst`. [`HookToken::InProcess`] where it does not (SQLite: one process).
+    async fn take_hook_token(
+        &self,
+        recipe_id: &str,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<HookToken, StoreError>;
+
     /// Wakes `wakers` when another process sharing this store commits work they can take,
     /// until `shutdown`: on PostgreSQL a task that LISTENs for the `NOTIFY` such commits send
     /// (returned, so the caller can wait for it to end; it reconnects by itself, the idle poll
@@ -321,6 +331,17 @@ pub trait Store:
         wakers: Wakers,
         shutdown: tokio_util::sync::CancellationToken,
     ) -> Option<tokio::task::JoinHandle<()>>;
+}
+
+/// What [`Store::take_hook_token`] decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HookToken {
+    /// Admitted: a token was taken.
+    Taken,
+    /// Refused: the bucket has a token again after about this long.
+    Wait(std::time::Duration),
+    /// The store keeps no buckets: the process's own bucket decides.
+    InProcess,
 }
 
 /// SQLite synchronous mode: `full` syncs every commit (survives power loss), `normal` only

@@ -238,6 +238,22 @@ pub struct NewDelivery {
     /// For an action with `after` that may still run: the index of the action whose success
     /// queues it (`Waiting`, or `Skipped` because that action did not succeed).
     pub after: Option<usize>,
+    /// For an action with `rate` or `concurrency`: its key and limits; `None` otherwise
+    /// (the delivery is claimed without any per-key accounting).
+    pub throttle: Option<DeliveryThrottle>,
+}
+
+/// A throttled delivery's key and its action's limits, fixed when the run plans it. Calls of
+/// every action that name one key share that key's budget; each call is admitted by its own
+/// action's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryThrottle {
+    /// `host:HOST:PORT` (the default, from the rendered URL) or `key:` + the rendered `key`.
+    pub key: String,
+    /// Milliseconds between call starts for the key (`rate = "5/s"` → 200); 0 = no rate.
+    pub every_ms: i64,
+    /// Calls in flight for the key; 1 keeps them in order (first in, first out).
+    pub concurrency: Option<u32>,
 }
 
 /// How a planned delivery starts.
@@ -285,6 +301,9 @@ pub struct ClaimedDelivery {
     /// For an action with `after`: the stored responses of its run's actions, by action name
     /// (`{status, headers, body, truncated}`); null otherwise.
     pub responses: Value,
+    /// For a rate-limited delivery: the slot the claim reserved for its call, when that is
+    /// later than the claim (at most a second ahead); the worker starts the call then.
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// One stored source of a recipe (`recipe_versions`).

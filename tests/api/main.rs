@@ -36,6 +36,7 @@ mod shutdown;
 mod store_contract;
 mod store_faults;
 mod templates;
+mod throttle;
 mod ui;
 mod verify;
 mod wakeups;

@@ -48,6 +48,7 @@ async fn claimed_delivery(store: &Arc<dyn Store>) -> (String, String) {
                 action_name: "a0".into(),
                 start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
                 after: None,
+                throttle: None,
             }],
         },
     };

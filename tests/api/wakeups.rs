@@ -112,6 +112,7 @@ fn run(event_id: &str, actions: usize) -> NewRun {
             action_name: format!("a{i}"),
             start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
             after: None,
+            throttle: None,
         })
         .collect();
     NewRun {

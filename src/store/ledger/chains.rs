@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::events::json_list;
-use super::{Arg, Stmt, Tx, placeholders};
+use super::{Stmt, Tx};
 use crate::store::StoreError;
 use crate::store::rows::Text;
 
@@ -64,24 +64,14 @@ pub(super) async fn advance(
     .bind(now)
     .fetch_all(tx.on())
     .await?;
-    for part in released.chunks(2000) {
-        let rows = part.iter().flat_map(|(id, recipe, action, not_before)| {
-            [
-                Arg::from(id.as_str()),
-                recipe.as_str().into(),
-                action.as_str().into(),
-                not_before.unwrap_or(now).max(now).into(),
-            ]
-        });
-        Stmt::built(format!(
-            "INSERT INTO delivery_queue (delivery_id, recipe_id, action_name, next_attempt_at)
-             VALUES {}",
-            placeholders(part.len(), 4, 1)
-        ))
-        .bind_all(rows)
-        .execute(tx.on())
-        .await?;
-    }
+    let due: Vec<(&str, &str, &str, i64)> = released
+        .iter()
+        .map(|(id, recipe, action, not_before)| {
+            let at = not_before.unwrap_or(now).max(now);
+            (id.as_str(), recipe.as_str(), action.as_str(), at)
+        })
+        .collect();
+    super::throttle::enqueue(tx, &due).await?;
     Ok(released.len())
 }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::deliveries::refresh_event_statuses;
-use super::{Arg, Ledger, On, Stmt, placeholders};
+use super::{Ledger, On, Stmt};
 use crate::ids::new_webhook_token;
 use crate::store::rows::{
     RECIPE_STATS, StatsRow, SummaryRow, merge_pages, recipe_stats, select_summary,
@@ -191,24 +191,11 @@ impl Ledger {
         .fetch_all(tx.on())
         .await?;
         // Back in the queue of pending work, due now (a dead delivery has no queue row).
-        for part in requeued.chunks(2000) {
-            let rows = part.iter().flat_map(|(id, _, recipe, action)| {
-                [
-                    Arg::from(id.as_str()),
-                    recipe.as_str().into(),
-                    action.as_str().into(),
-                    now.into(),
-                ]
-            });
-            Stmt::built(format!(
-                "INSERT INTO delivery_queue (delivery_id, recipe_id, action_name, next_attempt_at)
-                 VALUES {}",
-                placeholders(part.len(), 4, 1)
-            ))
-            .bind_all(rows)
-            .execute(tx.on())
-            .await?;
-        }
+        let due: Vec<(&str, &str, &str, i64)> = requeued
+            .iter()
+            .map(|(id, _, recipe, action)| (id.as_str(), recipe.as_str(), action.as_str(), now))
+            .collect();
+        super::throttle::enqueue(&mut tx, &due).await?;
         let events: Vec<String> = requeued.into_iter().map(|(_, e, _, _)| e).collect();
         refresh_event_statuses(&mut tx, &events).await?;
         announce(tx.on(), Work::Deliveries, events.len()).await?;

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use super::events::json_list;
 use serde_json::Value;
 
-use super::{Arg, Dialect, Ledger, On, Outside, Stmt, Tx, chains, placeholders};
+use super::requeue::{last_error, requeue_or_remove};
+use super::{Arg, Dialect, Ledger, On, Outside, Stmt, Tx, chains, placeholders, throttle};
 use crate::store::attempts::{WriteAttempts, record_or_explain};
 use crate::store::rows::{AttemptRow, ClaimedRow, DeliveryRow, assemble_deliveries, parse_json};
 use crate::store::signal::{Work, announce};
@@ -39,6 +40,11 @@ impl DeliveryStore for Ledger {
         let now = now_ms();
         let d = self.dialect();
         let mut tx = self.worker_tx().await?;
+        let lease_until = now + lease.as_millis() as i64;
+        // Throttled rows first, admitted per key (`throttle.rs`); the rest below never reads
+        // a key: their rows are the only ones in `delivery_queue_due`.
+        let mut slots = throttle::claim_throttled(&mut tx, owner, limit, lease_until, now).await?;
+        let limit = limit.saturating_sub(slots.len() as u32);
         // The pairs to pass over, as two JSON arrays expanded side by side.
         let (recipes, actions): (Vec<String>, Vec<String>) = skip.iter().cloned().unzip();
         let skipped = match d {
@@ -59,12 +65,12 @@ impl DeliveryStore for Ledger {
         // and stops at the limit (about 1.4 ms). The pairs are never NULL.
         // Held rows are outside the partial index; `NOT IN` paused recipes: see `pause.rs`.
         // RETURNING names exactly this claim's rows (two claims can share a millisecond).
-        let ids: Vec<String> = Stmt::built(format!(
+        let mut ids: Vec<String> = Stmt::built(format!(
             "UPDATE delivery_queue SET lease_owner = $1, lease_until = $2
              WHERE delivery_id IN (
                 SELECT delivery_id FROM delivery_queue
                 WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-                  AND held_at IS NULL
+                  AND held_at IS NULL AND throttle_key IS NULL
                   AND recipe_id NOT IN (SELECT id FROM recipes WHERE paused_at IS NOT NULL)
                   AND (recipe_id, action_name) NOT IN (
                     SELECT s.recipe_id, s.action_name FROM ({skipped}) s)
@@ -73,13 +79,14 @@ impl DeliveryStore for Ledger {
             d.skip_locked()
         ))
         .bind(owner)
-        .bind(now + lease.as_millis() as i64)
+        .bind(lease_until)
         .bind(now)
         .bind(limit)
         .bind(json_list(&recipes))
         .bind(json_list(&actions))
         .scalars(tx.on())
         .await?;
+        ids.extend(slots.keys().cloned());
         if ids.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
@@ -105,7 +112,8 @@ impl DeliveryStore for Ledger {
         rows.into_iter()
             .map(|row| {
                 let responses = responses.remove(&row.id).unwrap_or(Value::Null);
-                claimed(row, responses)
+                let slot = slots.remove(&row.id).flatten();
+                claimed(row, responses, slot)
             })
             .collect()
     }
@@ -249,6 +257,16 @@ impl WriteAttempts for Ledger {
             .bind_all(next)
             .execute(tx.on())
             .await?;
+            let paused: Vec<(String, i64)> = chunk
+                .iter()
+                .filter_map(|(attempt, next)| match next {
+                    DeliveryNext::RetryAt(at) if attempt.status_code == Some(429) => {
+                        Some((attempt.delivery_id.clone(), to_ms(*at)))
+                    }
+                    _ => None,
+                })
+                .collect();
+            throttle::pause_keys(&mut tx, &paused).await?;
             requeue_or_remove(&mut tx, owner, chunk).await?;
         }
         let ids_where = |wanted: DeliveryNext| -> Vec<String> {
@@ -285,56 +303,12 @@ impl WriteAttempts for Ledger {
     }
 }
 
-/// The queue side of a chunk of attempts: a retried delivery is due again at its next attempt
-/// time with its lease released; a delivered or dead one leaves the queue. Only rows `owner`
-/// still holds; at most two statements.
-async fn requeue_or_remove(
-    tx: &mut Tx,
-    owner: &str,
-    chunk: &[(NewAttempt, DeliveryNext)],
-) -> Result<(), StoreError> {
-    let (retried, finished): (Vec<_>, Vec<_>) = chunk
-        .iter()
-        .partition(|(_, next)| matches!(next, DeliveryNext::RetryAt(_)));
-    if !retried.is_empty() {
-        let rows = retried.iter().flat_map(|(attempt, next)| {
-            let at = match next {
-                DeliveryNext::RetryAt(at) => to_ms(*at),
-                _ => unreachable!("partitioned on RetryAt"),
-            };
-            [Arg::from(attempt.delivery_id.as_str()), at.into()]
-        });
-        Stmt::built(format!(
-            "WITH v (id, next_attempt_at) AS (VALUES {})
-             UPDATE delivery_queue
-             SET next_attempt_at = v.next_attempt_at, lease_owner = NULL, lease_until = NULL
-             FROM v WHERE delivery_queue.delivery_id = v.id AND delivery_queue.lease_owner = $1",
-            placeholders(retried.len(), 2, 2)
-        ))
-        .bind(owner)
-        .bind_all(rows)
-        .execute(tx.on())
-        .await?;
-    }
-    if !finished.is_empty() {
-        let ids: Vec<String> = finished
-            .iter()
-            .map(|(attempt, _)| attempt.delivery_id.clone())
-            .collect();
-        Stmt::built(format!(
-            "DELETE FROM delivery_queue WHERE lease_owner = $1 AND delivery_id IN {}",
-            tx.dialect().json_strings(2)
-        ))
-        .bind(owner)
-        .bind(json_list(&ids))
-        .execute(tx.on())
-        .await?;
-    }
-    Ok(())
-}
-
 /// A claimed row as the worker takes it: the version's action, or the row's own copy.
-fn claimed(row: ClaimedRow, responses: Value) -> Result<ClaimedDelivery, StoreError> {
+fn claimed(
+    row: ClaimedRow,
+    responses: Value,
+    slot: Option<i64>,
+) -> Result<ClaimedDelivery, StoreError> {
     let action = match (row.recipe_version, &row.action) {
         (Some(version), _) => DeliveryAction::Version {
             version,
@@ -360,18 +334,8 @@ fn claimed(row: ClaimedRow, responses: Value) -> Result<ClaimedDelivery, StoreEr
         attempt_count: row.attempt_count as u32,
         secrets_generation: row.secrets_generation,
         responses,
+        not_before: slot.and_then(chrono::DateTime::from_timestamp_millis),
     })
-}
-
-/// The delivery's error as shown: the attempt's error, or its HTTP status when it failed.
-fn last_error<'a>(attempt: &'a NewAttempt, next: &DeliveryNext) -> Arg<'a> {
-    match (&attempt.error, attempt.status_code) {
-        (Some(error), _) => Outside(Some(error)).into(),
-        (None, Some(code)) if *next != DeliveryNext::Delivered => {
-            Arg::OwnedText(Some(format!("HTTP {code}")))
-        }
-        _ => Arg::Text(None),
-    }
 }
 
 /// Each event whose run passed becomes `dead` once any delivery died, `delivered` once all

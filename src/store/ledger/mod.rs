@@ -9,16 +9,19 @@ mod control;
 mod deliveries;
 mod evaluated;
 mod events;
+mod hook_buckets;
 mod lookups;
 mod pause;
 mod recipes;
 mod refusals;
+mod requeue;
 mod retention;
 mod runs;
 mod schedule;
 mod secrets;
 mod senders;
 pub(crate) mod sql;
+mod throttle;
 
 use sqlx::{PgPool, SqlitePool, Transaction};
 
@@ -227,6 +230,15 @@ impl super::Store for Ledger {
     async fn ping(&self) -> Result<(), StoreError> {
         Stmt::new("SELECT 1").execute(self.read()).await?;
         Ok(())
+    }
+
+    async fn take_hook_token(
+        &self,
+        recipe_id: &str,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<super::HookToken, StoreError> {
+        hook_buckets::take(self, recipe_id, per_second, burst).await
     }
 
     async fn wake_on_commits(

@@ -80,6 +80,7 @@ impl RetentionStore for Ledger {
         ] {
             deleted += Stmt::new(table).execute(self.write()).await?;
         }
+        deleted += super::throttle::prune_idle_keys(self.write(), self.dialect()).await?;
         Ok(deleted)
     }
 }

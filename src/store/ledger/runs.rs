@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::events::json_list;
-use super::{Arg, Ledger, Outside, Stmt, Tx, placeholders};
+use super::{Arg, Ledger, Outside, Stmt, Tx, placeholders, throttle};
 use crate::ids::new_id;
 use crate::store::rows::Text;
 use crate::store::signal::{Work, announce};
@@ -14,7 +14,7 @@ use crate::store::{
     StoreError, now_ms, to_ms,
 };
 
-/// Deliveries per `INSERT`, 13 parameters each (26 000 in all, under SQLite's 32 766 and
+/// Deliveries per `INSERT`, 16 parameters each (32 000 in all, under SQLite's 32 766 and
 /// PostgreSQL's 65 535): a chunk of 400 runs with up to five actions each is one statement.
 const DELIVERY_ROWS: usize = 2000;
 
@@ -318,13 +318,21 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
                     not_before.into(),
                     now.into(),
                     now.into(),
+                    d.throttle.as_ref().map(|t| t.key.as_str()).into(),
+                    d.throttle.as_ref().map(|t| t.every_ms).into(),
+                    d.throttle
+                        .as_ref()
+                        .and_then(|t| t.concurrency)
+                        .map(i64::from)
+                        .into(),
                 ]
             });
             Stmt::built(format!(
                 "INSERT INTO deliveries (id, event_id, run_id, recipe_id, recipe_version, action_index, action_name,
-                                         status, last_error, after_index, not_before, created_at, updated_at)
+                                         status, last_error, after_index, not_before, created_at, updated_at,
+                                         throttle_key, throttle_every_ms, throttle_concurrency)
                  VALUES {}",
-                placeholders(part.len(), 13, 1)
+                placeholders(part.len(), 16, 1)
             ))
             .bind_all(rows)
             .execute(tx.on())
@@ -344,20 +352,11 @@ async fn write_rows(tx: &mut Tx, written: &[&Planned], now: i64) -> Result<(), S
                     _ => None,
                 })
                 .collect();
-            if due.is_empty() {
-                continue;
-            }
-            let queued = due.iter().flat_map(|&(id, recipe, at, action)| {
-                [Arg::from(id), recipe.into(), action.into(), at.into()]
-            });
-            Stmt::built(format!(
-                "INSERT INTO delivery_queue (delivery_id, recipe_id, action_name, next_attempt_at)
-                 VALUES {}",
-                placeholders(due.len(), 4, 1)
-            ))
-            .bind_all(queued)
-            .execute(tx.on())
-            .await?;
+            let due: Vec<(&str, &str, &str, i64)> = due
+                .into_iter()
+                .map(|(id, recipe, at, action)| (id, recipe, action, at))
+                .collect();
+            throttle::enqueue(tx, &due).await?;
         }
         let statuses = chunk.iter().flat_map(|p| {
             [

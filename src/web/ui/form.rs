@@ -379,6 +379,9 @@ impl RecipeForm {
                     delay: None,
                     delay_until: None,
                     after: None,
+                    rate: None,
+                    concurrency: None,
+                    key: None,
                 };
                 convert::with_flow(i, &a.flow, &mut errors, section)
             })

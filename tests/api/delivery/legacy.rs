@@ -168,7 +168,8 @@ async fn sqlite_deliveries_from_before_the_migration_keep_their_attempts_and_del
             "deliveries_event",
             "deliveries_recipe_status",
             "delivery_queue_due",
-            "delivery_queue_held"
+            "delivery_queue_held",
+            "delivery_queue_throttled"
         ]
     );
     let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_queue")

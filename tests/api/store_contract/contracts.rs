@@ -47,6 +47,7 @@ pub(super) fn done_with(key: Option<&str>, actions: usize) -> RunOutcome {
                 action_name: format!("a{i}"),
                 start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
                 after: None,
+                throttle: None,
             })
             .collect(),
     }

@@ -150,6 +150,7 @@ async fn round_trip_run_and_delivery(store: &Arc<dyn Store>, recipe: &str, what:
             action_name: "a0".into(),
             start: switchyard::store::DeliveryStart::Due(chrono::Utc::now()),
             after: None,
+            throttle: None,
         }],
     };
     let mut first = run(&ev.id, done.clone());
