@@ -35,7 +35,6 @@ pub fn render(
         event,
         responses: &Value::Null,
         secrets: &no_secrets,
-        responses: &Value::Null,
     };
     let mut headers = Vec::with_capacity(response.headers.len());
     for (name, template) in &response.headers {
