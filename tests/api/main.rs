@@ -1,5 +1,33 @@
 //! One integration-test binary (builds once): modules by capability, shared helpers.
 
+/// Runs each named `async fn name(app)` test twice: `mod sqlite` with a fresh SQLite store and
+/// `mod postgres` with a fresh database on `SWITCHYARD_TEST_POSTGRES` (returning at once, after
+/// `PgDatabase::create` said it is skipped, when unset). The calling module defines
+/// `async fn spawn(database_url: Option<String>) -> App`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::spawn(None).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = crate::store_contract::PgDatabase::create().await else {
+                        return;
+                    };
+                    super::$name(super::spawn(Some(db.url.clone())).await).await;
+                }
+            )*
+        }
+    };
+}
+
 mod api;
 mod binary;
 mod browser;

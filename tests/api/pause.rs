@@ -19,30 +19,6 @@ use crate::api::{Api, DEADLINE, spawn_api_with};
 use crate::helpers::grace;
 use crate::receiver::Receiver;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::spawn(None).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = crate::store_contract::PgDatabase::create().await else {
-                        return;
-                    };
-                    super::$name(super::spawn(Some(db.url.clone())).await).await;
-                }
-            )*
-        }
-    }
-}
-
 on_both_backends!(
     paused_recipe_stores_twenty_webhooks_and_resume_delivers_them_in_order_of_arrival,
     a_delivery_waiting_to_retry_is_held_while_paused_and_attempted_after_resume,

@@ -15,32 +15,7 @@ const DUPLICATE: &str = "switchyard-duplicate";
 const EVENT_ID: &str = "switchyard-event-id";
 const SECRET: &str = "respond-signing-secret-41c9";
 
-/// Runs each test as `sqlite::NAME` and `postgres::NAME` (the latter only with
-/// `SWITCHYARD_TEST_POSTGRES`).
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::spawn(None).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = crate::store_contract::PgDatabase::create().await else {
-                        return;
-                    };
-                    super::$name(super::spawn(Some(db.url.clone())).await).await;
-                }
-            )*
-        }
-    };
-}
-
+// Each test runs as `sqlite::NAME` and `postgres::NAME` (see `on_both_backends!` in main.rs).
 on_both_backends!(
     the_answer_is_the_one_run_and_the_delivered_body,
     a_dedupe_duplicate_answers_the_first_output_and_delivers_nothing,

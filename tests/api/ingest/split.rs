@@ -15,30 +15,6 @@ use super::plain_recipe;
 use crate::helpers::{TestApp, WAIT, grace, spawn_app_with};
 use crate::receiver::Receiver;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::spawn(None).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = crate::store_contract::PgDatabase::create().await else {
-                        return;
-                    };
-                    super::$name(super::spawn(Some(db.url.clone())).await).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     a_list_of_100_becomes_100_events_runs_and_deliveries,
     an_empty_list_stores_the_request_and_starts_nothing,
