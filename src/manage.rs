@@ -110,6 +110,31 @@ pub fn view(public_base: &str, stored: &StoredRecipe, recipe: Option<&Recipe>) -
     }
 }
 
+/// What the recipe lists (UI and API) show beside each recipe, by recipe id: its refused
+/// webhook calls and the events and deliveries it holds while paused. Two queries for all
+/// recipes.
+pub async fn list_extras(store: &dyn Store) -> Result<ListExtras, StoreError> {
+    let refusals = store
+        .list_refusals()
+        .await?
+        .into_iter()
+        .map(|r| (r.recipe_id.clone(), r))
+        .collect();
+    let held = store
+        .held_counts()
+        .await?
+        .into_iter()
+        .map(|c| (c.recipe_id, c.held))
+        .collect();
+    Ok(ListExtras { refusals, held })
+}
+
+/// See [`list_extras`].
+pub struct ListExtras {
+    pub refusals: std::collections::HashMap<String, crate::store::WebhookRefusals>,
+    pub held: std::collections::HashMap<String, crate::store::Held>,
+}
+
 /// Validates and saves a recipe text (create or update by id). File-managed recipes refuse.
 pub async fn save_recipe(
     store: &dyn Store,

@@ -55,20 +55,8 @@ async fn details(
     state: &AppState,
     recipes: &[StoredRecipe],
 ) -> Result<Vec<RecipeDetail>, ApiError> {
-    let mut refusals: std::collections::HashMap<String, WebhookRefusals> = state
-        .store
-        .list_refusals()
-        .await?
-        .into_iter()
-        .map(|r| (r.recipe_id.clone(), r))
-        .collect();
-    let held: std::collections::HashMap<String, Held> = state
-        .store
-        .held_counts()
-        .await?
-        .into_iter()
-        .map(|c| (c.recipe_id, c.held))
-        .collect();
+    let manage::ListExtras { mut refusals, held } =
+        manage::list_extras(state.store.as_ref()).await?;
     Ok(recipes
         .iter()
         .map(|stored| RecipeDetail {

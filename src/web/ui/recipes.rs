@@ -100,20 +100,8 @@ async fn rows(state: &AppState, recipes: &[StoredRecipe]) -> Result<Vec<RecipeRo
         .into_iter()
         .map(|s| (s.recipe_id.clone(), s))
         .collect();
-    let mut refusals: HashMap<String, _> = state
-        .store
-        .list_refusals()
-        .await?
-        .into_iter()
-        .map(|r| (r.recipe_id.clone(), r))
-        .collect();
-    let held: HashMap<String, Held> = state
-        .store
-        .held_counts()
-        .await?
-        .into_iter()
-        .map(|c| (c.recipe_id, c.held))
-        .collect();
+    let manage::ListExtras { mut refusals, held } =
+        manage::list_extras(state.store.as_ref()).await?;
     Ok(recipes
         .iter()
         .map(|stored| {
