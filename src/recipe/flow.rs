@@ -126,6 +126,34 @@ pub fn action_flows(
     }
 }
 
+/// Without a transform there is no output: a `when` row or a `delay_until` that reads
+/// `output.…` would fail every run, so `check` says so (`field` is e.g. `action[0]`).
+pub fn flow_output_without_transform(section: &ActionSection, field: &str) -> Vec<FieldError> {
+    let hint = "no transform: output.* is empty; read the event (event.…) or add a [transform]";
+    let mut errors: Vec<FieldError> = section
+        .when
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| row.field == "output" || row.field.starts_with("output."))
+        .map(|(j, row)| {
+            FieldError::new(
+                format!("{field}.when[{j}].field"),
+                format!("`{}`: {hint}", row.field),
+            )
+        })
+        .collect();
+    if let Some(text) = &section.delay_until
+        && let Ok(template) = Template::parse_for(text, Landing::Text)
+        && let Some(path) = template.output_paths().first()
+    {
+        errors.push(FieldError::new(
+            format!("{field}.delay_until"),
+            format!("`{{{{ {path} }}}}`: {hint}"),
+        ));
+    }
+    errors
+}
+
 fn action_when(
     section: &ActionSection,
     engine: &ScriptEngine,

@@ -123,6 +123,10 @@ pub fn validate(file: RecipeFile, engine: &ScriptEngine) -> Result<Recipe, Vec<F
         ) {
             if file.transform.is_none() {
                 errors.extend(action.output_without_transform(&format!("action[{i}]")));
+                errors.extend(flow::flow_output_without_transform(
+                    section,
+                    &format!("action[{i}]"),
+                ));
             }
             if let Some(message) = control_character(&action.name, false) {
                 errors.push(FieldError::new(format!("action[{i}].name"), message));

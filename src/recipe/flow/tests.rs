@@ -76,3 +76,31 @@ fn delay_until_more_than_a_year_ahead_is_refused_naming_milliseconds() {
         in_300_days
     );
 }
+
+#[test]
+fn output_in_when_rows_or_delay_until_without_a_transform_is_refused_at_check() {
+    // Without a transform the output is empty: every run would fail on these.
+    let errors = check(
+        "[[action]]\nname = \"a\"\nurl = \"https://example.com/\"\n\
+         delay_until = \"{{ output.at }}\"\n\
+         [[action.when]]\nfield = \"data.amount\"\nop = \"gt\"\nvalue = 1\n\
+         [[action.when]]\nfield = \"output.total\"\nop = \"gt\"\nvalue = 1\n",
+    )
+    .expect_err("refused");
+    assert!(
+        errors.contains("action[0].when[1].field: `output.total`: no transform"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("action[0].delay_until: `{{ output.at }}`: no transform"),
+        "{errors}"
+    );
+    assert!(!errors.contains("when[0]"), "{errors}");
+    let with_transform = format!(
+        "[transform]\nscript = '#{{ at: 1, total: 2 }}'\n{}",
+        "[[action]]\nname = \"a\"\nurl = \"https://example.com/\"\n\
+         delay_until = \"{{ output.at }}\"\n\
+         [[action.when]]\nfield = \"output.total\"\nop = \"gt\"\nvalue = 1\n"
+    );
+    check(&with_transform).expect("accepted with a transform");
+}
