@@ -299,3 +299,120 @@ impl Recorder {
         format!("{}{path}", self.base)
     }
 }
+
+#[tokio::test]
+async fn a_throttled_delivery_retried_while_its_recipe_is_paused_is_held_until_resume() {
+    let app = spawn_app().await;
+    // Four 429s: the schedule's four attempts, then dead.
+    let busy = (0..4).map(|_| ("/held".to_owned(), 1, 0)).collect();
+    let receiver = Recorder::start(Duration::ZERO, busy).await;
+    let recipe = app
+        .import(&throttled_recipe(
+            "heldkey",
+            &receiver.url("/held"),
+            "concurrency = 1",
+        ))
+        .await;
+    let event = app.send_event(&recipe, &json!({ "n": 1 })).await;
+    let detail = app.wait_for_deliveries(&event).await;
+    assert_eq!(detail.deliveries[0].status, "dead", "{detail:#?}");
+    app.store.pause_recipe("heldkey").await.unwrap();
+    assert!(
+        app.store
+            .retry_delivery(&detail.deliveries[0].id)
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(receiver.calls().len(), 4, "nothing is sent while paused");
+    app.store.resume_recipe("heldkey").await.unwrap();
+    receiver
+        .wait(Duration::from_secs(10), |c| c.len() >= 5)
+        .await;
+}
+
+/// A receiver that answers 500 to `n` below `failing` and 200 to the rest, recording each `n`.
+async fn failing_receiver(failing: i64) -> (String, Arc<Mutex<Vec<i64>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let server = HttpServer::new(move || {
+        let s = s.clone();
+        App::new().default_service(web::to(move |body: web::Json<Value>| {
+            let s = s.clone();
+            async move {
+                let n = body["n"].as_i64().unwrap_or(-1);
+                s.lock().unwrap().push(n);
+                if n < failing {
+                    HttpResponse::InternalServerError().finish()
+                } else {
+                    HttpResponse::Ok().finish()
+                }
+            }
+        }))
+    })
+    .workers(2)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}/r", server.addrs()[0].port());
+    tokio::spawn(server.run());
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_rate_only_key_is_not_starved_by_hundreds_of_deliveries_waiting_to_retry() {
+    let app = spawn_app().await;
+    let (url, seen) = failing_receiver(300).await;
+    let recipe = app
+        .import(&format!(
+            r#"
+id = "ratedkey"
+name = "Rated key"
+[trigger.webhook]
+[[action]]
+name = "send"
+url = "{url}"
+fields = {{ n = "{{{{ event.n }}}}" }}
+retry = {{ schedule = ["0s", "1h"] }}
+rate = "1000/s"
+key = "one"
+"#
+        ))
+        .await;
+    // More failing deliveries than a claim's window over a key (256), each then waiting an hour.
+    for n in 0..300 {
+        app.send_event(&recipe, &json!({ "n": n })).await;
+    }
+    app.send_event(&recipe, &json!({ "n": 1000 })).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = seen.lock().unwrap().clone();
+        if got.len() >= 301 {
+            assert!(got.contains(&1000), "{got:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of 301 calls: later deliveries wait behind the retrying ones",
+            got.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn a_rate_is_spaced_rounded_up_so_a_period_never_holds_more_calls_than_it_says() {
+    use switchyard::recipe::flow::throttle::parse_rate;
+    for (rate, count, period_ms) in [
+        ("3/s", 3, 1_000),
+        ("7/s", 7, 1_000),
+        ("600/s", 600, 1_000),
+        ("400/s", 400, 1_000),
+        ("7/m", 7, 60_000),
+    ] {
+        let every = parse_rate(rate).unwrap().as_millis();
+        // Calls at 0, every, 2·every, …: those starting within one period.
+        let starts = (period_ms - 1) / every + 1;
+        assert!(starts <= count, "{rate}: every {every} ms starts {starts}");
+    }
+    assert_eq!(parse_rate("5/s").unwrap(), Duration::from_millis(200));
+}

@@ -133,7 +133,8 @@ fn key_template(text: &str) -> Result<Template, String> {
     Ok(template)
 }
 
-/// `"5/s"`, `"100/m"`, `"3600/h"`: the spacing of calls (period ÷ count, at least 1 ms).
+/// `"5/s"`, `"100/m"`, `"3600/h"`: the spacing of calls (period ÷ count rounded up to whole
+/// milliseconds, so never more than `count` calls a period; at least 1 ms).
 pub fn parse_rate(text: &str) -> Result<Duration, String> {
     let explain = || {
         format!(
@@ -158,7 +159,9 @@ pub fn parse_rate(text: &str) -> Result<Duration, String> {
             "`{text}` is more than one call per millisecond, the finest spacing kept"
         ));
     }
-    Ok(Duration::from_millis(period_ms / count))
+    // Rounded up: a spacing rounded down would start more than `count` calls in a period
+    // ("3/s" every 333 ms starts 4 within a second; "600/s" every 1 ms starts 1000).
+    Ok(Duration::from_millis(period_ms.div_ceil(count)))
 }
 
 impl Throttle {

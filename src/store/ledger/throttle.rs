@@ -9,7 +9,8 @@
 //! Order: `concurrency = 1` admits only the first row of its key (by `throttle_seq`, when it
 //! was first due), and only while no call of the key is in flight, so a later row waits for
 //! the first to be delivered or dead, retries included. `concurrency = N` admits among the
-//! key's first N rows while fewer than N are in flight.
+//! key's first N rows while fewer than N are in flight. A key's rows without `concurrency`
+//! (`rate` only) keep no order: one waiting for a retry is left out of the window.
 
 use std::collections::HashMap;
 
@@ -98,6 +99,9 @@ pub(super) async fn prune_idle_keys(
     .await
 }
 
+/// A queue row `q` not of a paused recipe.
+const PAUSED_OUT: &str = "q.recipe_id NOT IN (SELECT id FROM recipes WHERE paused_at IS NOT NULL)";
+
 /// One queued row of a key, as the claim sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(super) struct KeyRow {
@@ -124,14 +128,18 @@ pub(super) async fn claim_throttled(
     now: i64,
 ) -> Result<HashMap<String, Option<i64>>, StoreError> {
     let d = tx.dialect();
-    // Keys with a due, unleased, unheld row, not paused, whose next start is within reach.
+    // Keys with a due, unleased, unheld row of a recipe not paused, the key not paused by a
+    // 429, whose next start is within reach. A paused recipe's row may be unheld (planned by a
+    // run already in progress, released by its chain's predecessor, an operator's retry): it
+    // is passed over as the unthrottled claim does (see `pause.rs`).
     let keys: Vec<(String, i64)> = Stmt::built(format!(
         "SELECT t.key, t.next_at FROM throttle_keys t
          WHERE (t.paused_until IS NULL OR t.paused_until <= $1) AND t.next_at <= $2
            AND EXISTS (SELECT 1 FROM delivery_queue q
                        WHERE q.throttle_key = t.key AND q.held_at IS NULL
                          AND q.next_attempt_at <= $1
-                         AND (q.lease_until IS NULL OR q.lease_until < $1))
+                         AND (q.lease_until IS NULL OR q.lease_until < $1)
+                         AND {PAUSED_OUT})
          ORDER BY t.checked_at LIMIT $3{}",
         d.skip_locked()
     ))
@@ -154,7 +162,11 @@ pub(super) async fn claim_throttled(
                       SUM(CASE WHEN q.lease_until >= $3 THEN 1 ELSE 0 END)
                           OVER (PARTITION BY q.throttle_key) AS leased
                FROM delivery_queue q
-               WHERE q.throttle_key IN {} AND q.held_at IS NULL) w
+               -- A row of a key without `concurrency` keeps no place while it waits for a
+               -- retry: rows that cannot go now must not fill the window and starve the rest.
+               WHERE q.throttle_key IN {} AND q.held_at IS NULL AND {PAUSED_OUT}
+                 AND (q.throttle_concurrency IS NOT NULL OR q.next_attempt_at <= $3
+                      OR q.lease_until >= $3)) w
          WHERE rnk <= CASE WHEN throttle_concurrency < $2 THEN throttle_concurrency ELSE $2 END
          ORDER BY throttle_key, rnk",
         d.json_strings(1)
