@@ -112,9 +112,11 @@ fn walk(
 }
 
 /// `X-Forwarded-For: client, proxy1, proxy2`; entries may carry a port (`192.0.2.1:443`,
-/// `[2001:db8::1]:443`) or be `unknown`, as some proxies write them.
+/// `[2001:db8::1]:443`) or be `unknown`, as some proxies write them. Empty list elements are
+/// skipped (RFC 9110 §5.6.1).
 fn xff_hops(value: &str) -> Vec<Hop> {
-    value.split(',').map(str::trim).map(xff_hop).collect()
+    let entries = value.split(',').map(str::trim).filter(|e| !e.is_empty());
+    entries.map(xff_hop).collect()
 }
 
 fn xff_hop(entry: &str) -> Hop {
@@ -132,11 +134,13 @@ fn xff_hop(entry: &str) -> Hop {
 
 /// `Forwarded: for=192.0.2.43, for="[2001:db8:cafe::17]:4711";proto=https` (RFC 7239 §4):
 /// elements separated by commas, each a `;`-separated list of `name=value`, the value a token
-/// or a quoted string.
+/// or a quoted string. Empty elements are skipped (RFC 9110 §5.6.1).
 fn forwarded_hops(value: &str) -> Vec<Hop> {
     split_outside_quotes(value, ',')
         .into_iter()
-        .map(|element| forwarded_element(element.trim()))
+        .map(str::trim)
+        .filter(|element| !element.is_empty())
+        .map(forwarded_element)
         .collect()
 }
 

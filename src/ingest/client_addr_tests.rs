@@ -76,6 +76,24 @@ fn header_lines_are_joined_in_order() {
 }
 
 #[test]
+fn empty_elements_are_skipped_and_garbage_left_of_the_client_is_never_read() {
+    let xff = [("x-forwarded-for", "not-an-address, , 192.0.2.5,")];
+    assert_eq!(from("127.0.0.1:1", &xff, "127.0.0.1"), Ok(ip("192.0.2.5")));
+    let fwd = [("forwarded", "for=\"[oops, for=192.0.2.5")];
+    assert!(
+        from("127.0.0.1:1", &fwd, "127.0.0.1").is_err(),
+        "a quote left open"
+    );
+    let fwd = [("forwarded", "nonsense, for=192.0.2.5,,")];
+    assert_eq!(from("127.0.0.1:1", &fwd, "127.0.0.1"), Ok(ip("192.0.2.5")));
+    let empty = [("x-forwarded-for", ""), ("forwarded", " ")];
+    assert_eq!(
+        from("127.0.0.1:1", &empty, "127.0.0.1"),
+        Ok(ip("127.0.0.1"))
+    );
+}
+
+#[test]
 fn ipv6_entries_with_brackets_and_ports_are_read() {
     let proxies = "::1, 2001:db8:ffff::/48";
     let xff = [("x-forwarded-for", "[2001:db8::7]:443, 2001:db8:ffff::1")];
