@@ -145,6 +145,7 @@ async fn an_unreadable_forwarding_header_from_a_trusted_proxy_is_refused_with_40
         "{error}"
     );
     assert_eq!(app.event_count().await, 0);
+    assert_eq!(refusals(&app).await.0, 3, "each 400 counted");
 }
 
 #[tokio::test]
