@@ -121,6 +121,7 @@ impl Application {
             deliveries_ready: deliveries_ready.clone(),
             body_limit: settings.body_limit,
             body_timeout: settings.body_timeout,
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let state = web::Data::new(AppState {
             settings,

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::trusted_proxies::TrustedProxies;
 use crate::config::{DEFAULT_BIND, Settings, WorkerSettings};
 use crate::outbound::client::OutboundAllow;
 use crate::script::ScriptLimits;
@@ -255,6 +256,10 @@ pub struct ServeArgs {
     /// e.g. `10.1.2.0/24,hooks.internal`.
     #[arg(long, env = "SWITCHYARD_OUTBOUND_ALLOW", value_parser = parse_outbound_allow, default_value = "")]
     pub outbound_allow: OutboundAllow,
+    /// Comma-separated CIDR ranges of reverse proxies whose `X-Forwarded-For`/`Forwarded`
+    /// headers name a webhook's client for `allow_from`; unset: the TCP peer is the client.
+    #[arg(long, env = "SWITCHYARD_TRUSTED_PROXIES", value_parser = parse_trusted_proxies, default_value = "")]
+    pub trusted_proxies: TrustedProxies,
     /// How long a claim on an event, a delivery or a scheduled tick holds before others may take it.
     /// Live claims are renewed every quarter of it, so this is how long a dead process's work
     /// waits before another worker takes it over.
@@ -294,6 +299,7 @@ impl ServeArgs {
         settings.api_token = self.api_token.clone().filter(|t| !t.is_empty());
         settings.allow_private_targets = self.allow_private_targets;
         settings.outbound_allow = self.outbound_allow.clone();
+        settings.trusted_proxies = self.trusted_proxies.clone();
         settings.secret_key = self.store.secret_key();
         settings.script_limits = self.limits.limits();
         settings.workers.lease = self.lease;
@@ -306,6 +312,10 @@ impl ServeArgs {
 }
 
 fn parse_outbound_allow(list: &str) -> Result<OutboundAllow, String> {
+    list.parse()
+}
+
+fn parse_trusted_proxies(list: &str) -> Result<TrustedProxies, String> {
     list.parse()
 }
 

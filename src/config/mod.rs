@@ -2,10 +2,12 @@
 //! variables; tests build it directly.
 
 pub mod hook_rate;
+pub mod trusted_proxies;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use self::trusted_proxies::TrustedProxies;
 use crate::outbound::client::OutboundAllow;
 use crate::script::ScriptLimits;
 use crate::store::SyncMode;
@@ -53,6 +55,8 @@ pub struct Settings {
     pub allow_private_targets: bool,
     /// Ranges and host names outbound calls may reach although private.
     pub outbound_allow: OutboundAllow,
+    /// Reverse proxies whose forwarding headers name a webhook's client (`allow_from`).
+    pub trusted_proxies: TrustedProxies,
     /// Base64 of the 32-byte key secrets are encrypted with; unset means `data_dir/secret.key`.
     pub secret_key: Option<String>,
     pub sqlite_sync: SyncMode,
@@ -139,6 +143,7 @@ impl Settings {
             rotate_grace: Duration::ZERO,
             allow_private_targets: false,
             outbound_allow: OutboundAllow::default(),
+            trusted_proxies: TrustedProxies::default(),
             secret_key: None,
             sqlite_sync: SyncMode::Full,
             script_limits: ScriptLimits::default(),
@@ -177,6 +182,7 @@ impl std::fmt::Debug for Settings {
             .field("rotate_grace", &self.rotate_grace)
             .field("allow_private_targets", &self.allow_private_targets)
             .field("outbound_allow", &self.outbound_allow)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("sqlite_sync", &self.sqlite_sync)
             .field("script_limits", &self.script_limits)

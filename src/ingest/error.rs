@@ -34,6 +34,12 @@ pub enum IngestError {
     /// The recipe's webhook is over its rate limit; `retry_after` is in whole seconds.
     #[error("too many requests for this webhook; retry after {retry_after} s")]
     RateLimited { retry_after: u64 },
+    /// The client address is outside the hook's `allow_from` (403, nothing stored).
+    #[error("{0}")]
+    AddressRefused(String),
+    /// A trusted proxy's `X-Forwarded-For`/`Forwarded` cannot be read (400, nothing stored).
+    #[error("{0}")]
+    MalformedForwarded(String),
     /// The request failed its recipe's `verify` check.
     #[error("{0}")]
     Refused(super::signature::Refusal),
@@ -73,7 +79,8 @@ impl ResponseError for IngestError {
             IngestError::MalformedJson(_)
             | IngestError::MalformedForm(_)
             | IngestError::MalformedEncoding { .. }
-            | IngestError::BodyRead(_) => StatusCode::BAD_REQUEST,
+            | IngestError::BodyRead(_)
+            | IngestError::MalformedForwarded(_) => StatusCode::BAD_REQUEST,
             IngestError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             IngestError::Refused(_) => StatusCode::UNAUTHORIZED,
@@ -83,7 +90,9 @@ impl ResponseError for IngestError {
             IngestError::GetOnlyForHandshake(_) | IngestError::Handshake(_) => {
                 StatusCode::BAD_REQUEST
             }
-            IngestError::HandshakeRefused(_) => StatusCode::FORBIDDEN,
+            IngestError::HandshakeRefused(_) | IngestError::AddressRefused(_) => {
+                StatusCode::FORBIDDEN
+            }
             IngestError::StoreUnavailable(_) | IngestError::Misconfigured(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

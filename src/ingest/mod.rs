@@ -1,7 +1,9 @@
 //! Inbound webhooks: `/hooks/{token}` (methods: see [`methods`]). The event is committed
 //! before it is answered.
 
+mod allowlist;
 pub mod answer;
+pub mod client_addr;
 pub mod commit;
 pub mod encoding;
 pub mod error;
@@ -50,6 +52,8 @@ pub struct HookState {
     pub body_limit: usize,
     /// How long the whole body may take to arrive.
     pub body_timeout: Duration,
+    /// Peers whose `X-Forwarded-For`/`Forwarded` name the client (`allow_from` only).
+    pub trusted_proxies: client_addr::TrustedProxies,
 }
 
 #[tracing::instrument(skip_all, fields(recipe))]
@@ -73,6 +77,12 @@ pub async fn receive_webhook(
         .get(&stored)
         .map_err(|e| IngestError::Misconfigured(e.to_string()))?;
     let webhook = recipe.webhook.as_ref().ok_or(IngestError::UnknownHook)?;
+    // First of all: a caller outside `allow_from` spends neither the rate limit nor a read.
+    if let Err(refusal) = allowlist::check(webhook, &req, &state.trusted_proxies) {
+        state.metrics.webhook_refused(&stored.id, refusal.kind());
+        record_refusal(&state, &stored.id, &refusal.to_string()).await;
+        return Err(refusal.into());
+    }
     let handling = methods::handling(req.method(), webhook.takes_get())?;
     if handling == Handling::Options {
         return Ok(HttpResponse::NoContent()
@@ -208,7 +218,7 @@ fn without_body_for_head(handling: Handling, answer: HttpResponse) -> HttpRespon
 
 /// Counts the refusal for the recipe; failing to count does not change the answer.
 async fn record_refusal(state: &HookState, recipe_id: &str, reason: &str) {
-    tracing::info!(reason, "webhook refused by its verify check");
+    tracing::info!(reason, "webhook refused");
     if let Err(error) = state.store.record_refusal(recipe_id, reason).await {
         tracing::warn!(%error, "could not count a refused webhook");
     }

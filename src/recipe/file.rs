@@ -77,6 +77,9 @@ pub struct WebhookSection {
     /// `{{ secrets.NAME }}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handshake_secret: Option<String>,
+    /// CIDR ranges (a bare address: one host) calls are accepted from; absent: any address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_from: Option<Vec<String>>,
     /// `[trigger.webhook.response]`: the answer's status, headers and body (last: a table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseSection>,

@@ -1,6 +1,7 @@
 //! Recipes: the TOML file format and the validated, compiled form the pipeline runs.
 
 pub mod action;
+pub mod allow_from;
 pub mod conditions;
 pub mod duration;
 pub mod error;
@@ -78,6 +79,8 @@ pub struct WebhookTrigger {
     /// The secret `handshake` checks against (Meta) or signs with (Zoom).
     pub handshake_secret_name: Option<String>,
     pub response: Option<WebhookResponse>,
+    /// `allow_from`: the only ranges calls are accepted from (`None`: any address).
+    pub allow_from: Option<Vec<ipnet::IpNet>>,
 }
 
 impl WebhookTrigger {

@@ -1,6 +1,7 @@
 //! The `[trigger.webhook]` section: which `verify` preset, with which secrets and settings.
 
 use super::action::secret_reference;
+use super::allow_from::allow_from;
 use super::error::FieldError;
 use super::file::{RespondMode, VerifyPreset, WebhookSection};
 use super::webhook_response::webhook_response;
@@ -47,6 +48,7 @@ pub(super) fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger
     handshake(section, &mut errors);
     split(section, &mut errors);
     let hmac = hmac_header(section, &mut errors);
+    let allow_from = allow_from(section.allow_from.as_deref(), &mut errors);
     let response = section
         .response
         .as_ref()
@@ -65,6 +67,7 @@ pub(super) fn webhook_trigger(section: &WebhookSection) -> Result<WebhookTrigger
         handshake: section.handshake,
         handshake_secret_name,
         response,
+        allow_from,
     })
 }
 
@@ -297,11 +300,44 @@ mod tests {
                 "[trigger.webhook.response]\nbody = '{\"a\": }'",
                 "trigger.webhook.response.body",
             ),
+            (
+                "allow_from = []",
+                "trigger.webhook.allow_from: is empty, which would refuse every call",
+            ),
+            (
+                "allow_from = [\"192.0.2.0/24\", \"10.0.0.0/33\"]",
+                "trigger.webhook.allow_from[1]: `10.0.0.0/33`: the prefix length must be 0 to 32",
+            ),
+            (
+                "allow_from = [\"stripe.com\"]",
+                "trigger.webhook.allow_from[0]: `stripe.com`: not an IP address or CIDR range",
+            ),
+            (
+                "allow_from = \"192.0.2.0/24\"",
+                "trigger.webhook.allow_from",
+            ),
         ];
         for (lines, expected) in cases {
             let text = errors(lines);
             assert!(text.contains(expected), "{lines:?}: {text}");
         }
+    }
+
+    #[test]
+    fn allow_from_reads_ranges_and_single_hosts() {
+        let trigger =
+            webhook("allow_from = [\"192.0.2.0/24\", \"2001:db8::/32\", \"203.0.113.7\"]")
+                .unwrap()
+                .webhook
+                .unwrap();
+        let ranges: Vec<String> = trigger
+            .allow_from
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ranges, ["192.0.2.0/24", "2001:db8::/32", "203.0.113.7/32"]);
+        assert!(webhook("").unwrap().webhook.unwrap().allow_from.is_none());
     }
 
     #[test]

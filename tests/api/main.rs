@@ -28,6 +28,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod allow_from;
 mod api;
 mod binary;
 mod browser;

@@ -1,5 +1,5 @@
 //! The webhook keys the form has no inputs for (`split`, `handshake`, `handshake_secret`,
-//! `[trigger.webhook.response]`), edited as one TOML text box, so a recipe saved from the form
+//! `allow_from`, `[trigger.webhook.response]`), edited as one TOML text box, so a recipe saved from the form
 //! keeps them instead of losing them.
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,8 @@ struct More {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     handshake_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    allow_from: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     response: Option<ResponseSection>,
 }
 
@@ -30,6 +32,7 @@ pub fn text(section: Option<&WebhookSection>) -> String {
         split: section.split.clone(),
         handshake: section.handshake,
         handshake_secret: section.handshake_secret.clone(),
+        allow_from: section.allow_from.clone(),
         response: section.response.clone(),
     };
     toml::to_string(&more).unwrap_or_default()
@@ -44,7 +47,7 @@ pub fn apply(text: &str, section: &mut WebhookSection, errors: &mut Vec<FieldErr
             errors.push(FieldError::new(
                 "trigger.webhook.more",
                 format!(
-                    "{} (split, handshake, handshake_secret and a [response] table are written here)",
+                    "{} (split, handshake, handshake_secret, allow_from and a [response] table are written here)",
                     error.message().trim()
                 ),
             ));
@@ -54,6 +57,7 @@ pub fn apply(text: &str, section: &mut WebhookSection, errors: &mut Vec<FieldErr
     section.split = more.split;
     section.handshake = more.handshake;
     section.handshake_secret = more.handshake_secret;
+    section.allow_from = more.allow_from;
     section.response = more.response;
 }
 
@@ -69,6 +73,7 @@ mod tests {
             split: Some("/items".into()),
             handshake: Some(Handshake::Meta),
             handshake_secret: Some("{{ secrets.VT }}".into()),
+            allow_from: Some(vec!["192.0.2.0/24".into(), "2001:db8::/32".into()]),
             response: Some(ResponseSection {
                 status: Some(200),
                 headers: BTreeMap::from([("x-a".to_owned(), "b".to_owned())]),
