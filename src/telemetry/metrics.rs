@@ -80,7 +80,7 @@ impl Metrics {
             ),
             webhooks_refused: counter(
                 "switchyard_webhooks_refused_total",
-                "Webhook calls refused by the recipe's verify check (401), by recipe and reason.",
+                "Webhook calls refused by the recipe's verify check (401), allow_from (403) or an unreadable forwarding header (400), by recipe and reason.",
                 &["recipe", "reason"],
             ),
             events_processed: counter(

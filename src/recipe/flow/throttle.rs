@@ -62,9 +62,14 @@ pub fn throttle(
         None => None,
         Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => Some(n as u32),
         Some(n) => {
+            let why = if n < 1 {
+                "is not a positive whole number of calls in flight (1 keeps order)".to_owned()
+            } else {
+                format!("is more calls in flight than the most kept ({})", u32::MAX)
+            };
             errors.push(FieldError::new(
                 format!("{field}.concurrency"),
-                format!("`{n}` is not a positive whole number of calls in flight (1 keeps order)"),
+                format!("`{n}` {why}"),
             ));
             None
         }
