@@ -1,6 +1,7 @@
 //! One `Settings` value drives the server. The CLI fills it from flags and `SWITCHYARD_*`
 //! variables; tests build it directly.
 
+pub mod cidr;
 pub mod hook_rate;
 pub mod trusted_proxies;
 

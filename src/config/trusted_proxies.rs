@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use ipnet::IpNet;
 
-use crate::recipe::allow_from::parse_range;
+use super::cidr::parse_range;
 
 /// `SWITCHYARD_TRUSTED_PROXIES`: the ranges whose forwarding headers are believed.
 #[derive(Debug, Clone, Default, PartialEq)]
