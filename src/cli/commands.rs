@@ -82,6 +82,7 @@ async fn import(
     let mut failed = false;
     for path in files {
         let name = path.display().to_string();
+        let author = format!("file {name}");
         let documents = match read_documents(path) {
             Ok(documents) => documents,
             Err(error) => {
@@ -91,7 +92,7 @@ async fn import(
             }
         };
         for source in documents {
-            match import_source(store.as_ref(), &scripts, &source, None).await {
+            match import_source(store.as_ref(), &scripts, &source, None, &author).await {
                 Ok(result) => println!(
                     "{}\t{}\t{}",
                     result.recipe.id,

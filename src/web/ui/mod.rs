@@ -219,7 +219,9 @@ pub enum UiError {
 impl From<ManageError> for UiError {
     fn from(error: ManageError) -> Self {
         match error {
-            ManageError::NotFound(_) => UiError::NotFound(error.to_string()),
+            ManageError::NotFound(_) | ManageError::RevisionNotFound { .. } => {
+                UiError::NotFound(error.to_string())
+            }
             ManageError::FileManaged { .. } | ManageError::Invalid(_) => {
                 UiError::Conflict(error.to_string())
             }

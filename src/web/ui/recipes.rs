@@ -269,7 +269,8 @@ async fn toggle(
     enabled: bool,
 ) -> Result<HttpResponse, UiError> {
     check_csrf(&session, &form.csrf)?;
-    manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, enabled).await?;
+    let author = session.author();
+    manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, enabled, &author).await?;
     let done = if enabled { "enabled" } else { "disabled" };
     Ok(see_other(&format!("/recipes/{id}?done={done}")))
 }

@@ -112,7 +112,7 @@ pub async fn import(
                 true => format!("{origin}, recipe {}", i + 1),
                 false => origin.clone(),
             };
-            results.push(import_one(&state, origin, document).await?);
+            results.push(import_one(&state, &session.author(), origin, document).await?);
         }
     }
     let status = match results.iter().any(|r| r.result == "error") {
@@ -133,6 +133,7 @@ pub async fn import(
 
 async fn import_one(
     state: &AppState,
+    author: &str,
     origin: String,
     document: &str,
 ) -> Result<ImportResult, UiError> {
@@ -142,7 +143,7 @@ async fn import_one(
         .and_then(|t| t.get("id").and_then(|v| v.as_str()).map(str::to_owned))
         .unwrap_or_default();
     let (result, errors) =
-        match manage::save_recipe(state.store.as_ref(), state.cache.scripts(), document).await {
+        match manage::save_recipe(state.store.as_ref(), state.cache.scripts(), document, author).await {
             Ok((kind, _)) => (
                 match kind {
                     UpsertKind::Created => "created",
