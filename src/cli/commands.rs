@@ -55,6 +55,12 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             limit,
             json,
         } => events(&store, recipe, limit, json).await,
+        Command::Revisions {
+            store,
+            id,
+            show,
+            json,
+        } => super::revisions::run(&store, &id, show, json).await,
         Command::Secrets { store, action } => secrets(&store, action).await,
         Command::Presets { json } => super::presets::run(json),
     }
