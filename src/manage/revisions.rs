@@ -64,6 +64,17 @@ pub enum DiffTag {
     Added,
 }
 
+impl DiffTag {
+    /// Its name as serialized: same, removed or added.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiffTag::Same => "same",
+            DiffTag::Removed => "removed",
+            DiffTag::Added => "added",
+        }
+    }
+}
+
 /// One line of a line diff, without its line ending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DiffLine {
