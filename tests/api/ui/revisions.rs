@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::form_post::unescape;
 use super::{csrf_in, location, logged_in};
 
 fn recipe(limit: u32) -> String {
@@ -46,13 +47,17 @@ async fn revisions_are_listed_diffed_and_restored_with_csrf_and_runs_link_to_the
 
     let list = browser.get("/recipes/revs/revisions").await.text().await.unwrap();
     let diff = &list[list.find("id=\"revision-diff\"").expect("a diff")..];
+    let diff = &diff[..diff.find("</pre>").unwrap()];
+    assert!(!diff.contains("n < "), "escaped, never raw HTML: {diff}");
+    let text = unescape(diff);
     assert!(
-        diff.contains("- script = &#x27;#{ small: event.n &lt; 3 }&#x27;")
-            || diff.contains("- script = &#39;#{ small: event.n &lt; 3 }&#39;"),
-        "the removed line, escaped: {diff}"
+        text.contains("<span class=\"diff-removed\">- script = '#{ small: event.n < 3 }'</span>"),
+        "the removed line: {text}"
     );
-    assert!(diff.contains("event.n &lt; 4"), "the added line: {diff}");
-    assert!(!diff.contains("n < 4"), "never raw HTML");
+    assert!(
+        text.contains("<span class=\"diff-added\">+ script = '#{ small: event.n < 4 }'</span>"),
+        "the added line: {text}"
+    );
 
     let old = browser.get("/recipes/revs/revisions/1").await.text().await.unwrap();
     assert!(old.contains("id=\"restore-form\""), "{old}");
