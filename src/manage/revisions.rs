@@ -103,10 +103,7 @@ pub fn diff(old: &str, new: &str) -> Vec<DiffLine> {
                 ChangeTag::Delete => DiffTag::Removed,
                 ChangeTag::Insert => DiffTag::Added,
             },
-            text: change
-                .value()
-                .trim_end_matches(['\n', '\r'])
-                .to_owned(),
+            text: change.value().trim_end_matches(['\n', '\r']).to_owned(),
         })
         .collect()
 }

@@ -66,15 +66,15 @@ impl AuthStore for Ledger {
         .bind(now_ms())
         .fetch_optional(self.read())
         .await?;
-        Ok(
-            row.map(|(id_hash, user_id, username, csrf_token, expires_at)| Session {
+        Ok(row.map(
+            |(id_hash, user_id, username, csrf_token, expires_at)| Session {
                 id_hash,
                 user_id,
                 username: username.unwrap_or_default(),
                 csrf_token,
                 expires_at: from_ms(expires_at),
-            }),
-        )
+            },
+        ))
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {

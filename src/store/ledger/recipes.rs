@@ -7,8 +7,8 @@ use super::{Arg, Ledger, Stmt, placeholders};
 use crate::ids::new_webhook_token;
 use crate::store::rows::{RecipeRow, RevisionRow};
 use crate::store::{
-    RecipeRevision, RecipeStore, RecipeUpsert, RecipeVersion, StoreError, StoredRecipe,
-    UpsertKind, UpsertResult, now_ms,
+    RecipeRevision, RecipeStore, RecipeUpsert, RecipeVersion, StoreError, StoredRecipe, UpsertKind,
+    UpsertResult, now_ms,
 };
 
 /// The columns of a [`RecipeRow`], for `SELECT`s built with [`Stmt::built`].

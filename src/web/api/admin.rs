@@ -136,8 +136,14 @@ pub async fn import(
     let mut outcomes = Vec::new();
     for source in split_documents(&body) {
         outcomes.push(
-            match manage::save_recipe(state.store.as_ref(), state.cache.scripts(), &source, &caller.author)
-                .await {
+            match manage::save_recipe(
+                state.store.as_ref(),
+                state.cache.scripts(),
+                &source,
+                &caller.author,
+            )
+            .await
+            {
                 Ok((kind, stored)) => ImportOutcome {
                     id: Some(stored.id.clone()),
                     result: json!(kind).as_str().unwrap_or_default().to_owned(),

@@ -115,9 +115,13 @@ pub async fn save_recipe(
 ) -> Result<HttpResponse, ApiError> {
     let body = extracted(body)?;
     let source = recipe_source(&req, &body)?;
-    let (kind, stored) =
-        manage::save_recipe(state.store.as_ref(), state.cache.scripts(), &source, &caller.author)
-            .await?;
+    let (kind, stored) = manage::save_recipe(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        &source,
+        &caller.author,
+    )
+    .await?;
     let saved = SavedRecipe {
         result: serde_json::to_value(kind)
             .ok()
@@ -184,8 +188,14 @@ pub async fn enable_recipe(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let stored =
-        manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, true, &caller.author).await?;
+    let stored = manage::set_enabled(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        &id,
+        true,
+        &caller.author,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view(&state, &stored)))
 }
 
@@ -196,8 +206,14 @@ pub async fn disable_recipe(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let stored =
-        manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, false, &caller.author).await?;
+    let stored = manage::set_enabled(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        &id,
+        false,
+        &caller.author,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view(&state, &stored)))
 }
 

@@ -174,10 +174,12 @@ async fn submit(
                 // default Save) is added first; if it cannot be, it stays open and nothing is
                 // saved.
                 match add_open_preset(&mut form) {
-                    Ok(()) => match try_save(state, &session.author(), &mut form, existing).await? {
-                        Some(done) => return Ok(done),
-                        None => status = StatusCode::UNPROCESSABLE_ENTITY,
-                    },
+                    Ok(()) => {
+                        match try_save(state, &session.author(), &mut form, existing).await? {
+                            Some(done) => return Ok(done),
+                            None => status = StatusCode::UNPROCESSABLE_ENTITY,
+                        }
+                    }
                     Err(open) => {
                         panel = Some(*open);
                         status = StatusCode::UNPROCESSABLE_ENTITY;

@@ -65,7 +65,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/recipes/{id}/retry-dead", post().to(recipes::retry_dead))
         .route("/recipes/{id}/test", post().to(test_panel::test))
         .route("/recipes/{id}/revisions", get().to(revisions::list))
-        .route("/recipes/{id}/revisions/{version}", get().to(revisions::show))
+        .route(
+            "/recipes/{id}/revisions/{version}",
+            get().to(revisions::show),
+        )
         .route(
             "/recipes/{id}/revisions/{version}/restore",
             post().to(revisions::restore),
@@ -148,7 +151,9 @@ fn notice(req: &HttpRequest) -> String {
         Some("resumed") => "Recipe resumed: what it held runs now, in order of arrival.",
         Some("deleted") => "Recipe deleted. Its events stay in the history.",
         Some("rotated") => "New webhook URL. The old one stopped working.",
-        Some("restored") => "Revision restored: it is the current recipe now, saved as a new version.",
+        Some("restored") => {
+            "Revision restored: it is the current recipe now, saved as a new version."
+        }
         Some("retried") => "Dead deliveries are queued for another attempt.",
         Some("replayed") => "Event queued to run again against the current recipe.",
         Some("secret-set") => "Secret saved. Its value will not be shown again.",

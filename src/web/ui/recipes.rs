@@ -276,7 +276,14 @@ async fn toggle(
 ) -> Result<HttpResponse, UiError> {
     check_csrf(&session, &form.csrf)?;
     let author = session.author();
-    manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, enabled, &author).await?;
+    manage::set_enabled(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        &id,
+        enabled,
+        &author,
+    )
+    .await?;
     let done = if enabled { "enabled" } else { "disabled" };
     Ok(see_other(&format!("/recipes/{id}?done={done}")))
 }

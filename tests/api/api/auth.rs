@@ -80,7 +80,13 @@ async fn every_route_answers_401_without_the_right_bearer_token_and_2xx_with_it(
         step("POST", "/api/recipes/{id}/pause", "walk", None, 200),
         step("POST", "/api/recipes/{id}/resume", "walk", None, 200),
         step("GET", "/api/recipes/{id}/revisions", "walk", None, 200),
-        step("GET", "/api/recipes/{id}/revisions/{version}", "walk", None, 200),
+        step(
+            "GET",
+            "/api/recipes/{id}/revisions/{version}",
+            "walk",
+            None,
+            200,
+        ),
         step(
             "POST",
             "/api/recipes/{id}/revisions/{version}/restore",

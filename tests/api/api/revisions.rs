@@ -52,7 +52,11 @@ async fn two_saves_are_two_revisions_with_authors_a_diff_and_a_restore_that_runs
         .json();
     assert_eq!(saved["recipe"]["version"], 2);
 
-    let list = api.get("/api/recipes/rev/revisions").await.expect(200).json();
+    let list = api
+        .get("/api/recipes/rev/revisions")
+        .await
+        .expect(200)
+        .json();
     assert_eq!(
         listed(&list),
         [
@@ -63,7 +67,11 @@ async fn two_saves_are_two_revisions_with_authors_a_diff_and_a_restore_that_runs
     );
     assert!(list[0]["created_at"].is_string(), "{list:#}");
 
-    let one = api.get("/api/recipes/rev/revisions/1").await.expect(200).json();
+    let one = api
+        .get("/api/recipes/rev/revisions/1")
+        .await
+        .expect(200)
+        .json();
     assert_eq!(one["source"], v1.as_str());
     let compared = api
         .get("/api/recipes/rev/revisions/2?compare=1")
@@ -75,7 +83,12 @@ async fn two_saves_are_two_revisions_with_authors_a_diff_and_a_restore_that_runs
         .expect("diff")
         .iter()
         .filter(|l| l["tag"] != "same")
-        .map(|l| (l["tag"].as_str().unwrap().into(), l["text"].as_str().unwrap().into()))
+        .map(|l| {
+            (
+                l["tag"].as_str().unwrap().into(),
+                l["text"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         changed,
@@ -92,7 +105,11 @@ async fn two_saves_are_two_revisions_with_authors_a_diff_and_a_restore_that_runs
         .json();
     assert_eq!(restored["result"], "updated");
     assert_eq!(restored["recipe"]["version"], 3);
-    let three = api.get("/api/recipes/rev/revisions/3").await.expect(200).json();
+    let three = api
+        .get("/api/recipes/rev/revisions/3")
+        .await
+        .expect(200)
+        .json();
     assert_eq!(three["source"], v1.as_str(), "the old text, exactly");
     assert_eq!(
         three["author"],
@@ -103,7 +120,11 @@ async fn two_saves_are_two_revisions_with_authors_a_diff_and_a_restore_that_runs
     let detail = api.wait_for_status(&event, "delivered").await;
     assert_eq!(detail["runs"][0]["recipe_version"], 3);
     let sent = receiver.wait_for(1, super::DEADLINE).await;
-    assert_eq!(sent[0].json(), json!({ "v": 1 }), "it ran with the restored text");
+    assert_eq!(
+        sent[0].json(),
+        json!({ "v": 1 }),
+        "it ran with the restored text"
+    );
 }
 
 #[tokio::test]
@@ -112,18 +133,34 @@ async fn unknown_recipes_and_versions_are_404s_naming_them_and_change_nothing() 
     let toml = recipe_toml("known", "https://example.com/x", "#{}", r#"["0s"]"#);
     api.save(&toml, "created").await;
 
-    let message = api.get("/api/recipes/nope/revisions").await.expect_error(404);
+    let message = api
+        .get("/api/recipes/nope/revisions")
+        .await
+        .expect_error(404);
     assert!(message.contains("`nope`"), "{message}");
-    let message = api.get("/api/recipes/known/revisions/7").await.expect_error(404);
-    assert!(message.contains("known") && message.contains("version 7"), "{message}");
-    let message = api.get("/api/recipes/known/revisions/x").await.expect_error(404);
+    let message = api
+        .get("/api/recipes/known/revisions/7")
+        .await
+        .expect_error(404);
+    assert!(
+        message.contains("known") && message.contains("version 7"),
+        "{message}"
+    );
+    let message = api
+        .get("/api/recipes/known/revisions/x")
+        .await
+        .expect_error(404);
     assert!(message.contains("`x`"), "{message}");
     let message = api
         .post("/api/recipes/known/revisions/9/restore")
         .await
         .expect_error(404);
     assert!(message.contains("version 9"), "{message}");
-    let list = api.get("/api/recipes/known/revisions").await.expect(200).json();
+    let list = api
+        .get("/api/recipes/known/revisions")
+        .await
+        .expect(200)
+        .json();
     assert_eq!(listed(&list).len(), 1, "nothing changed: {list:#}");
 }
 
@@ -133,11 +170,17 @@ async fn a_file_managed_recipe_lists_its_file_as_author_and_refuses_a_restore() 
     let toml = recipe_toml("filed", "https://example.com/f", "#{}", r#"["0s"]"#);
     std::fs::write(dir.path().join("filed.toml"), &toml).unwrap();
     let recipes_dir = dir.path().to_owned();
-    let api =
-        super::spawn_api_with(|settings| settings.recipes_dir = Some(recipes_dir)).await;
-    let list = api.get("/api/recipes/filed/revisions").await.expect(200).json();
+    let api = super::spawn_api_with(|settings| settings.recipes_dir = Some(recipes_dir)).await;
+    let list = api
+        .get("/api/recipes/filed/revisions")
+        .await
+        .expect(200)
+        .json();
     let author = list[0]["author"].as_str().unwrap();
-    assert!(author.starts_with("file ") && author.ends_with("filed.toml"), "{author}");
+    assert!(
+        author.starts_with("file ") && author.ends_with("filed.toml"),
+        "{author}"
+    );
     let message = api
         .post("/api/recipes/filed/revisions/1/restore")
         .await

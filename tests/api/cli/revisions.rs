@@ -40,8 +40,17 @@ fn revisions_of_an_unknown_recipe_or_version_exit_1_naming_it() {
     let cli = Cli::new();
     let file = cli.write("one.toml", &recipe("one", "One", "https://example.com/x"));
     cli.import(&file);
-    let stderr = cli.run(&[Path::new("revisions"), Path::new("nope")]).fails().to_owned();
+    let stderr = cli
+        .run(&[Path::new("revisions"), Path::new("nope")])
+        .fails()
+        .to_owned();
     assert!(stderr.contains("`nope`"), "{stderr}");
-    let stderr = cli.run(&["revisions", "one", "--show", "5"]).fails().to_owned();
-    assert!(stderr.contains("`one`") && stderr.contains("version 5"), "{stderr}");
+    let stderr = cli
+        .run(&["revisions", "one", "--show", "5"])
+        .fails()
+        .to_owned();
+    assert!(
+        stderr.contains("`one`") && stderr.contains("version 5"),
+        "{stderr}"
+    );
 }

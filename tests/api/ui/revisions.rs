@@ -29,7 +29,12 @@ retry = {{ schedule = ["0s"] }}
 async fn revisions_are_listed_diffed_and_restored_with_csrf_and_runs_link_to_theirs() {
     let (app, browser) = logged_in().await;
     app.import(&recipe(3)).await;
-    let editor = browser.get("/recipes/revs/toml").await.text().await.unwrap();
+    let editor = browser
+        .get("/recipes/revs/toml")
+        .await
+        .text()
+        .await
+        .unwrap();
     let saved = browser
         .post(
             "/recipes/revs/toml",
@@ -45,7 +50,12 @@ async fn revisions_are_listed_diffed_and_restored_with_csrf_and_runs_link_to_the
     assert!(v2 < v1, "newest first");
     assert!(table.contains("user admin"), "the UI save names its user");
 
-    let list = browser.get("/recipes/revs/revisions").await.text().await.unwrap();
+    let list = browser
+        .get("/recipes/revs/revisions")
+        .await
+        .text()
+        .await
+        .unwrap();
     let diff = &list[list.find("id=\"revision-diff\"").expect("a diff")..];
     let diff = &diff[..diff.find("</pre>").unwrap()];
     assert!(!diff.contains("n < "), "escaped, never raw HTML: {diff}");
@@ -59,7 +69,12 @@ async fn revisions_are_listed_diffed_and_restored_with_csrf_and_runs_link_to_the
         "the added line: {text}"
     );
 
-    let old = browser.get("/recipes/revs/revisions/1").await.text().await.unwrap();
+    let old = browser
+        .get("/recipes/revs/revisions/1")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(old.contains("id=\"restore-form\""), "{old}");
     let forged = browser
         .post("/recipes/revs/revisions/1/restore", &[("csrf", "forged")])
@@ -68,7 +83,10 @@ async fn revisions_are_listed_diffed_and_restored_with_csrf_and_runs_link_to_the
     assert_eq!(app.store.list_revisions("revs").await.unwrap().len(), 2);
 
     let restored = browser
-        .post("/recipes/revs/revisions/1/restore", &[("csrf", &csrf_in(&old))])
+        .post(
+            "/recipes/revs/revisions/1/restore",
+            &[("csrf", &csrf_in(&old))],
+        )
         .await;
     assert_eq!(restored.status(), 303);
     assert_eq!(location(&restored), "/recipes/revs?done=restored");
@@ -79,13 +97,26 @@ async fn revisions_are_listed_diffed_and_restored_with_csrf_and_runs_link_to_the
         revisions[0].author.as_deref(),
         Some("user admin (restored from version 1)")
     );
-    let current = browser.get("/recipes/revs/revisions/3").await.text().await.unwrap();
-    assert!(!current.contains("id=\"restore-form\""), "the current one has no restore");
+    let current = browser
+        .get("/recipes/revs/revisions/3")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !current.contains("id=\"restore-form\""),
+        "the current one has no restore"
+    );
 
     let stored = app.store.get_recipe("revs").await.unwrap().unwrap();
     let event = app.send_event(&stored, &json!({ "n": 1 })).await;
     app.wait_for_run(&event).await;
-    let event_page = browser.get(&format!("/events/{event}")).await.text().await.unwrap();
+    let event_page = browser
+        .get(&format!("/events/{event}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         event_page.contains("href=\"/recipes/revs/revisions/3\""),
         "the run links to the revision it ran"
