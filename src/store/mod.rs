@@ -300,7 +300,6 @@ pub trait AuthStore {
     async fn create_api_token(&self, name: &str, token_hash: &str) -> Result<String, StoreError>;
     async fn list_api_tokens(&self) -> Result<Vec<ApiTokenView>, StoreError>;
     async fn revoke_api_token(&self, id: &str) -> Result<bool, StoreError>;
-    async fn api_token_active(&self, token_hash: &str) -> Result<bool, StoreError>;
     /// The name of the unrevoked API token with this hash (revision authors).
     async fn api_token_name(&self, token_hash: &str) -> Result<Option<String>, StoreError>;
 }

@@ -127,15 +127,6 @@ impl AuthStore for Ledger {
         Ok(revoked == 1)
     }
 
-    async fn api_token_active(&self, token_hash: &str) -> Result<bool, StoreError> {
-        Stmt::new(
-            "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL)",
-        )
-        .bind(token_hash)
-        .scalar(self.read())
-        .await
-    }
-
     async fn api_token_name(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
         Stmt::new("SELECT name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash)
