@@ -116,6 +116,22 @@ async fn two_saves_are_two_revisions_with_authors_a_diff_and_a_restore_that_runs
         "token SWITCHYARD_API_TOKEN (restored from version 1)"
     );
 
+    let again = api
+        .post("/api/recipes/rev/revisions/3/restore")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        again["result"], "unchanged",
+        "restoring the current text changes nothing"
+    );
+    let list = api
+        .get("/api/recipes/rev/revisions")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(listed(&list).len(), 3, "{list:#}");
+
     let event = api.send(&restored["recipe"], &json!({})).await;
     let detail = api.wait_for_status(&event, "delivered").await;
     assert_eq!(detail["runs"][0]["recipe_version"], 3);
