@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+mod revisions;
+pub use revisions::{DiffLine, DiffTag, diff, restore_revision, revision, revisions};
+
 use crate::engine::{EventContext, dry_run, off_executor};
 use crate::provision::{ImportError, import_source};
 use crate::recipe::secrets::standard_webhooks_key;
@@ -14,6 +17,8 @@ use crate::store::{PauseChange, RecipeState, Store, StoreError, StoredRecipe, Up
 pub enum ManageError {
     #[error("no recipe with id `{0}`")]
     NotFound(String),
+    #[error("recipe `{id}` has no version {version}")]
+    RevisionNotFound { id: String, version: i64 },
     #[error("recipe `{id}` is managed by the file {file}; change the file instead")]
     FileManaged { id: String, file: String },
     #[error("{0}")]
@@ -136,18 +141,20 @@ pub struct ListExtras {
 }
 
 /// Validates and saves a recipe text (create or update by id). File-managed recipes refuse.
+/// A change of source is a new revision by `author` ("user NAME", "token NAME").
 pub async fn save_recipe(
     store: &dyn Store,
     scripts: &ScriptEngine,
     source: &str,
+    author: &str,
 ) -> Result<(UpsertKind, StoredRecipe), ManageError> {
     let recipe = Recipe::from_toml(source, scripts).map_err(ManageError::Invalid)?;
     refuse_file_managed(store, recipe.id()).await?;
-    let result = import_source(store, scripts, source, None).await?;
+    let result = import_source(store, scripts, source, None, author).await?;
     Ok((result.kind, result.recipe))
 }
 
-async fn refuse_file_managed(
+pub(crate) async fn refuse_file_managed(
     store: &dyn Store,
     id: &str,
 ) -> Result<Option<StoredRecipe>, ManageError> {
@@ -168,6 +175,7 @@ pub async fn set_enabled(
     scripts: &ScriptEngine,
     id: &str,
     enabled: bool,
+    author: &str,
 ) -> Result<StoredRecipe, ManageError> {
     let existing = refuse_file_managed(store, id)
         .await?
@@ -180,7 +188,7 @@ pub async fn set_enabled(
             )]))
         })?;
     document["enabled"] = toml_edit::value(enabled);
-    let (_, stored) = save_recipe(store, scripts, &document.to_string()).await?;
+    let (_, stored) = save_recipe(store, scripts, &document.to_string(), author).await?;
     Ok(stored)
 }
 

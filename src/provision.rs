@@ -23,12 +23,14 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-/// Validates one recipe text and creates or updates it by id.
+/// Validates one recipe text and creates or updates it by id; a change of source is a new
+/// revision by `author` ("file PATH" for files).
 pub async fn import_source(
     store: &dyn Store,
     scripts: &ScriptEngine,
     source: &str,
     managed_by: Option<String>,
+    author: &str,
 ) -> Result<UpsertResult, ImportError> {
     let recipe = Recipe::from_toml(source, scripts)?;
     check_standard_webhooks_keys(store, &recipe).await?;
@@ -38,6 +40,7 @@ pub async fn import_source(
         enabled: recipe.file.enabled,
         source: source.to_owned(),
         managed_by,
+        author: Some(author.to_owned()),
     };
     Ok(store.upsert_recipe(upsert).await?)
 }
@@ -114,7 +117,8 @@ pub async fn provision_dir(
     for path in recipe_files(dir)? {
         let name = path.display().to_string();
         for source in read_documents(&path)? {
-            let result = import_source(store, scripts, &source, Some(name.clone()))
+            let author = format!("file {name}");
+            let result = import_source(store, scripts, &source, Some(name.clone()), &author)
                 .await
                 .map_err(|e| match e {
                     ImportError::Invalid(error) => ImportError::Invalid(error.in_source(&name)),

@@ -55,6 +55,12 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             limit,
             json,
         } => events(&store, recipe, limit, json).await,
+        Command::Revisions {
+            store,
+            id,
+            show,
+            json,
+        } => super::revisions::run(&store, &id, show, json).await,
         Command::Secrets { store, action } => secrets(&store, action).await,
         Command::Presets { json } => super::presets::run(json),
     }
@@ -82,6 +88,7 @@ async fn import(
     let mut failed = false;
     for path in files {
         let name = path.display().to_string();
+        let author = format!("file {name}");
         let documents = match read_documents(path) {
             Ok(documents) => documents,
             Err(error) => {
@@ -91,7 +98,7 @@ async fn import(
             }
         };
         for source in documents {
-            match import_source(store.as_ref(), &scripts, &source, None).await {
+            match import_source(store.as_ref(), &scripts, &source, None, &author).await {
                 Ok(result) => println!(
                     "{}\t{}\t{}",
                     result.recipe.id,

@@ -4,6 +4,7 @@ mod commands;
 mod dry_run;
 mod open;
 mod presets;
+mod revisions;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,6 +113,17 @@ pub enum Command {
     /// List the app presets (trigger and action "apps") with their inputs, and the example
     /// recipes; no store needed.
     Presets {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a recipe's revisions, newest first (version, time, author), or print one's TOML.
+    Revisions {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+        /// Print this version's TOML instead of the list.
+        #[arg(long, value_name = "N")]
+        show: Option<i64>,
         #[arg(long)]
         json: bool,
     },

@@ -47,6 +47,15 @@ pub trait RecipeStore {
         &self,
         keys: &[(String, i64)],
     ) -> Result<Vec<RecipeVersion>, StoreError>;
+    /// Every revision of a recipe, newest first (empty when it never existed). Revisions stay
+    /// after the recipe is deleted, like the events that name them.
+    async fn list_revisions(&self, recipe_id: &str) -> Result<Vec<RecipeRevision>, StoreError>;
+    /// One revision of a recipe, by version.
+    async fn get_revision(
+        &self,
+        recipe_id: &str,
+        version: i64,
+    ) -> Result<Option<RecipeRevision>, StoreError>;
 }
 
 #[async_trait]
@@ -291,7 +300,8 @@ pub trait AuthStore {
     async fn create_api_token(&self, name: &str, token_hash: &str) -> Result<String, StoreError>;
     async fn list_api_tokens(&self) -> Result<Vec<ApiTokenView>, StoreError>;
     async fn revoke_api_token(&self, id: &str) -> Result<bool, StoreError>;
-    async fn api_token_active(&self, token_hash: &str) -> Result<bool, StoreError>;
+    /// The name of the unrevoked API token with this hash (revision authors).
+    async fn api_token_name(&self, token_hash: &str) -> Result<Option<String>, StoreError>;
 }
 
 #[async_trait]

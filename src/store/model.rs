@@ -34,6 +34,24 @@ pub struct RecipeUpsert {
     pub enabled: bool,
     pub source: String,
     pub managed_by: Option<String>,
+    /// Who or what makes this change, kept on the revision it creates: "user NAME",
+    /// "token NAME", "file PATH" (see [`RecipeRevision::author`]).
+    pub author: Option<String>,
+}
+
+/// One revision of a recipe: a row of `recipe_versions`, written when a save, import or
+/// provisioning changed the recipe's source (a save that changes nothing writes none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RecipeRevision {
+    pub recipe_id: String,
+    /// The recipe version it is; runs name the version they ran.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    /// "user NAME" (UI), "token NAME" (API), "file PATH" (provisioning, CLI import), with
+    /// "(restored from version N)" after a restore; none for revisions older than authors.
+    pub author: Option<String>,
+    /// The recipe file (TOML) of that version.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -296,6 +314,8 @@ pub struct TickClaim {
 pub struct Session {
     pub id_hash: String,
     pub user_id: String,
+    /// The user's name (not stored on the session; read with it), for revision authors.
+    pub username: String,
     pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
 }

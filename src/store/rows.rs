@@ -272,6 +272,28 @@ pub(crate) fn parse_status(s: &str) -> Result<EventStatus, StoreError> {
     EventStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown status `{s}`")))
 }
 
+/// A row of `recipe_versions` read as a revision.
+#[derive(FromRow)]
+pub(crate) struct RevisionRow {
+    pub(crate) recipe_id: String,
+    pub(crate) version: i64,
+    pub(crate) created_at: i64,
+    pub(crate) author: Option<String>,
+    pub(crate) source: String,
+}
+
+impl From<RevisionRow> for crate::store::RecipeRevision {
+    fn from(row: RevisionRow) -> Self {
+        crate::store::RecipeRevision {
+            recipe_id: row.recipe_id,
+            version: row.version,
+            created_at: from_ms(row.created_at),
+            author: row.author,
+            source: row.source,
+        }
+    }
+}
+
 #[derive(FromRow)]
 pub(crate) struct RecipeRow {
     pub(crate) id: String,

@@ -52,8 +52,11 @@ pub fn bearer_token(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// An authenticated API caller.
-pub struct ApiCaller;
+/// An authenticated API caller: `author` names it on the revisions it makes ("token NAME";
+/// "token SWITCHYARD_API_TOKEN" for the configured one).
+pub struct ApiCaller {
+    pub author: String,
+}
 
 impl FromRequest for ApiCaller {
     type Error = ApiError;
@@ -74,10 +77,14 @@ impl FromRequest for ApiCaller {
             if let Some(expected) = &state.settings.api_token
                 && constant_time_eq(expected, &token)
             {
-                return Ok(ApiCaller);
+                return Ok(ApiCaller {
+                    author: "token SWITCHYARD_API_TOKEN".to_owned(),
+                });
             }
-            if state.store.api_token_active(&hash_token(&token)).await? {
-                return Ok(ApiCaller);
+            if let Some(name) = state.store.api_token_name(&hash_token(&token)).await? {
+                return Ok(ApiCaller {
+                    author: format!("token {name}"),
+                });
             }
             Err(ApiError::Unauthorized)
         })
@@ -97,6 +104,11 @@ impl UiSession {
 
     pub fn csrf(&self) -> &str {
         &self.session.csrf_token
+    }
+
+    /// Who makes a change through the UI, as revisions name it: "user NAME".
+    pub fn author(&self) -> String {
+        format!("user {}", self.session.username)
     }
 }
 

@@ -10,6 +10,7 @@ mod import_export;
 mod managed;
 mod openapi;
 mod recipes;
+mod revisions;
 mod rotation;
 mod secrets;
 

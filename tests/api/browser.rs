@@ -6,6 +6,7 @@
 
 mod chrome;
 mod pause;
+mod revisions;
 mod story;
 
 use std::time::Instant;

@@ -3,6 +3,7 @@
 //! create a store anywhere but in `serve`, in submodules.
 
 mod dry_run;
+mod revisions;
 mod serve;
 mod store_refusal;
 

@@ -62,7 +62,7 @@ impl TestApp {
     /// Imports a recipe text as the CLI would and returns it (with its token).
     pub async fn import(&self, toml: &str) -> StoredRecipe {
         let scripts = ScriptEngine::new(ScriptLimits::default());
-        import_source(self.store.as_ref(), &scripts, toml, None)
+        import_source(self.store.as_ref(), &scripts, toml, None, "test")
             .await
             .unwrap_or_else(|e| panic!("recipe imports: {e}"))
             .recipe

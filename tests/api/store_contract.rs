@@ -220,6 +220,7 @@ contracts!(
     hostile_strings_come_back_identical_from_every_outside_text_column,
     an_attempt_the_store_refuses_is_kept_without_its_text_and_its_delivery_moves_on,
     a_recipe_created_again_after_a_delete_goes_on_from_its_last_version,
+    every_change_of_source_is_a_revision_with_its_author_and_nothing_else_is,
 );
 
 mod batches;
@@ -229,6 +230,7 @@ mod evaluated;
 mod hostile;
 mod lease_contracts;
 mod refusals;
+mod revisions;
 mod tick_leases;
 mod versions;
 #[allow(clippy::wildcard_imports)]
@@ -239,6 +241,8 @@ use delivery_contracts::*;
 use hostile::*;
 #[allow(clippy::wildcard_imports)]
 use refusals::*;
+#[allow(clippy::wildcard_imports)]
+use revisions::*;
 #[allow(clippy::wildcard_imports)]
 use versions::*;
 

@@ -316,6 +316,7 @@ mod form_post;
 mod no_code;
 mod notes;
 mod pause;
+mod revisions;
 mod round_trip;
 mod rows_preview;
 mod test_sample;

@@ -57,21 +57,24 @@ impl AuthStore for Ledger {
     }
 
     async fn get_session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
-        let row: Option<(String, String, String, i64)> = Stmt::new(
-            "SELECT id_hash, user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        let row: Option<(String, String, Option<String>, String, i64)> = Stmt::new(
+            "SELECT s.id_hash, s.user_id, u.username, s.csrf_token, s.expires_at
+             FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = $1 AND s.expires_at > $2",
         )
         .bind(id_hash)
         .bind(now_ms())
         .fetch_optional(self.read())
         .await?;
-        Ok(
-            row.map(|(id_hash, user_id, csrf_token, expires_at)| Session {
+        Ok(row.map(
+            |(id_hash, user_id, username, csrf_token, expires_at)| Session {
                 id_hash,
                 user_id,
+                username: username.unwrap_or_default(),
                 csrf_token,
                 expires_at: from_ms(expires_at),
-            }),
-        )
+            },
+        ))
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
@@ -124,12 +127,10 @@ impl AuthStore for Ledger {
         Ok(revoked == 1)
     }
 
-    async fn api_token_active(&self, token_hash: &str) -> Result<bool, StoreError> {
-        Stmt::new(
-            "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL)",
-        )
-        .bind(token_hash)
-        .scalar(self.read())
-        .await
+    async fn api_token_name(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        Stmt::new("SELECT name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(token_hash)
+            .scalar_optional(self.read())
+            .await
     }
 }

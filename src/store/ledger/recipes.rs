@@ -1,14 +1,14 @@
 //! Recipes by id and by webhook token; each source a recipe has had is kept in
-//! `recipe_versions`.
+//! `recipe_versions`, with when and by whom: the recipe's revisions.
 
 use async_trait::async_trait;
 
 use super::{Arg, Ledger, Stmt, placeholders};
 use crate::ids::new_webhook_token;
-use crate::store::rows::RecipeRow;
+use crate::store::rows::{RecipeRow, RevisionRow};
 use crate::store::{
-    RecipeStore, RecipeUpsert, RecipeVersion, StoreError, StoredRecipe, UpsertKind, UpsertResult,
-    now_ms,
+    RecipeRevision, RecipeStore, RecipeUpsert, RecipeVersion, StoreError, StoredRecipe, UpsertKind,
+    UpsertResult, now_ms,
 };
 
 /// The columns of a [`RecipeRow`], for `SELECT`s built with [`Stmt::built`].
@@ -81,11 +81,12 @@ impl RecipeStore for Ledger {
             }
         };
         Stmt::new(
-            "INSERT INTO recipe_versions (recipe_id, version, source, created_at)
-             SELECT id, version, source, updated_at FROM recipes WHERE id = $1
+            "INSERT INTO recipe_versions (recipe_id, version, source, created_at, author)
+             SELECT id, version, source, updated_at, $2 FROM recipes WHERE id = $1
              ON CONFLICT (recipe_id, version) DO NOTHING",
         )
         .bind(&recipe.id)
+        .bind(&recipe.author)
         .execute(tx.on())
         .await?;
         let stored: RecipeRow = Stmt::built(format!(
@@ -162,6 +163,35 @@ impl RecipeStore for Ledger {
             );
         }
         Ok(found)
+    }
+
+    #[tracing::instrument(skip_all, fields(recipe = %recipe_id))]
+    async fn list_revisions(&self, recipe_id: &str) -> Result<Vec<RecipeRevision>, StoreError> {
+        let rows: Vec<RevisionRow> = Stmt::new(
+            "SELECT recipe_id, version, created_at, author, source FROM recipe_versions
+             WHERE recipe_id = $1 ORDER BY version DESC",
+        )
+        .bind(recipe_id)
+        .fetch_all(self.read())
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(recipe = %recipe_id, version))]
+    async fn get_revision(
+        &self,
+        recipe_id: &str,
+        version: i64,
+    ) -> Result<Option<RecipeRevision>, StoreError> {
+        let row: Option<RevisionRow> = Stmt::new(
+            "SELECT recipe_id, version, created_at, author, source FROM recipe_versions
+             WHERE recipe_id = $1 AND version = $2",
+        )
+        .bind(recipe_id)
+        .bind(version)
+        .fetch_optional(self.read())
+        .await?;
+        Ok(row.map(Into::into))
     }
 
     async fn delete_recipe(&self, id: &str) -> Result<bool, StoreError> {

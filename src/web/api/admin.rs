@@ -128,7 +128,7 @@ pub struct ImportOutcome {
     responses((status = 200, body = Vec<ImportOutcome>)), security(("bearer" = [])))]
 #[post("/api/import")]
 pub async fn import(
-    _: ApiCaller,
+    caller: ApiCaller,
     body: Result<String, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -136,7 +136,14 @@ pub async fn import(
     let mut outcomes = Vec::new();
     for source in split_documents(&body) {
         outcomes.push(
-            match manage::save_recipe(state.store.as_ref(), state.cache.scripts(), &source).await {
+            match manage::save_recipe(
+                state.store.as_ref(),
+                state.cache.scripts(),
+                &source,
+                &caller.author,
+            )
+            .await
+            {
                 Ok((kind, stored)) => ImportOutcome {
                     id: Some(stored.id.clone()),
                     result: json!(kind).as_str().unwrap_or_default().to_owned(),

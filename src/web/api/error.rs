@@ -33,7 +33,9 @@ pub enum ApiError {
 impl From<ManageError> for ApiError {
     fn from(error: ManageError) -> Self {
         match error {
-            ManageError::NotFound(_) => ApiError::NotFound(error.to_string()),
+            ManageError::NotFound(_) | ManageError::RevisionNotFound { .. } => {
+                ApiError::NotFound(error.to_string())
+            }
             ManageError::FileManaged { .. } => ApiError::Conflict(error.to_string()),
             ManageError::Invalid(ref invalid) => ApiError::Invalid {
                 message: format!("invalid recipe: {invalid}"),

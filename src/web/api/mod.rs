@@ -7,6 +7,7 @@ pub mod events;
 pub mod pause;
 pub mod presets;
 pub mod recipes;
+pub mod revisions;
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -19,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         recipes::list_recipes, recipes::save_recipe, recipes::get_recipe, recipes::delete_recipe,
         recipes::enable_recipe, recipes::disable_recipe, recipes::rotate_recipe, recipes::test_recipe,
         recipes::retry_dead, pause::pause_recipe, pause::resume_recipe,
+        revisions::list_revisions, revisions::get_revision, revisions::restore_revision,
         events::list_events, events::get_event, events::replay_event, events::retry_delivery,
         admin::list_secrets, admin::set_secret, admin::delete_secret,
         admin::list_tokens, admin::create_token, admin::revoke_token,
@@ -58,6 +60,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(recipes::disable_recipe)
         .service(recipes::rotate_recipe)
         .service(recipes::test_recipe)
+        .service(revisions::list_revisions)
+        .service(revisions::get_revision)
+        .service(revisions::restore_revision)
         .service(recipes::retry_dead)
         .service(pause::pause_recipe)
         .service(pause::resume_recipe)

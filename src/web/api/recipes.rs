@@ -108,15 +108,20 @@ pub async fn list_recipes(
     security(("bearer" = [])))]
 #[post("/api/recipes")]
 pub async fn save_recipe(
-    _: ApiCaller,
+    caller: ApiCaller,
     req: HttpRequest,
     body: Result<web::Bytes, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = extracted(body)?;
     let source = recipe_source(&req, &body)?;
-    let (kind, stored) =
-        manage::save_recipe(state.store.as_ref(), state.cache.scripts(), &source).await?;
+    let (kind, stored) = manage::save_recipe(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        &source,
+        &caller.author,
+    )
+    .await?;
     let saved = SavedRecipe {
         result: serde_json::to_value(kind)
             .ok()
@@ -179,24 +184,36 @@ pub async fn delete_recipe(
 #[utoipa::path(params(("id" = String, Path)), responses((status = 200, body = RecipeView)), security(("bearer" = [])))]
 #[post("/api/recipes/{id}/enable")]
 pub async fn enable_recipe(
-    _: ApiCaller,
+    caller: ApiCaller,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let stored =
-        manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, true).await?;
+    let stored = manage::set_enabled(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        &id,
+        true,
+        &caller.author,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view(&state, &stored)))
 }
 
 #[utoipa::path(params(("id" = String, Path)), responses((status = 200, body = RecipeView)), security(("bearer" = [])))]
 #[post("/api/recipes/{id}/disable")]
 pub async fn disable_recipe(
-    _: ApiCaller,
+    caller: ApiCaller,
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let stored =
-        manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, false).await?;
+    let stored = manage::set_enabled(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        &id,
+        false,
+        &caller.author,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view(&state, &stored)))
 }
 

@@ -55,6 +55,7 @@ fn saved(stored: &StoredRecipe, kind: UpsertKind) -> HttpResponse {
 /// Validates and saves; the field errors when the recipe is invalid (nothing saved then).
 async fn save(
     state: &AppState,
+    author: &str,
     source: &str,
     is_new_id: Option<&str>,
 ) -> Result<Result<HttpResponse, Vec<FieldError>>, UiError> {
@@ -66,7 +67,7 @@ async fn save(
             format!("a recipe with id `{id}` exists already: choose another id, or edit that one"),
         )]));
     }
-    match manage::save_recipe(state.store.as_ref(), state.cache.scripts(), source).await {
+    match manage::save_recipe(state.store.as_ref(), state.cache.scripts(), source, author).await {
         Ok((kind, stored)) => Ok(Ok(saved(&stored, kind))),
         Err(ManageError::Invalid(invalid)) => Ok(Err(invalid.errors)),
         Err(error @ ManageError::FileManaged { .. }) => {
@@ -173,10 +174,12 @@ async fn submit(
                 // default Save) is added first; if it cannot be, it stays open and nothing is
                 // saved.
                 match add_open_preset(&mut form) {
-                    Ok(()) => match try_save(state, &mut form, existing).await? {
-                        Some(done) => return Ok(done),
-                        None => status = StatusCode::UNPROCESSABLE_ENTITY,
-                    },
+                    Ok(()) => {
+                        match try_save(state, &session.author(), &mut form, existing).await? {
+                            Some(done) => return Ok(done),
+                            None => status = StatusCode::UNPROCESSABLE_ENTITY,
+                        }
+                    }
                     Err(open) => {
                         panel = Some(*open);
                         status = StatusCode::UNPROCESSABLE_ENTITY;
@@ -293,6 +296,7 @@ fn add_open_preset(form: &mut RecipeForm) -> Result<(), Box<PresetPanel>> {
 /// beside their inputs.
 async fn try_save(
     state: &AppState,
+    author: &str,
     form: &mut RecipeForm,
     existing: Option<&StoredRecipe>,
 ) -> Result<Option<HttpResponse>, UiError> {
@@ -301,7 +305,7 @@ async fn try_save(
         let stored = existing.map(|r| r.source.as_str());
         let source = source::source_for(&file, stored).map_err(UiError::BadRequest)?;
         let new_id = existing.is_none().then_some(file.id.as_str());
-        match save(state, &source, new_id).await? {
+        match save(state, author, &source, new_id).await? {
             Ok(done) => return Ok(Some(done)),
             Err(invalid) => errors = invalid,
         }
@@ -338,7 +342,7 @@ pub async fn create_toml(
     check_csrf(&session, &form.csrf)?;
     let source = form.source.replace("\r\n", "\n");
     let new_id = toml::from_str::<RecipeFile>(&source).ok().map(|f| f.id);
-    let errors = match save(&state, &source, new_id.as_deref()).await? {
+    let errors = match save(&state, &session.author(), &source, new_id.as_deref()).await? {
         Ok(done) => return Ok(done),
         Err(errors) => errors,
     };
@@ -374,7 +378,7 @@ pub async fn update_toml(
                 stored.id
             ),
         )],
-        None => match save(&state, &source, None).await? {
+        None => match save(&state, &session.author(), &source, None).await? {
             Ok(done) => return Ok(done),
             Err(errors) => errors,
         },

@@ -202,7 +202,7 @@ pub async fn login(
             tracing::info!(username, "logged in");
             state.login_throttle.succeeded(username, peer);
             end_previous_session(&req, &state).await?;
-            start_session(&state, &user_id, &safe_next(Some(&form.next))).await
+            start_session(&state, &user_id, username, &safe_next(Some(&form.next))).await
         }
         _ => {
             tracing::warn!(username, "login refused");
@@ -227,6 +227,7 @@ async fn end_previous_session(req: &HttpRequest, state: &AppState) -> Result<(),
 async fn start_session(
     state: &AppState,
     user_id: &str,
+    username: &str,
     next: &str,
 ) -> Result<HttpResponse, UiError> {
     let id = new_webhook_token();
@@ -235,6 +236,7 @@ async fn start_session(
         .create_session(&Session {
             id_hash: hash_token(&id),
             user_id: user_id.to_owned(),
+            username: username.to_owned(),
             csrf_token: new_webhook_token(),
             expires_at: Utc::now() + chrono::Duration::days(SESSION_DAYS),
         })
@@ -353,5 +355,5 @@ pub async fn setup(
         .ok_or_else(|| UiError::NotFound("the new admin account vanished".into()))?;
     tracing::info!(username = %page.username, "admin account created through the setup link");
     end_previous_session(&req, &state).await?;
-    start_session(&state, &user_id, "/").await
+    start_session(&state, &user_id, &page.username, "/").await
 }

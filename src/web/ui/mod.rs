@@ -11,6 +11,7 @@ mod format;
 mod login;
 mod picker;
 mod recipes;
+mod revisions;
 mod test_panel;
 pub mod throttle;
 mod transfer;
@@ -63,6 +64,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/recipes/{id}/rotate", post().to(recipes::rotate))
         .route("/recipes/{id}/retry-dead", post().to(recipes::retry_dead))
         .route("/recipes/{id}/test", post().to(test_panel::test))
+        .route("/recipes/{id}/revisions", get().to(revisions::list))
+        .route(
+            "/recipes/{id}/revisions/{version}",
+            get().to(revisions::show),
+        )
+        .route(
+            "/recipes/{id}/revisions/{version}/restore",
+            post().to(revisions::restore),
+        )
         .route("/events", get().to(events::list))
         .route("/events/{id}", get().to(events::show))
         .route("/events/{id}/replay", post().to(events::replay))
@@ -141,6 +151,9 @@ fn notice(req: &HttpRequest) -> String {
         Some("resumed") => "Recipe resumed: what it held runs now, in order of arrival.",
         Some("deleted") => "Recipe deleted. Its events stay in the history.",
         Some("rotated") => "New webhook URL. The old one stopped working.",
+        Some("restored") => {
+            "Revision restored: it is the current recipe now, saved as a new version."
+        }
         Some("retried") => "Dead deliveries are queued for another attempt.",
         Some("replayed") => "Event queued to run again against the current recipe.",
         Some("secret-set") => "Secret saved. Its value will not be shown again.",
@@ -219,7 +232,9 @@ pub enum UiError {
 impl From<ManageError> for UiError {
     fn from(error: ManageError) -> Self {
         match error {
-            ManageError::NotFound(_) => UiError::NotFound(error.to_string()),
+            ManageError::NotFound(_) | ManageError::RevisionNotFound { .. } => {
+                UiError::NotFound(error.to_string())
+            }
             ManageError::FileManaged { .. } | ManageError::Invalid(_) => {
                 UiError::Conflict(error.to_string())
             }

@@ -66,6 +66,9 @@ pub(super) struct ShowPage {
     paused_ticks: (u64, String),
     events: Vec<EventRow>,
     test: TestPanel,
+    /// The latest revisions, and how many there are.
+    revisions: Vec<super::revisions::RevisionRow>,
+    revision_count: usize,
 }
 
 #[derive(Template)]
@@ -194,8 +197,11 @@ pub(super) async fn show_page(
             }
         }
     };
+    let (revisions, revision_count) = super::revisions::latest(state, &stored.id).await?;
     Ok(ShowPage {
         layout: Layout::new(session, "recipes", req),
+        revisions,
+        revision_count,
         has_webhook: recipe.as_ref().is_some_and(|r| r.webhook.is_some()),
         curl: curl_example(&row.view.webhook_url, recipe.as_deref()),
         verify_note: verify_note(recipe.as_deref()),
@@ -269,7 +275,15 @@ async fn toggle(
     enabled: bool,
 ) -> Result<HttpResponse, UiError> {
     check_csrf(&session, &form.csrf)?;
-    manage::set_enabled(state.store.as_ref(), state.cache.scripts(), &id, enabled).await?;
+    let author = session.author();
+    manage::set_enabled(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        &id,
+        enabled,
+        &author,
+    )
+    .await?;
     let done = if enabled { "enabled" } else { "disabled" };
     Ok(see_other(&format!("/recipes/{id}?done={done}")))
 }

@@ -112,7 +112,7 @@ pub async fn import(
                 true => format!("{origin}, recipe {}", i + 1),
                 false => origin.clone(),
             };
-            results.push(import_one(&state, origin, document).await?);
+            results.push(import_one(&state, &session.author(), origin, document).await?);
         }
     }
     let status = match results.iter().any(|r| r.result == "error") {
@@ -133,6 +133,7 @@ pub async fn import(
 
 async fn import_one(
     state: &AppState,
+    author: &str,
     origin: String,
     document: &str,
 ) -> Result<ImportResult, UiError> {
@@ -141,23 +142,29 @@ async fn import_one(
         .ok()
         .and_then(|t| t.get("id").and_then(|v| v.as_str()).map(str::to_owned))
         .unwrap_or_default();
-    let (result, errors) =
-        match manage::save_recipe(state.store.as_ref(), state.cache.scripts(), document).await {
-            Ok((kind, _)) => (
-                match kind {
-                    UpsertKind::Created => "created",
-                    UpsertKind::Updated => "updated",
-                    UpsertKind::Unchanged => "unchanged",
-                },
-                vec![],
-            ),
-            Err(ManageError::Invalid(invalid)) => (
-                "error",
-                invalid.errors.iter().map(|e| e.to_string()).collect(),
-            ),
-            Err(ManageError::Store(e)) => return Err(e.into()),
-            Err(other) => ("error", vec![other.to_string()]),
-        };
+    let (result, errors) = match manage::save_recipe(
+        state.store.as_ref(),
+        state.cache.scripts(),
+        document,
+        author,
+    )
+    .await
+    {
+        Ok((kind, _)) => (
+            match kind {
+                UpsertKind::Created => "created",
+                UpsertKind::Updated => "updated",
+                UpsertKind::Unchanged => "unchanged",
+            },
+            vec![],
+        ),
+        Err(ManageError::Invalid(invalid)) => (
+            "error",
+            invalid.errors.iter().map(|e| e.to_string()).collect(),
+        ),
+        Err(ManageError::Store(e)) => return Err(e.into()),
+        Err(other) => ("error", vec![other.to_string()]),
+    };
     Ok(ImportResult {
         origin,
         id,

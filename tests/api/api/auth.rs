@@ -79,6 +79,21 @@ async fn every_route_answers_401_without_the_right_bearer_token_and_2xx_with_it(
         step("POST", "/api/recipes/{id}/rotate", "walk", None, 200),
         step("POST", "/api/recipes/{id}/pause", "walk", None, 200),
         step("POST", "/api/recipes/{id}/resume", "walk", None, 200),
+        step("GET", "/api/recipes/{id}/revisions", "walk", None, 200),
+        step(
+            "GET",
+            "/api/recipes/{id}/revisions/{version}",
+            "walk",
+            None,
+            200,
+        ),
+        step(
+            "POST",
+            "/api/recipes/{id}/revisions/{version}/restore",
+            "walk",
+            None,
+            200,
+        ),
         step(
             "POST",
             "/api/recipes/{id}/test",
@@ -138,7 +153,8 @@ async fn every_route_answers_401_without_the_right_bearer_token_and_2xx_with_it(
             .route
             .replace("{id}", &step.param)
             .replace("{name}", &step.param)
-            .replace("{kind}", "action");
+            .replace("{kind}", "action")
+            .replace("{version}", "1");
         let what = format!("{} {path}", step.method);
         for (label, token) in [
             ("no token", None),

@@ -347,6 +347,15 @@ impl Chrome {
             .unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
     }
 
+    /// Clicks a button whose form asks `window.confirm` first, and answers OK.
+    pub async fn click_and_confirm(&self, css: &str) {
+        self.click(css).await;
+        self.client
+            .accept_alert()
+            .await
+            .unwrap_or_else(|e| panic!("`{css}` asked no confirmation: {e}"));
+    }
+
     /// `document.body.innerText`, or empty while the page is between documents.
     pub async fn body_text(&self) -> String {
         self.client

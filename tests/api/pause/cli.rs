@@ -61,7 +61,7 @@ async fn reprovisioning_a_file_managed_recipe_keeps_it_paused() {
     let scripts = ScriptEngine::new(ScriptLimits::default());
     let source = forwarder("managed", "https://example.com/in", "\"0s\"");
     let file = Some("recipes/managed.toml".to_owned());
-    import_source(app.store.as_ref(), &scripts, &source, file.clone())
+    import_source(app.store.as_ref(), &scripts, &source, file.clone(), "test")
         .await
         .unwrap();
     switchyard::manage::set_paused(app.store.as_ref(), "managed", true)
@@ -69,7 +69,7 @@ async fn reprovisioning_a_file_managed_recipe_keeps_it_paused() {
         .expect("a file-managed recipe can be paused");
     // `serve --recipes` again, with the file changed.
     let changed = source.replace("example.com/in", "example.com/v2");
-    import_source(app.store.as_ref(), &scripts, &changed, file)
+    import_source(app.store.as_ref(), &scripts, &changed, file, "test")
         .await
         .unwrap();
     let stored = app.store.get_recipe("managed").await.unwrap().unwrap();

@@ -109,7 +109,7 @@ url = "http://127.0.0.1:9/unused"
 /// Imports a recipe file's text; panics with the error when it does not import.
 pub(super) async fn import_toml(store: &dyn Store, toml: &str) {
     let scripts = ScriptEngine::new(ScriptLimits::default());
-    import_source(store, &scripts, toml, None)
+    import_source(store, &scripts, toml, None, "test")
         .await
         .unwrap_or_else(|e| panic!("recipe imports: {e}"));
 }

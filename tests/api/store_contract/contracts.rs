@@ -82,6 +82,7 @@ pub(super) async fn recipe_upsert_keeps_the_token_and_bumps_the_version_only_on_
         enabled: true,
         source: "source v1".into(),
         managed_by: None,
+        author: None,
     };
     let created = store.upsert_recipe(upsert.clone()).await.unwrap();
     assert_eq!(created.kind, UpsertKind::Created);

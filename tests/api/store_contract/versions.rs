@@ -13,6 +13,7 @@ fn upsert(id: &str, source: &str) -> RecipeUpsert {
         enabled: true,
         source: source.into(),
         managed_by: None,
+        author: None,
     }
 }
 

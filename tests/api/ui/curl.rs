@@ -27,9 +27,15 @@ async fn the_curl_of_a_signed_recipe_signs_and_is_accepted() {
     let engine = ScriptEngine::new(ScriptLimits::default());
     for verify in ["github", "stripe", "slack", "shopify"] {
         let id = format!("signed-{verify}");
-        import_source(app.store.as_ref(), &engine, &recipe(&id, verify), None)
-            .await
-            .expect("imports");
+        import_source(
+            app.store.as_ref(),
+            &engine,
+            &recipe(&id, verify),
+            None,
+            "test",
+        )
+        .await
+        .expect("imports");
         let stored = app.store.get_recipe(&id).await.unwrap().unwrap();
         let html = ok_html(browser.get(&format!("/recipes/{id}")).await).await;
         let curl = curl_of(&html);
@@ -70,6 +76,7 @@ async fn a_curl_that_cannot_sign_says_it_will_be_refused() {
         &engine,
         &recipe("std", "standard-webhooks"),
         None,
+        "test",
     )
     .await
     .expect("imports");

@@ -99,6 +99,7 @@ async fn file_managed_recipes_are_read_only() {
         &scripts,
         RECIPE,
         Some("recipes/orders.toml".into()),
+        "test",
     )
     .await
     .unwrap();

@@ -173,7 +173,7 @@ async fn a_recipe_saved_from_the_form_unchanged_exports_the_toml_it_was_imported
     let file: switchyard::recipe::RecipeFile = toml::from_str(ROUND_TRIP).unwrap();
     let canonical = toml::to_string_pretty(&file).unwrap();
     let engine = ScriptEngine::new(ScriptLimits::default());
-    import_source(app.store.as_ref(), &engine, &canonical, None)
+    import_source(app.store.as_ref(), &engine, &canonical, None, "test")
         .await
         .expect("imports");
 

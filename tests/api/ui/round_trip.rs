@@ -190,7 +190,7 @@ fields = { text = "{{ event.tag }}", grid = [[1, 2], [3]], cards = [{ kind = "x"
 async fn a_hand_written_file_saved_unchanged_keeps_its_text_and_an_edit_adds_no_defaults() {
     let (app, browser) = logged_in().await;
     let engine = ScriptEngine::new(ScriptLimits::default());
-    import_source(app.store.as_ref(), &engine, HAND_WRITTEN, None)
+    import_source(app.store.as_ref(), &engine, HAND_WRITTEN, None, "test")
         .await
         .expect("imports");
     let edit = ok_html(browser.get("/recipes/hand-written/edit").await).await;

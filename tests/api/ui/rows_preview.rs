@@ -40,7 +40,7 @@ fn payment(amount: u64) -> String {
 async fn the_test_panel_shows_each_rows_verdict_with_the_value_it_compared_and_the_mapped_body() {
     let (app, browser) = logged_in().await;
     let engine = ScriptEngine::new(ScriptLimits::default());
-    import_source(app.store.as_ref(), &engine, PAID_OVER_TEN, None)
+    import_source(app.store.as_ref(), &engine, PAID_OVER_TEN, None, "test")
         .await
         .expect("imports");
     let csrf = browser.csrf("/recipes/paid-over-ten").await;
@@ -91,7 +91,7 @@ async fn the_test_panel_shows_each_rows_verdict_with_the_value_it_compared_and_t
 async fn the_rows_compiled_rhai_is_shown_and_switching_to_script_starts_from_it() {
     let (app, browser) = logged_in().await;
     let engine = ScriptEngine::new(ScriptLimits::default());
-    import_source(app.store.as_ref(), &engine, PAID_OVER_TEN, None)
+    import_source(app.store.as_ref(), &engine, PAID_OVER_TEN, None, "test")
         .await
         .expect("imports");
     let edit = ok_html(browser.get("/recipes/paid-over-ten/edit").await).await;

@@ -22,10 +22,10 @@ async fn before_any_event_the_test_panel_starts_from_the_example_or_trigger_pres
     let (app, browser) = logged_in().await;
     let engine = ScriptEngine::new(ScriptLimits::default());
     let example = std::fs::read_to_string("recipes/stripe-payment-to-slack.toml").unwrap();
-    import_source(app.store.as_ref(), &engine, &example, None)
+    import_source(app.store.as_ref(), &engine, &example, None, "test")
         .await
         .expect("imports the example");
-    import_source(app.store.as_ref(), &engine, STRIPE_VERIFIED, None)
+    import_source(app.store.as_ref(), &engine, STRIPE_VERIFIED, None, "test")
         .await
         .expect("imports");
 
@@ -66,7 +66,7 @@ url = "https://hooks.example.com/a"
 async fn the_test_panel_starts_with_the_trigger_presets_sample_headers_so_header_rows_decide() {
     let (app, browser) = logged_in().await;
     let engine = ScriptEngine::new(ScriptLimits::default());
-    import_source(app.store.as_ref(), &engine, GITHUB_PUSH, None)
+    import_source(app.store.as_ref(), &engine, GITHUB_PUSH, None, "test")
         .await
         .expect("imports");
     let html = ok_html(browser.get("/recipes/gh-push").await).await;
