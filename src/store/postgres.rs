@@ -23,11 +23,12 @@ const STARTUP_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Connects to `url` (`postgres://...`) and applies the migrations.
 pub async fn connect_url(url: &str, secret_key: SecretKey) -> Result<Ledger, StoreError> {
-    let options = PgConnectOptions::from_str(url)?.statement_cache_capacity(super::STATEMENT_CACHE);
+    let options =
+        PgConnectOptions::from_str(url)?.statement_cache_capacity(super::pool::STATEMENT_CACHE);
     let pool = PgPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .before_acquire(super::discard_if_in_transaction)
+        .before_acquire(super::pool::discard_if_in_transaction)
         .connect_lazy_with(options);
     wait_until_reachable(&pool).await?;
     sqlx::migrate!("./migrations/postgres").run(&pool).await?;

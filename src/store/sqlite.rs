@@ -44,14 +44,14 @@ async fn connect(
             SyncMode::Normal => SqliteSynchronous::Normal,
         })
         .busy_timeout(Duration::from_secs(10))
-        .statement_cache_capacity(super::STATEMENT_CACHE)
+        .statement_cache_capacity(super::pool::STATEMENT_CACHE)
         .foreign_keys(true);
     let writer_mode = Arc::new(WriterMode::default());
     let forget = writer_mode.clone();
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .test_before_acquire(false)
-        .before_acquire(super::discard_if_in_transaction)
+        .before_acquire(super::pool::discard_if_in_transaction)
         .after_connect(move |_conn, _meta| {
             forget.forget();
             Box::pin(std::future::ready(Ok(())))
@@ -62,7 +62,7 @@ async fn connect(
     let reader = SqlitePoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)
-        .before_acquire(super::discard_if_in_transaction)
+        .before_acquire(super::pool::discard_if_in_transaction)
         .connect_with(options)
         .await?;
     Ok(Ledger {
