@@ -9,7 +9,7 @@ use ipnet::IpNet;
 /// `192.0.2.5/24` is refused as likely meaning either `192.0.2.0/24` or `192.0.2.5`.
 pub fn parse_range(entry: &str) -> Result<IpNet, String> {
     if let Ok(ip) = entry.parse::<IpAddr>() {
-        return Ok(IpNet::from(ip));
+        return Ok(unmapped(IpNet::from(ip)));
     }
     let Some((addr, prefix)) = entry.split_once('/') else {
         return Err("not an IP address or CIDR range (e.g. 192.0.2.0/24)".into());
@@ -29,7 +29,20 @@ pub fn parse_range(entry: &str) -> Result<IpNet, String> {
             net.trunc()
         ));
     }
-    Ok(net)
+    Ok(unmapped(net))
+}
+
+/// An IPv4-mapped range (`::ffff:192.0.2.0/120`, RFC 4291 §2.5.5.2) as the IPv4 range it
+/// names (`192.0.2.0/24`): callers' addresses are compared as IPv4, so a mapped entry kept as
+/// IPv6 would match no one.
+fn unmapped(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => IpNet::new(IpAddr::V4(v4), v6.prefix_len() - 96).unwrap_or(net),
+            None => net,
+        },
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -66,6 +79,19 @@ mod tests {
         for (entry, expected) in cases {
             let error = parse_range(entry).unwrap_err();
             assert!(error.contains(expected), "{entry}: {error}");
+        }
+    }
+
+    #[test]
+    fn ipv4_mapped_entries_are_the_ipv4_ranges_they_name() {
+        // Callers are compared as IPv4; a mapped entry kept as IPv6 would match no one.
+        for (entry, expected) in [
+            ("::ffff:192.0.2.0/120", "192.0.2.0/24"),
+            ("::ffff:127.0.0.1", "127.0.0.1/32"),
+            ("::ffff:0:0/96", "0.0.0.0/0"),
+            ("2001:db8::/32", "2001:db8::/32"),
+        ] {
+            assert_eq!(parse_range(entry).unwrap().to_string(), expected, "{entry}");
         }
     }
 }

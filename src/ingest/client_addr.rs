@@ -123,7 +123,12 @@ fn xff_hop(entry: &str) -> Hop {
     if entry.eq_ignore_ascii_case("unknown") {
         return Hop::Unknown("unknown".into());
     }
-    if let Ok(ip) = entry.parse::<IpAddr>() {
+    // A bare address, a bracketed IPv6 address without a port, or either with a port.
+    let bare = entry
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or(entry);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
         return Hop::Ip(ip.to_canonical());
     }
     match entry.parse::<SocketAddr>() {
@@ -172,6 +177,11 @@ fn forwarded_node(node: &str) -> Hop {
             Some((name, port)) => (name, port),
             None => return Hop::Malformed(format!("`{node}` has no closing ']'")),
         },
+        None if node.matches(':').count() > 1 => {
+            return Hop::Malformed(format!(
+                "`{node}` looks like an IPv6 address, which RFC 7239 §6 writes in brackets and quotes: for=\"[{node}]\""
+            ));
+        }
         None => match node.split_once(':') {
             Some((name, _)) => (name, &node[name.len()..]),
             None => (node, ""),

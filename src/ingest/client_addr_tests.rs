@@ -105,6 +105,21 @@ fn ipv6_entries_with_brackets_and_ports_are_read() {
     assert_eq!(from("[::1]:1", &fwd, proxies), Ok(ip("2001:db8:cafe::17")));
     let v4_port = [("x-forwarded-for", "192.0.2.5:8443")];
     assert_eq!(from("[::1]:1", &v4_port, proxies), Ok(ip("192.0.2.5")));
+    // Brackets without a port, as some proxies write IPv6 hops.
+    let bracketed = [("x-forwarded-for", "[2001:db8::7]")];
+    assert_eq!(from("[::1]:1", &bracketed, proxies), Ok(ip("2001:db8::7")));
+}
+
+#[test]
+fn an_unbracketed_ipv6_forwarded_node_says_it_needs_brackets() {
+    let error = from(
+        "127.0.0.1:1",
+        &[("forwarded", "for=2001:db8::1")],
+        "127.0.0.1",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("brackets and quotes"), "{error}");
 }
 
 #[test]
