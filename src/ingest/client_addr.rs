@@ -76,11 +76,15 @@ pub fn client(
     }
 }
 
-/// Every line of a header, in order, as one comma-separated list (RFC 9110 §5.3).
+/// Every line of a header, in order, as one comma-separated list (RFC 9110 §5.3). A byte that
+/// is not UTF-8 becomes U+FFFD where it stands, so only its own entry is unreadable (and an
+/// entry left of the client is never read at all).
 fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
     let mut lines = headers.get_all(name).peekable();
     lines.peek()?;
-    let texts: Vec<&str> = lines.map(|v| v.to_str().unwrap_or("\u{fffd}")).collect();
+    let texts: Vec<String> = lines
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
     Some(texts.join(","))
 }
 

@@ -209,3 +209,27 @@ fn a_request_without_a_peer_address_has_an_unknown_client() {
     let got = client(None, &HeaderMap::new(), &TrustedProxies::default());
     assert!(matches!(got, Ok(Client::Unknown(_))));
 }
+
+#[test]
+fn a_byte_that_is_not_utf8_spoils_only_its_own_entry() {
+    let mut map = HeaderMap::new();
+    map.append(
+        HeaderName::from_static("x-forwarded-for"),
+        HeaderValue::from_bytes(b"198.51.100.9\xff, 192.0.2.5").unwrap(),
+    );
+    let found = client(peer("127.0.0.1:1"), &map, &trusted("127.0.0.1"));
+    assert_eq!(
+        found,
+        Ok(ip("192.0.2.5")),
+        "the garbled entry is left of the client"
+    );
+    let mut map = HeaderMap::new();
+    map.append(
+        HeaderName::from_static("x-forwarded-for"),
+        HeaderValue::from_bytes(b"192.0.2.5, 198.51.100.9\xff").unwrap(),
+    );
+    let error = client(peer("127.0.0.1:1"), &map, &trusted("127.0.0.1"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("198.51.100.9\u{fffd}"), "{error}");
+}
