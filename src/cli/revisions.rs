@@ -28,11 +28,7 @@ pub async fn run(
     }
     let revisions = crate::manage::revisions(store.as_ref(), id).await?;
     if as_json {
-        let list: Vec<_> = revisions
-            .iter()
-            .map(|r| serde_json::json!({ "version": r.version, "created_at": r.created_at, "author": r.author }))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        println!("{}", serde_json::to_string_pretty(&revisions)?);
         return Ok(ExitCode::SUCCESS);
     }
     for r in &revisions {

@@ -6,11 +6,11 @@ use similar::{ChangeTag, TextDiff};
 
 use super::{ManageError, refuse_file_managed, save_recipe};
 use crate::script::ScriptEngine;
-use crate::store::{RecipeRevision, Store, StoredRecipe, UpsertKind};
+use crate::store::{RecipeRevision, RevisionSummary, Store, StoredRecipe, UpsertKind};
 
 /// Every revision of a recipe, newest first. A deleted recipe keeps its revisions (runs name
 /// them); an id that never had one is not found.
-pub async fn revisions(store: &dyn Store, id: &str) -> Result<Vec<RecipeRevision>, ManageError> {
+pub async fn revisions(store: &dyn Store, id: &str) -> Result<Vec<RevisionSummary>, ManageError> {
     let revisions = store.list_revisions(id).await?;
     if revisions.is_empty() {
         return Err(ManageError::NotFound(id.to_owned()));

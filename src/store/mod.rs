@@ -52,7 +52,7 @@ pub trait RecipeStore {
     ) -> Result<Vec<RecipeVersion>, StoreError>;
     /// Every revision of a recipe, newest first (empty when it never existed). Revisions stay
     /// after the recipe is deleted, like the events that name them.
-    async fn list_revisions(&self, recipe_id: &str) -> Result<Vec<RecipeRevision>, StoreError>;
+    async fn list_revisions(&self, recipe_id: &str) -> Result<Vec<RevisionSummary>, StoreError>;
     /// One revision of a recipe, by version.
     async fn get_revision(
         &self,

@@ -39,6 +39,16 @@ pub struct RecipeUpsert {
     pub author: Option<String>,
 }
 
+/// A revision in a list: who made which version when, without its source (a list of a recipe
+/// with many revisions reads no TOML; [`RecipeRevision`] has it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RevisionSummary {
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    /// As [`RecipeRevision::author`]; null for revisions made before authors were recorded.
+    pub author: Option<String>,
+}
+
 /// One revision of a recipe: a row of `recipe_versions`, written when a save, import or
 /// provisioning changed the recipe's source (a save that changes nothing writes none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -52,6 +62,17 @@ pub struct RecipeRevision {
     pub author: Option<String>,
     /// The recipe file (TOML) of that version.
     pub source: String,
+}
+
+impl RecipeRevision {
+    /// Who made it and when, as a list shows it.
+    pub fn summary(&self) -> RevisionSummary {
+        RevisionSummary {
+            version: self.version,
+            created_at: self.created_at,
+            author: self.author.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

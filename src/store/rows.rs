@@ -282,6 +282,23 @@ pub(crate) struct RevisionRow {
     pub(crate) source: String,
 }
 
+#[derive(FromRow)]
+pub(crate) struct RevisionSummaryRow {
+    pub(crate) version: i64,
+    pub(crate) created_at: i64,
+    pub(crate) author: Option<String>,
+}
+
+impl From<RevisionSummaryRow> for crate::store::RevisionSummary {
+    fn from(row: RevisionSummaryRow) -> Self {
+        crate::store::RevisionSummary {
+            version: row.version,
+            created_at: from_ms(row.created_at),
+            author: row.author,
+        }
+    }
+}
+
 impl From<RevisionRow> for crate::store::RecipeRevision {
     fn from(row: RevisionRow) -> Self {
         crate::store::RecipeRevision {

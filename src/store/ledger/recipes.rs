@@ -5,10 +5,10 @@ use async_trait::async_trait;
 
 use super::{Arg, Ledger, Stmt, placeholders};
 use crate::ids::new_webhook_token;
-use crate::store::rows::{RecipeRow, RevisionRow};
+use crate::store::rows::{RecipeRow, RevisionRow, RevisionSummaryRow};
 use crate::store::{
-    RecipeRevision, RecipeStore, RecipeUpsert, RecipeVersion, StoreError, StoredRecipe, UpsertKind,
-    UpsertResult, now_ms,
+    RecipeRevision, RecipeStore, RecipeUpsert, RecipeVersion, RevisionSummary, StoreError,
+    StoredRecipe, UpsertKind, UpsertResult, now_ms,
 };
 
 /// The columns of a [`RecipeRow`], for `SELECT`s built with [`Stmt::built`].
@@ -166,9 +166,9 @@ impl RecipeStore for Ledger {
     }
 
     #[tracing::instrument(skip_all, fields(recipe = %recipe_id))]
-    async fn list_revisions(&self, recipe_id: &str) -> Result<Vec<RecipeRevision>, StoreError> {
-        let rows: Vec<RevisionRow> = Stmt::new(
-            "SELECT recipe_id, version, created_at, author, source FROM recipe_versions
+    async fn list_revisions(&self, recipe_id: &str) -> Result<Vec<RevisionSummary>, StoreError> {
+        let rows: Vec<RevisionSummaryRow> = Stmt::new(
+            "SELECT version, created_at, author FROM recipe_versions
              WHERE recipe_id = $1 ORDER BY version DESC",
         )
         .bind(recipe_id)

@@ -2,25 +2,14 @@
 //! and by whom; one of them with a diff against another; restoring one as the current recipe.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::recipes::{SavedRecipe, view};
 use crate::manage::{self, DiffLine};
-use crate::store::RecipeRevision;
+use crate::store::{RecipeRevision, RevisionSummary};
 use crate::web::auth::ApiCaller;
 use crate::web::state::AppState;
-
-/// A revision in the list (its source: `GET …/revisions/{version}`).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RevisionSummary {
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    /// "user NAME", "token NAME" or "file PATH", with "(restored from version N)" after a
-    /// restore; null for revisions made before authors were recorded.
-    pub author: Option<String>,
-}
 
 /// One revision with its TOML, and the line diff from `compare` when asked.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -61,15 +50,7 @@ pub async fn list_revisions(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let revisions = manage::revisions(state.store.as_ref(), &id).await?;
-    let summaries: Vec<RevisionSummary> = revisions
-        .into_iter()
-        .map(|r| RevisionSummary {
-            version: r.version,
-            created_at: r.created_at,
-            author: r.author,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(summaries))
+    Ok(HttpResponse::Ok().json(revisions))
 }
 
 /// One revision with its TOML; with `?compare=N`, also the line diff from version N to it.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::format::{ago, when};
 use super::{CsrfForm, Layout, UiError, check_csrf, page, see_other};
 use crate::manage::{self, DiffLine};
-use crate::store::{RecipeRevision, StoredRecipe, UpsertKind};
+use crate::store::{RevisionSummary, StoredRecipe, UpsertKind};
 use crate::web::auth::UiSession;
 use crate::web::state::AppState;
 
@@ -26,7 +26,7 @@ pub struct RevisionRow {
 }
 
 impl RevisionRow {
-    fn new(r: &RecipeRevision, current: Option<i64>) -> Self {
+    fn new(r: &RevisionSummary, current: Option<i64>) -> Self {
         RevisionRow {
             version: r.version,
             when: when(r.created_at),
@@ -175,7 +175,7 @@ pub async fn show(
     let stored = current(&state, &id).await?;
     page(&ShowPage {
         layout: Layout::new(&session, "recipes", &req),
-        revision: RevisionRow::new(&revision, stored.as_ref().map(|s| s.version)),
+        revision: RevisionRow::new(&revision.summary(), stored.as_ref().map(|s| s.version)),
         source: revision.source,
         deleted: stored.is_none(),
         managed_by: stored.and_then(|s| s.managed_by),
